@@ -1,0 +1,159 @@
+"""Post-call webhooks: ``post_call_transcription``, ``post_call_audio``, ``call_initiation_failure``.
+
+The envelope is ``{type, event_timestamp, data}``; ``event_timestamp`` is documented both as a number
+and as a string, so both parse.
+"""
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from .base import WireModel
+
+TRANSCRIPTION = "post_call_transcription"
+AUDIO = "post_call_audio"
+INITIATION_FAILURE = "call_initiation_failure"
+
+
+class ToolCall(WireModel):
+    tool_name: str | None = None
+    request_id: str | None = None
+    params_as_json: str | None = None
+
+
+class ToolResult(WireModel):
+    tool_name: str | None = None
+    request_id: str | None = None
+    result_value: str | None = None
+    is_error: bool | None = None
+
+
+class TranscriptTurn(WireModel):
+    role: Literal["user", "agent"]
+    # Tool-only turns carry no text.
+    message: str | None = None
+    time_in_call_secs: float | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_results: list[ToolResult] | None = None
+
+
+class PhoneCall(WireModel):
+    """Twilio, Exotel and SIP trunk calls. ``external_number`` is the other party in both directions."""
+
+    type: str | None = None
+    direction: Literal["inbound", "outbound"] | None = None
+    agent_number: str | None = None
+    external_number: str | None = None
+    call_sid: str | None = None
+    call_id: str | None = None
+    phone_number_id: str | None = None
+    sip_header_dynamic_variables: dict[str, Any] | None = None
+
+
+class CallMetadata(WireModel):
+    start_time_unix_secs: int | None = None
+    call_duration_secs: float | None = None
+    phone_call: PhoneCall | None = None
+    termination_reason: str | None = None
+    main_language: str | None = None
+
+
+class EvaluationResult(WireModel):
+    criteria_id: str | None = None
+    result: str | None = None
+    rationale: str | None = None
+
+
+class DataCollectionResult(WireModel):
+    data_collection_id: str | None = None
+    value: Any = None
+    rationale: str | None = None
+
+
+class Analysis(WireModel):
+    call_successful: str | None = None
+    transcript_summary: str | None = None
+    call_summary_title: str | None = None
+    evaluation_criteria_results: dict[str, EvaluationResult] = Field(default_factory=dict)
+    data_collection_results: dict[str, DataCollectionResult] = Field(default_factory=dict)
+
+    @field_validator("evaluation_criteria_results", "data_collection_results", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+
+class InitiationClientData(WireModel):
+    """What the conversation started with, including the final ``system__*`` variables."""
+
+    dynamic_variables: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("dynamic_variables", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+
+class TranscriptionData(WireModel):
+    agent_id: str = Field(min_length=1)
+    conversation_id: str = Field(min_length=1)
+    status: str | None = None
+    user_id: str | None = None
+    transcript: list[TranscriptTurn] = Field(default_factory=list)
+    metadata: CallMetadata = Field(default_factory=CallMetadata)
+    analysis: Analysis | None = None
+    conversation_initiation_client_data: InitiationClientData | None = None
+
+    @field_validator("transcript", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+class AudioData(WireModel):
+    agent_id: str = Field(min_length=1)
+    conversation_id: str = Field(min_length=1)
+    full_audio: str = Field(min_length=1, description="base64-encoded MP3 of the whole call")
+
+
+class FailureMetadata(WireModel):
+    type: str | None = None
+    body: dict[str, Any] = Field(default_factory=dict)
+
+
+class InitiationFailureData(WireModel):
+    agent_id: str = Field(min_length=1)
+    conversation_id: str = Field(min_length=1)
+    failure_reason: str | None = None
+    metadata: FailureMetadata | None = None
+
+
+class _Envelope(WireModel):
+    event_timestamp: int | None = None
+
+    @field_validator("event_timestamp", mode="before")
+    @classmethod
+    def _number_or_numeric_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return int(float(value))
+        if isinstance(value, float):
+            return int(value)
+        return value
+
+
+class PostCallTranscription(_Envelope):
+    type: Literal["post_call_transcription"]
+    data: TranscriptionData
+
+
+class PostCallAudio(_Envelope):
+    type: Literal["post_call_audio"]
+    data: AudioData
+
+
+class CallInitiationFailure(_Envelope):
+    type: Literal["call_initiation_failure"]
+    data: InitiationFailureData
+
+
+PostCallEvent = PostCallTranscription | PostCallAudio | CallInitiationFailure

@@ -1,0 +1,61 @@
+"""The two ports the domain talks through. Adapters implement them; tests pass in-memory fakes."""
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class MemoryRecord(BaseModel):
+    """One stored memory as every store reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    text: str
+    metadata: Mapping[str, Any] = Field(default_factory=dict)
+    created_at: str | None = None
+    score: float | None = None
+
+
+class MemoryStore(Protocol):
+    """A caller's memories. ``timeout`` is the time the caller can still wait, in seconds."""
+
+    def add(self, user_id: str, messages: Sequence[ChatMessage], metadata: Mapping[str, Any]) -> list[str]:
+        """Store the messages verbatim (no LLM inference); return the new memory ids."""
+        ...
+
+    def search(
+        self, user_id: str, query: str, limit: int, timeout: float | None = None
+    ) -> list[MemoryRecord]: ...
+
+    def list_all(self, user_id: str, timeout: float | None = None) -> list[MemoryRecord]: ...
+
+    def delete_all(self, user_id: str) -> int: ...
+
+
+class Archive(Protocol):
+    """Durable storage of raw events, call audio and pre-call exchanges, by key."""
+
+    def put_new(self, key: str, body: bytes, content_type: str) -> bool:
+        """Write ``body`` only if ``key`` is absent; False means it was already there (a duplicate)."""
+        ...
+
+    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> bytes:
+        """The stored bytes; raises ``ArchiveKeyMissing`` when absent."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def keys(self, prefix: str) -> Iterator[str]: ...
+
+    def delete(self, key: str) -> None: ...
