@@ -43,6 +43,8 @@ class Settings(BaseModel):
     signature_tolerance_seconds: int = Field(default=30 * 60, ge=10)
     # The whole pre-call answer must leave within this; the memory read gets what remains.
     precall_budget_seconds: float = Field(default=0.4, gt=0, le=5)
+    # Optional full system prompt override (DESIGN decision 5); {{variable}} slots are filled in.
+    prompt_override_template: str | None = None
 
     @field_validator("returning_greeting")
     @classmethod
@@ -76,6 +78,7 @@ class Settings(BaseModel):
             "returning_greeting": "RETURNING_GREETING",
             "signature_tolerance_seconds": "SIGNATURE_TOLERANCE_SECONDS",
             "precall_budget_seconds": "PRECALL_BUDGET_SECONDS",
+            "prompt_override_template": "PROMPT_OVERRIDE_TEMPLATE",
         }
         values.update({field: environ[name] for field, name in optional.items() if environ.get(name)})
         numbers = (normalise_phone_number(n) for n in _split(environ.get("AGENT_PHONE_NUMBERS")))

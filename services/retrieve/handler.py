@@ -1,0 +1,56 @@
+"""Lambda entry point of the agent's ``search_memory`` tool: ``GET|POST /retrieve``."""
+
+import time
+from typing import Any
+
+from agentic_memory.auth import require_key_if_configured
+from agentic_memory.elevenlabs.tool import SearchMemoryRequest
+from agentic_memory.errors import MemoryUnavailable
+from agentic_memory.http import answer_domain_errors, json_response, parse, request_from_event
+from agentic_memory.identity import mask
+from agentic_memory.search import search_memories, search_request_from
+from agentic_memory.wiring import current_dependencies
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from services.observability import logger_for, metrics_for
+
+logger = logger_for("retrieve")
+metrics = metrics_for("retrieve")
+# What the agent can say when memory cannot be searched right now.
+UNAVAILABLE_NOTE = "Memory search is unavailable right now; continue without past details."
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@answer_domain_errors
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    started = time.monotonic()
+    deps = current_dependencies()
+    request = request_from_event(event)
+    require_key_if_configured(request.header("x-tool-key"), deps.settings.tool_keys, "X-Tool-Key")
+    body = request.json_body() if request.method == "POST" else None
+    search = parse(SearchMemoryRequest, search_request_from(body, request.query), "search request")
+    try:
+        caller_id, memories = search_memories(
+            search,
+            deps.memory,
+            deps.settings.mem0_search_limit,
+            deps.settings.mem0_timeout,
+            deps.settings.default_country_code,
+        )
+    except MemoryUnavailable as error:
+        metrics.add_metric(name="MemoryUnavailable", unit=MetricUnit.Count, value=1)
+        logger.warning("memory search failed", extra={"reason": str(error)[:200]})
+        return json_response(200, {"memories": [], "note": UNAVAILABLE_NOTE})
+    metrics.add_metric(name="SearchAnswered", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "memories searched",
+        extra={
+            "caller": mask(caller_id),
+            "found": len(memories),
+            "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
+        },
+    )
+    return json_response(200, {"memories": memories})

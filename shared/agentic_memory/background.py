@@ -1,0 +1,19 @@
+"""A small shared thread pool for work that overlaps the critical path (archive writes, reads)."""
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_pool: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+def submit(function: Callable[..., T], *args: Any) -> "Future[T]":
+    global _pool
+    with _lock:
+        if _pool is None:
+            # Created on first use, not at import: Lambda's init stays lean.
+            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="agentic-memory")
+    return _pool.submit(function, *args)

@@ -1,0 +1,129 @@
+"""``agentic-memory``: run the local runtime and replay ElevenLabs traffic against any URL.
+
+agentic-memory serve [--host 127.0.0.1] [--port 8080]
+agentic-memory send FIXTURE_OR_FILE [--url URL] [--caller +1555...] [--conversation-id ID]
+"""
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from ..settings import Settings
+from . import sender
+from .dev_keys import ensure_dev_keys
+from .fixtures import fixture_names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="agentic-memory", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve", help="run the three handlers locally (embedded memory, local archive)"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+
+    send = commands.add_parser(
+        "send", help="sign and send a recorded payload (a fixture name or a JSON file)"
+    )
+    send.add_argument("payload", help=f"a fixture name ({', '.join(_safe_fixture_names())}) or a path")
+    send.add_argument(
+        "--url",
+        default="http://127.0.0.1:8080",
+        help="the runtime or deployed API base URL, or a full endpoint URL",
+    )
+    send.add_argument(
+        "--route", choices=sorted(sender.ROUTES), help="override the route guessed from the payload"
+    )
+    send.add_argument("--caller", help="replace the caller's phone number everywhere in the payload")
+    send.add_argument("--conversation-id", help="replace the conversation id (replay as a new call)")
+    send.add_argument("--hmac-key", help="default: ELEVENLABS_HMAC_KEY or the local dev key")
+    send.add_argument("--workspace-key", help="default: ELEVENLABS_WORKSPACE_KEY or the local dev key")
+    send.add_argument("--tool-key", help="default: ELEVENLABS_TOOL_KEY when set")
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args.host, args.port)
+    return sender.send_from_cli(args)
+
+
+def _serve(host: str, port: int) -> int:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
+    )
+    home = Path(os.environ.get("AGENTIC_MEMORY_HOME", ".agentic-memory"))
+    generated = ensure_dev_keys(os.environ, home)
+    # Powertools writes one EMF metrics line per request to stdout; noise on a terminal.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    settings = Settings.from_environment(os.environ)
+    print(f"agentic-memory: starting (data in {settings.home.resolve()}) …", flush=True)
+    started = time.monotonic()
+    from .runtime import build_runtime
+
+    try:
+        runtime = build_runtime(settings, host, port)
+    except OSError as error:
+        print(f"agentic-memory: cannot listen on {host}:{port}: {error}", file=sys.stderr)
+        return 2
+    url = runtime.url
+    print(_banner(url, settings, generated, time.monotonic() - started), flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: runtime.server.shutdown())
+    try:
+        runtime.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
+    return 0
+
+
+def _banner(url: str, settings: Settings, generated: list[str], elapsed: float) -> str:
+    def key_line(name: str, keys: tuple[SecretStr, ...]) -> str:
+        # Only keys this command generated are shown: a key from the environment may be a real one.
+        if name in generated:
+            return f"  {name}={Settings.reveal(keys)[0]}"
+        return f"  {name}: from the environment ({len(keys)} key(s), not shown)"
+
+    memory = "Mem0 Platform" if settings.mem0_api_key else "embedded Mem0 open-source engine"
+    archive = (
+        f"s3://{settings.s3_bucket_name}"
+        if settings.s3_bucket_name
+        else str((settings.home / "archive").resolve())
+    )
+    tool = "required (ELEVENLABS_TOOL_KEY is set)" if settings.tool_keys else "not required"
+    return "\n".join(
+        [
+            f"agentic-memory: ready in {elapsed:.1f}s at {url}",
+            f"  pre-call webhook   POST {url}/client-data   (header X-Workspace-Key)",
+            f"  search_memory tool GET|POST {url}/retrieve  (X-Tool-Key {tool})",
+            f"  post-call webhook  POST {url}/post-call     (header ElevenLabs-Signature)",
+            f"  health             GET  {url}/health",
+            f"  memory: {memory}; archive: {archive}",
+            "Keys to configure in ElevenLabs"
+            + (" (generated dev keys, kept in dev-keys.json):" if generated else ":"),
+            key_line("ELEVENLABS_WORKSPACE_KEY", settings.workspace_keys),
+            key_line("ELEVENLABS_HMAC_KEY", settings.hmac_keys),
+            "Try:  agentic-memory send transcription_twilio_inbound",
+            "then: agentic-memory send precall_twilio_inbound",
+        ]
+    )
+
+
+def _safe_fixture_names() -> list[str]:
+    try:
+        return fixture_names()
+    except FileNotFoundError:
+        return []
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The local stand-in for S3 notifications → SQS → the processing Lambda.
+
+Keys of newly archived post-call events are queued; a worker thread hands each one to the same
+processing entry point SQS drives in AWS, retries failures with backoff and, after the last
+attempt, parks the event in ``$AGENTIC_MEMORY_HOME/dead-letter/`` instead of dropping it.
+"""
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..ports import Archive
+from .events import sqs_event_for_object
+from .lambda_context import LocalLambdaContext
+
+log = logging.getLogger(__name__)
+ProcessingHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+DEFAULT_BACKOFF_SECONDS = (0.5, 2.0, 5.0)
+
+
+class ProcessingQueue:
+    def __init__(
+        self,
+        handler: ProcessingHandler,
+        dead_letter_dir: Path,
+        backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS,
+        bucket: str = "local-archive",
+    ) -> None:
+        self._handler = handler
+        self._dead_letter_dir = dead_letter_dir
+        self._backoff = backoff_seconds
+        self._bucket = bucket
+        self._queue: queue.Queue[tuple[str, int] | None] = queue.Queue()
+        self._busy = 0
+        self._idle = threading.Condition()
+        self._worker = threading.Thread(target=self._run, name="post-call-processing", daemon=True)
+
+    def start(self) -> None:
+        self._worker.start()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._worker.join(timeout=10)
+
+    def enqueue(self, key: str) -> None:
+        with self._idle:
+            self._busy += 1
+        self._queue.put((key, 1))
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        """True once nothing is queued, running or waiting for a retry (used by tests and the CLI)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout=timeout)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            key, attempt = item
+            if self._process(key, attempt):
+                self._done()
+            elif attempt <= len(self._backoff):
+                delay = self._backoff[attempt - 1]
+                timer = threading.Timer(delay, self._queue.put, args=((key, attempt + 1),))
+                timer.daemon = True
+                timer.start()
+            else:
+                self._dead_letter(key, attempt)
+                self._done()
+
+    def _process(self, key: str, attempt: int) -> bool:
+        event = sqs_event_for_object(self._bucket, key, attempt)
+        try:
+            result = self._handler(event, LocalLambdaContext("post-call-processor", timeout_seconds=60))
+        except Exception:
+            log.exception("processing handler crashed")
+            return False
+        return not result.get("batchItemFailures")
+
+    def _dead_letter(self, key: str, attempts: int) -> None:
+        self._dead_letter_dir.mkdir(parents=True, exist_ok=True)
+        record = {"key": key, "attempts": attempts, "parked_at": datetime.now(UTC).isoformat()}
+        name = key.replace("/", "__")
+        (self._dead_letter_dir / name).write_text(json.dumps(record, indent=2))
+        log.error("post-call event parked in the dead-letter folder after %d attempts", attempts)
+
+    def _done(self) -> None:
+        with self._idle:
+            self._busy -= 1
+            self._idle.notify_all()
+
+
+class NotifyingArchive:
+    """An archive that reports each new post-call event, as S3 does with ObjectCreated."""
+
+    def __init__(
+        self, inner: Archive, on_created: Callable[[str], None], wanted: Callable[[str], bool]
+    ) -> None:
+        self._inner = inner
+        self._on_created = on_created
+        self._wanted = wanted
+
+    def put_new(self, key: str, body: bytes, content_type: str) -> bool:
+        created = self._inner.put_new(key, body, content_type)
+        if created and self._wanted(key):
+            self._on_created(key)
+        return created
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self._inner.put(key, body, content_type)
+        if self._wanted(key):
+            self._on_created(key)
+
+    def get(self, key: str) -> bytes:
+        return self._inner.get(key)
+
+    def exists(self, key: str) -> bool:
+        return self._inner.exists(key)
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        return self._inner.keys(prefix)
+
+    def delete(self, key: str) -> None:
+        self._inner.delete(key)

@@ -1,0 +1,69 @@
+"""Assembles the local runtime: the same three handlers, the embedded memory, a filesystem archive
+and an in-process processing queue, behind one HTTP server on loopback."""
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from ..archive_keys import is_post_call_event
+from ..settings import Settings
+from ..wiring import Dependencies, archive_for, memory_store_for, use_dependencies
+from .processing_queue import NotifyingArchive, ProcessingQueue
+from .server import LocalRuntimeServer, Route
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LocalRuntime:
+    server: LocalRuntimeServer
+    queue: ProcessingQueue
+    dependencies: Dependencies
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever(poll_interval=0.2)
+
+    def start_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="local-runtime", daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.queue.stop()
+        use_dependencies(None)
+
+
+def build_runtime(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> LocalRuntime:
+    # The handlers are imported here, not at module import, so `agentic-memory --help` stays instant.
+    from services.client_data.handler import lambda_handler as client_data
+    from services.post_call.handler import lambda_handler as post_call
+    from services.post_call.processor import lambda_handler as process_post_call
+    from services.retrieve.handler import lambda_handler as retrieve
+
+    queue = ProcessingQueue(process_post_call, settings.home / "dead-letter")
+    archive = NotifyingArchive(archive_for(settings), queue.enqueue, is_post_call_event)
+    memory = memory_store_for(settings)
+    dependencies = Dependencies(settings=settings, memory=memory, archive=archive)
+    use_dependencies(dependencies)
+    warm_up(dependencies)
+    routes = {
+        ("POST", "/client-data"): Route("client-data", client_data, timeout_seconds=3),
+        ("GET", "/retrieve"): Route("retrieve", retrieve, timeout_seconds=3),
+        ("POST", "/retrieve"): Route("retrieve", retrieve, timeout_seconds=3),
+        ("POST", "/post-call"): Route("post-call", post_call, timeout_seconds=10),
+    }
+    server = LocalRuntimeServer((host, port), routes)
+    queue.start()
+    server.ready.set()
+    return LocalRuntime(server=server, queue=queue, dependencies=dependencies)
+
+
+def warm_up(dependencies: Dependencies) -> None:
+    """Load the embedding model before the first caller does (it takes about a second)."""
+    dependencies.memory.search("+10000000000", "warm up", 1)

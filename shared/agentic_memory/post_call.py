@@ -1,0 +1,181 @@
+"""Post-call: acknowledge a signed webhook once it is durably archived, then process it.
+
+The acknowledgement verifies the signature over the raw body, writes the raw event to the archive
+with a conditional write (a duplicate delivery finds its key taken and does no new work), and only
+then answers 200. Processing is driven by the archive (S3 ObjectCreated → SQS in AWS, an
+in-process queue locally) and is idempotent per conversation and event type.
+"""
+
+import base64
+import binascii
+import json
+import logging
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from . import archive_keys
+from .elevenlabs import post_call as wire
+from .errors import ArchiveUnavailable, BadRequest, Unauthorized
+from .http import parse
+from .identity import caller_of_transcription
+from .memory_building import memories_of
+from .ports import Archive, MemoryStore
+from .settings import Settings
+from .signature import SignatureError, verify
+
+log = logging.getLogger(__name__)
+
+_EVENT_MODELS: dict[
+    str, type[wire.PostCallTranscription | wire.PostCallAudio | wire.CallInitiationFailure]
+] = {
+    wire.TRANSCRIPTION: wire.PostCallTranscription,
+    wire.AUDIO: wire.PostCallAudio,
+    wire.INITIATION_FAILURE: wire.CallInitiationFailure,
+}
+
+
+class Acknowledgement(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    event_type: str
+    conversation_id: str
+    key: str
+    duplicate: bool
+
+
+class ProcessingResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    event_type: str
+    conversation_id: str
+    memories_added: int = 0
+    skipped: Literal["already_processed", "nothing_to_store"] | None = None
+    audio_key: str | None = None
+
+
+class PoisonEvent(Exception):
+    """An archived event that can never be processed as it is (it goes to the dead-letter queue)."""
+
+
+def parse_event(raw_body: bytes) -> wire.PostCallEvent:
+    try:
+        payload = json.loads(raw_body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadRequest(f"the body is not valid JSON: {error}") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("the body must be a JSON object")
+    event_type = payload.get("type")
+    model = _EVENT_MODELS.get(event_type) if isinstance(event_type, str) else None
+    if model is None:
+        raise BadRequest(f"unsupported event type {str(event_type)[:60]!r}")
+    return parse(model, payload, str(event_type))
+
+
+def archive_key_for(event: wire.PostCallEvent, settings: Settings) -> str:
+    if isinstance(event, wire.PostCallTranscription):
+        caller_id = caller_of_transcription(event.data, settings.default_country_code)
+        return archive_keys.transcription_key(caller_id, event.data.conversation_id)
+    if isinstance(event, wire.PostCallAudio):
+        return archive_keys.audio_event_key(event.data.agent_id, event.data.conversation_id)
+    return archive_keys.initiation_failure_key(event.data.agent_id, event.data.conversation_id)
+
+
+def acknowledge(
+    raw_body: bytes, signature_header: str | None, settings: Settings, archive: Archive
+) -> Acknowledgement:
+    try:
+        verify(
+            raw_body,
+            signature_header,
+            Settings.reveal(settings.hmac_keys),
+            settings.signature_tolerance_seconds,
+        )
+    except SignatureError as error:
+        raise Unauthorized(str(error)) from None
+    event = parse_event(raw_body)
+    key = archive_key_for(event, settings)
+    try:
+        stored = archive.put_new(key, raw_body, "application/json")
+    except ArchiveUnavailable:
+        raise
+    except Exception as error:
+        # Answer 5xx so that ElevenLabs retries: a 200 is only ever given for a stored event.
+        raise ArchiveUnavailable(f"could not archive the event ({type(error).__name__})") from error
+    return Acknowledgement(
+        event_type=event.type, conversation_id=event.data.conversation_id, key=key, duplicate=not stored
+    )
+
+
+def process_archived_event(
+    key: str, settings: Settings, archive: Archive, memory: MemoryStore
+) -> ProcessingResult:
+    """Turn one archived event into memories or an MP3. Safe to run again for the same key."""
+    if not archive_keys.is_post_call_event(key):
+        raise PoisonEvent(f"not a post-call event key: {key}")
+    try:
+        event = parse_event(archive.get(key))
+    except BadRequest as error:
+        raise PoisonEvent(error.detail) from None
+    if isinstance(event, wire.PostCallTranscription):
+        return _store_memories(key, event, settings, memory)
+    if isinstance(event, wire.PostCallAudio):
+        return _store_audio(key, event, archive)
+    return ProcessingResult(
+        key=key, event_type=event.type, conversation_id=event.data.conversation_id, skipped="nothing_to_store"
+    )
+
+
+def _store_memories(
+    key: str, event: wire.PostCallTranscription, settings: Settings, memory: MemoryStore
+) -> ProcessingResult:
+    data = event.data
+    caller_id = caller_of_transcription(data, settings.default_country_code)
+    drafts = memories_of(data)
+    result = ProcessingResult(key=key, event_type=event.type, conversation_id=data.conversation_id)
+    if not drafts:
+        return result.model_copy(update={"skipped": "nothing_to_store"})
+    # Idempotency: a retry after a crash between the memory write and the acknowledgement of the
+    # queue message must not store the same call twice, so types already stored are skipped.
+    stored_types = {
+        record.metadata.get("type")
+        for record in memory.list_all(caller_id)
+        if record.metadata.get("conversation_id") == data.conversation_id
+    }
+    pending = [draft for draft in drafts if draft.type not in stored_types]
+    if not pending:
+        return result.model_copy(update={"skipped": "already_processed"})
+    added = 0
+    for draft in pending:
+        added += len(memory.add(caller_id, draft.messages, draft.metadata))
+    return result.model_copy(update={"memories_added": added})
+
+
+def _store_audio(key: str, event: wire.PostCallAudio, archive: Archive) -> ProcessingResult:
+    try:
+        audio = base64.b64decode(event.data.full_audio, validate=True)
+    except (binascii.Error, ValueError):
+        raise PoisonEvent("full_audio is not valid base64") from None
+    if not looks_like_mp3(audio):
+        raise PoisonEvent("full_audio is not an MP3 stream")
+    audio_key = archive_keys.audio_key(event.data.agent_id, event.data.conversation_id)
+    archive.put(audio_key, audio, "audio/mpeg")
+    return ProcessingResult(
+        key=key, event_type=event.type, conversation_id=event.data.conversation_id, audio_key=audio_key
+    )
+
+
+def looks_like_mp3(audio: bytes) -> bool:
+    """An ID3 tag or an MPEG audio frame sync at the start."""
+    return audio.startswith(b"ID3") or (len(audio) > 1 and audio[0] == 0xFF and audio[1] & 0xE0 == 0xE0)
+
+
+def event_summary(payload: Any) -> dict[str, Any]:
+    """Correlation keys of an event for logs: never the transcript, never a phone number."""
+    data = payload.get("data", {}) if isinstance(payload, dict) else {}
+    return {
+        "event_type": payload.get("type") if isinstance(payload, dict) else None,
+        "conversation_id": data.get("conversation_id"),
+        "agent_id": data.get("agent_id"),
+    }

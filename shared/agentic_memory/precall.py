@@ -1,0 +1,107 @@
+"""Pre-call: who is calling and what the agent should know, always answered in time.
+
+ElevenLabs may not start the call if this webhook fails or times out, and fails it if a dynamic
+variable is missing. So the memory read gets only what remains of the budget, a slow or failing
+memory store yields the neutral context, and archive writes run beside the read, not after it.
+"""
+
+import json
+import logging
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from . import archive_keys, background
+from .call_context import CallContext, Greetings, build_call_context, neutral_call_context
+from .elevenlabs.initiation import ConversationInitiationClientData, ConversationInitiationRequest
+from .identity import caller_of_initiation
+from .ports import Archive, MemoryRecord, MemoryStore
+from .settings import DEFAULT_RETURNING_GREETING_NO_NAME, Settings
+
+log = logging.getLogger(__name__)
+
+
+class PrecallOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    caller_id: str
+    response: ConversationInitiationClientData
+    memory_available: bool
+    memory_error: str | None = None
+    archived: bool = True
+
+
+def greetings_from(settings: Settings) -> Greetings:
+    return Greetings(
+        welcome=settings.welcome_message,
+        returning=settings.returning_greeting,
+        returning_without_name=DEFAULT_RETURNING_GREETING_NO_NAME,
+    )
+
+
+def answer_precall(
+    request: ConversationInitiationRequest,
+    raw_body: bytes,
+    settings: Settings,
+    memory: MemoryStore,
+    archive: Archive,
+    received_at: datetime,
+    deadline: float,
+) -> PrecallOutcome:
+    """Build the initiation answer before ``deadline`` (a ``time.monotonic()`` value)."""
+    caller_id = caller_of_initiation(request, settings.agent_numbers, settings.default_country_code)
+    folder = archive_keys.client_data_folder(caller_id, received_at, request.call_sid)
+    received_write = background.submit(archive.put, folder + "received.json", raw_body, "application/json")
+    read = background.submit(memory.list_all, caller_id, _remaining(deadline))
+
+    memories, error = _wait_for_memories(read, deadline)
+    greetings = greetings_from(settings)
+    context: CallContext = (
+        build_call_context(caller_id, memories, greetings)
+        if memories is not None
+        else neutral_call_context(caller_id, greetings)
+    )
+    response = context.to_response(settings.prompt_override_template)
+    body = json.dumps(response.to_wire()).encode("utf-8")
+    response_write = background.submit(archive.put, folder + "response.json", body, "application/json")
+    archived = _wait_for_writes([received_write, response_write], deadline)
+    return PrecallOutcome(
+        caller_id=caller_id,
+        response=response,
+        memory_available=memories is not None,
+        memory_error=error,
+        archived=archived,
+    )
+
+
+def _wait_for_memories(
+    read: "Future[list[MemoryRecord]]", deadline: float
+) -> tuple[list[MemoryRecord] | None, str | None]:
+    try:
+        return read.result(timeout=_remaining(deadline)), None
+    except FutureTimeout:
+        return None, "memory read exceeded the pre-call budget"
+    except Exception as error:  # any store failure must still yield an answer
+        return None, f"{type(error).__name__}: {error}"
+
+
+def _wait_for_writes(writes: "list[Future[None]]", deadline: float) -> bool:
+    # The archive is a record, not part of the answer: never let it make the answer late. A small
+    # grace beyond the budget lets fast local writes finish; slow ones go on in the background.
+    ok = True
+    for write in writes:
+        try:
+            write.result(timeout=max(_remaining(deadline), 0.05))
+        except FutureTimeout:
+            ok = False
+        except Exception as error:
+            log.warning("pre-call archive write failed: %s", type(error).__name__)
+            ok = False
+    return ok
+
+
+def _remaining(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.0)

@@ -1,0 +1,28 @@
+"""Mid-call: the agent's ``search_memory`` tool, a semantic search of one caller's memories."""
+
+from typing import Any
+
+from .elevenlabs.tool import SearchMemoryRequest
+from .errors import MissingCaller
+from .identity import caller_key
+from .ports import MemoryStore
+
+
+def search_request_from(body: Any | None, query: dict[str, str]) -> Any:
+    """The tool's parameters: the JSON body for POST, the query string for GET."""
+    return body if body is not None else dict(query)
+
+
+def search_memories(
+    request: SearchMemoryRequest,
+    memory: MemoryStore,
+    limit: int,
+    timeout: float | None = None,
+    default_country_code: str = "1",
+) -> tuple[str, list[str]]:
+    """The caller's key and the texts of the best ``limit`` memories for the query."""
+    caller_id = caller_key(request.user_id, default_country_code)
+    if caller_id is None:
+        raise MissingCaller("user_id is empty")
+    records = memory.search(caller_id, request.query.strip(), limit, timeout)
+    return caller_id, [record.text for record in records]

@@ -1,0 +1,162 @@
+"""The post-call acknowledgement and the processing entry point, with in-memory ports."""
+
+import base64
+import json
+import time
+
+from agentic_memory.local.fixtures import fixture_bytes, load_fixture
+from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
+
+from services.post_call.handler import lambda_handler as post_call
+from services.post_call.processor import lambda_handler as process
+
+INBOUND = "transcription_twilio_inbound"
+
+
+def deliver(body: bytes, headers: dict[str, str]) -> dict:
+    return post_call(api_event("POST", "/post-call", body, headers), lambda_context("post-call"))
+
+
+def caller_of(fixture: str) -> str:
+    return load_fixture(fixture)["data"]["metadata"]["phone_call"]["external_number"]
+
+
+def test_a_signed_transcription_is_archived_then_acknowledged(deps, keys):
+    body = fixture_bytes(INBOUND)
+    response = deliver(body, signed_headers(body, keys["hmac"]))
+    assert response["statusCode"] == 200
+    assert response_json(response) == {"status": "ok"}
+    conversation_id = load_fixture(INBOUND)["data"]["conversation_id"]
+    assert deps.archive.get(f"post-call/{caller_of(INBOUND)}/{conversation_id}.json") == body
+
+
+def test_processing_stores_a_factual_and_a_semantic_memory(deps, keys):
+    body = fixture_bytes(INBOUND)
+    deliver(body, signed_headers(body, keys["hmac"]))
+    [key] = deps.archive.keys("post-call/")
+    assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    memories = deps.memory.list_all(caller_of(INBOUND))
+    types = {m.metadata["type"] for m in memories}
+    assert types == {"factual", "semantic"}
+    conversation_id = load_fixture(INBOUND)["data"]["conversation_id"]
+    for memory in memories:
+        assert memory.metadata["conversation_id"] == conversation_id
+        assert {"agent_id", "timestamp", "call_duration_seconds"} <= set(memory.metadata)
+
+
+def test_a_repeated_delivery_adds_no_memory(deps, keys):
+    body = fixture_bytes(INBOUND)
+    for _ in range(2):
+        assert deliver(body, signed_headers(body, keys["hmac"]))["statusCode"] == 200
+    [key] = deps.archive.keys("post-call/")
+    process(sqs_event(key), lambda_context())
+    count = len(deps.memory.list_all(caller_of(INBOUND)))
+    # Even when the queue delivers the same event again, nothing is stored twice.
+    assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    assert len(deps.memory.list_all(caller_of(INBOUND))) == count
+
+
+def test_an_outbound_call_is_remembered_under_the_person_called(deps, keys):
+    body = fixture_bytes("transcription_twilio_outbound")
+    deliver(body, signed_headers(body, keys["hmac"]))
+    [key] = deps.archive.keys("post-call/")
+    process(sqs_event(key), lambda_context())
+    person = caller_of("transcription_twilio_outbound")
+    agent_number = load_fixture("transcription_twilio_outbound")["data"]["metadata"]["phone_call"][
+        "agent_number"
+    ]
+    assert key.startswith(f"post-call/{person}/")
+    assert deps.memory.list_all(person)
+    assert deps.memory.list_all(agent_number) == []
+
+
+def test_audio_becomes_an_mp3_at_the_design_key(deps, keys):
+    body = fixture_bytes("audio")
+    assert deliver(body, signed_headers(body, keys["hmac"]))["statusCode"] == 200
+    [event_key] = deps.archive.keys("post-call/audio-only/")
+    process(sqs_event(event_key), lambda_context())
+    data = load_fixture("audio")["data"]
+    mp3 = deps.archive.get(f"post-call/audio-only/{data['agent_id']}/{data['conversation_id']}.mp3")
+    assert mp3 == base64.b64decode(data["full_audio"])
+
+
+def test_an_initiation_failure_is_archived_and_stores_no_memory(deps, keys):
+    body = fixture_bytes("initiation_failure_twilio")
+    assert deliver(body, signed_headers(body, keys["hmac"]))["statusCode"] == 200
+    [key] = deps.archive.keys("post-call/initiation-failure/")
+    assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    assert deps.memory._records == {}
+
+
+def test_bad_missing_stale_and_replayed_signatures_are_401(deps, keys):
+    body = fixture_bytes(INBOUND)
+    cases = [
+        (body, {}),
+        (body, {"ElevenLabs-Signature": "garbage"}),
+        (body, signed_headers(body, "whsec_someone_else")),
+        (body, signed_headers(body, keys["hmac"], int(time.time()) - 3600)),
+        (body, signed_headers(body, keys["hmac"], int(time.time()) + 3600)),
+        # a valid signature replayed on a changed body
+        (body.replace(b"Margaret", b"Mallory"), signed_headers(body, keys["hmac"])),
+    ]
+    for sent, headers in cases:
+        response = deliver(sent, headers)
+        assert response["statusCode"] == 401, headers
+        assert response_json(response)["error"] == "unauthorized"
+    assert list(deps.archive.keys("")) == []
+
+
+def test_a_signed_but_malformed_body_is_400(deps, keys):
+    for body in (
+        b"{not json",
+        b"[]",
+        json.dumps({"type": "post_call_unknown", "data": {}}).encode(),
+        json.dumps({"type": "post_call_transcription", "data": {"agent_id": "a"}}).encode(),
+    ):
+        response = deliver(body, signed_headers(body, keys["hmac"]))
+        assert response["statusCode"] == 400, body
+        assert set(response_json(response)) == {"error", "detail"}
+
+
+def test_a_transcription_without_a_caller_is_400(deps, keys):
+    event = load_fixture("transcription_web")
+    event["data"]["user_id"] = None
+    body = json.dumps(event).encode()
+    response = deliver(body, signed_headers(body, keys["hmac"]))
+    assert response["statusCode"] == 400
+    assert response_json(response)["error"] == "missing_caller"
+
+
+def test_unsafe_ids_never_reach_the_archive(deps, keys):
+    for conversation_id in ("../../escape", "conv/../../x", "conv\\x", "conv\x00x", ""):
+        event = load_fixture(INBOUND)
+        event["data"]["conversation_id"] = conversation_id
+        body = json.dumps(event).encode()
+        response = deliver(body, signed_headers(body, keys["hmac"]))
+        assert response["statusCode"] == 400, conversation_id
+    assert list(deps.archive.keys("")) == []
+
+
+def test_an_archive_failure_is_a_5xx_so_elevenlabs_retries(deps, keys):
+    deps.archive.fail_with = OSError("disk full")
+    body = fixture_bytes(INBOUND)
+    response = deliver(body, signed_headers(body, keys["hmac"]))
+    assert response["statusCode"] == 503
+    assert response_json(response)["error"] == "archive_unavailable"
+
+
+def test_a_poison_event_is_reported_as_a_batch_failure(deps, keys):
+    deps.archive.put("post-call/+15550100999/conv_poison.json", b"{not json", "application/json")
+    result = process(sqs_event("post-call/+15550100999/conv_poison.json"), lambda_context())
+    assert len(result["batchItemFailures"]) == 1
+
+
+def test_a_memory_outage_during_processing_is_retried_by_the_queue(deps, keys):
+    body = fixture_bytes(INBOUND)
+    deliver(body, signed_headers(body, keys["hmac"]))
+    [key] = deps.archive.keys("post-call/")
+    deps.memory.fail_with = ConnectionError("mem0 down")
+    assert len(process(sqs_event(key), lambda_context())["batchItemFailures"]) == 1
+    deps.memory.fail_with = None
+    assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    assert deps.memory.list_all(caller_of(INBOUND))

@@ -1,0 +1,74 @@
+"""The search_memory tool entry point, by POST body and by GET query string."""
+
+import json
+from urllib.parse import urlencode
+
+from agentic_memory.errors import MemoryUnavailable
+from agentic_memory.ports import ChatMessage
+from agentic_memory.settings import Settings
+from agentic_memory.wiring import Dependencies, use_dependencies
+from helpers import api_event, lambda_context, response_json
+
+from services.retrieve.handler import lambda_handler as retrieve
+
+CALLER = "+15550100123"
+
+
+def remember(deps, *texts):
+    deps.memory.add(CALLER, [ChatMessage(role="user", content=t) for t in texts], {"type": "semantic"})
+
+
+def post(body, headers=None):
+    return retrieve(
+        api_event(
+            "POST",
+            "/retrieve",
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json", **(headers or {})},
+        ),
+        lambda_context("retrieve"),
+    )
+
+
+def test_post_finds_the_callers_facts(deps):
+    remember(deps, "I have a dog named Biscuit", "My grandson's wedding is in June")
+    response = post({"query": "what is the dog called", "user_id": CALLER})
+    assert response["statusCode"] == 200
+    assert response_json(response)["memories"][0] == "I have a dog named Biscuit"
+
+
+def test_get_reads_the_query_string(deps):
+    remember(deps, "I have a dog named Biscuit")
+    query = urlencode({"query": "dog", "user_id": "+1 555 010 0123"})
+    response = retrieve(api_event("GET", "/retrieve", query=query), lambda_context("retrieve"))
+    assert response_json(response) == {"memories": ["I have a dog named Biscuit"]}
+
+
+def test_results_are_limited_and_scoped_to_the_caller(deps):
+    remember(deps, *[f"dog fact number {i}" for i in range(10)])
+    deps.memory.add("+15550100999", [ChatMessage(role="user", content="another dog")], {})
+    memories = response_json(post({"query": "dog", "user_id": CALLER}))["memories"]
+    assert len(memories) == deps.settings.mem0_search_limit
+    assert "another dog" not in memories
+
+
+def test_missing_query_or_user_is_400(deps):
+    for body in ({"user_id": CALLER}, {"query": "dog"}, {"query": "", "user_id": CALLER}):
+        response = post(body)
+        assert response["statusCode"] == 400
+        assert set(response_json(response)) == {"error", "detail"}
+
+
+def test_a_search_failure_answers_empty_with_a_note(deps):
+    deps.memory.fail_with = MemoryUnavailable("timeout")
+    body = response_json(post({"query": "dog", "user_id": CALLER}))
+    assert body["memories"] == []
+    assert body["note"]
+
+
+def test_the_tool_key_is_required_once_configured(deps, keys):
+    settings = Settings.from_environment({"ELEVENLABS_TOOL_KEY": keys["tool"]})
+    use_dependencies(Dependencies(settings=settings, memory=deps.memory, archive=deps.archive))
+    assert post({"query": "dog", "user_id": CALLER})["statusCode"] == 401
+    assert post({"query": "dog", "user_id": CALLER}, {"X-Tool-Key": "wrong"})["statusCode"] == 401
+    assert post({"query": "dog", "user_id": CALLER}, {"X-Tool-Key": keys["tool"]})["statusCode"] == 200
