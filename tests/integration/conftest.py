@@ -1,0 +1,81 @@
+"""A real local runtime (``agentic-memory serve``) in a subprocess on a free loopback port."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+AGENT_NUMBER = "+15550100001"
+
+
+@dataclass
+class RunningRuntime:
+    url: str
+    home: Path
+    keys: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_healthy(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the runtime exited early:\n{log_path.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"the runtime did not become healthy:\n{log_path.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
+    home = tmp_path_factory.mktemp("runtime-home")
+    keys = {"workspace": f"wsk_it_{secrets.token_hex(12)}", "hmac": f"whsec_it_{secrets.token_hex(12)}"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ELEVENLABS_", "MEM0_", "S3_"))}
+    env.update(
+        {
+            "AGENTIC_MEMORY_HOME": str(home),
+            "ELEVENLABS_WORKSPACE_KEY": keys["workspace"],
+            "ELEVENLABS_HMAC_KEY": keys["hmac"],
+            "AGENT_PHONE_NUMBERS": AGENT_NUMBER,
+            "MEM0_SEARCH_LIMIT": "20",
+        }
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = home / "runtime.log"
+    command = [sys.executable, "-m", "agentic_memory.local.cli", "serve", "--port", str(port)]
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        wait_until_healthy(url, process, log_path)
+        yield RunningRuntime(url=url, home=home, keys=keys, process=process, log_path=log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
