@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make run` and `make test`. Both install what they need first.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
@@ -33,7 +33,7 @@ test: install-dev lint typecheck
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python -m agentic_memory.local.bench
+	$(BIN)/python loadtests/benchmark.py
 
 clean:
 	rm -rf $(VENV) .agentic-memory .pytest_cache .mypy_cache .ruff_cache

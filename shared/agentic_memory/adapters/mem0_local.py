@@ -22,6 +22,7 @@ import logging
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -66,7 +67,9 @@ class EmbeddedMemoryStore:
             self._opened()
 
     def close(self) -> None:
-        """Release the folder (Qdrant's lock and both databases) so that another instance may open it."""
+        """Release the folder (Qdrant's lock and both databases) so that another instance may open it.
+
+        A later call on this instance opens it again."""
         with self._lock:
             memory, self._memory = self._memory, None
             if memory is None:
@@ -132,7 +135,8 @@ class EmbeddedMemoryStore:
 
     @contextmanager
     def _locked(self, timeout: float | None) -> Iterator[Any]:
-        """The open Mem0 engine, used by one thread at a time; gives up when the caller's time is out."""
+        """The open Mem0 engine, one thread at a time. ``timeout`` bounds the wait for the engine (and
+        its opening); an operation that has started (~15 ms) is not interrupted."""
         if timeout is not None and timeout <= 0:
             raise MemoryUnavailable("no time left to read memories")
         if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
@@ -224,7 +228,10 @@ def _open_mem0(directory: Path, collection_name: str) -> Any:
             provider=EMBEDDER_PROVIDER, config={"model": MODEL_ID, "embedding_dims": DIMENSIONS}
         )
         config.llm = LlmConfig.model_construct(provider=LLM_PROVIDER, config={})
-        return Memory(config)
+        with warnings.catch_warnings():
+            # Mem0 asks any Qdrant it did not connect itself for payload indexes; locally they are no-ops.
+            warnings.filterwarnings("ignore", message="Payload indexes have no effect", category=UserWarning)
+            return Memory(config)
     except BaseException:
         client.close()  # release the folder lock, or the next attempt in this process fails too
         raise
@@ -258,6 +265,17 @@ def _register_providers() -> None:
     # The factories import "module.Class" paths: ours are served by this module's __getattr__.
     EmbedderFactory.provider_to_class[EMBEDDER_PROVIDER] = f"{__name__}.Mem0OnnxEmbedder"
     LlmFactory.provider_to_class[LLM_PROVIDER] = (f"{__name__}.Mem0NoLlm", BaseLlmConfig)
+    for name in ("mem0.utils.spacy_models", "mem0.vector_stores.qdrant"):
+        logging.getLogger(name).addFilter(_drop_advice_to_install_downloaders)
+
+
+def _drop_advice_to_install_downloaders(record: logging.LogRecord) -> bool:
+    """Mem0 warns in every process that spaCy and fastembed are missing and advises installing them.
+
+    They are left out on purpose: both download models at run time (en_core_web_sm, Qdrant/bm25). Without
+    them search is semantic only, which is what this store promises.
+    """
+    return not record.getMessage().startswith(("Failed to load spaCy", "fastembed not installed"))
 
 
 @cache

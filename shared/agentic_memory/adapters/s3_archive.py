@@ -14,12 +14,13 @@ from ..errors import ArchiveKeyMissing, ArchiveUnavailable
 
 # botocore's defaults (60 s connect, 60 s read, 3 attempts) can hold a webhook for minutes. S3 answers
 # small PUTs in tens of ms and AWS advises retrying one after 2 s, so: fail a dead connection in
-# 0.5 s, give a slow request 2 s, and retry once (a second attempt absorbs a reset or a 503 SlowDown;
-# a third would outlast the caller). A failed post-call write answers 5xx and ElevenLabs retries
-# later, which beats waiting here. Keep-alive stops idle NATs from silently dropping warm connections.
+# 0.5 s, give a slow request 2 s, and retry once, since a second attempt absorbs a reset or a 503
+# SlowDown. Worst case about 6 s with the backoff. A failed post-call write answers 5xx and ElevenLabs
+# retries later, which beats waiting here. Keep-alive stops idle NATs from dropping warm connections.
 _CONNECT_TIMEOUT_SECONDS = 0.5
 _READ_TIMEOUT_SECONDS = 2.0
-_MAX_ATTEMPTS = 2
+# Counts the first request too. botocore's "max_attempts" counts only retries: max_attempts=2 sends 3.
+_TOTAL_ATTEMPTS = 2
 
 _DUPLICATE = "PreconditionFailed"  # 412: If-None-Match failed, the key already exists
 _CONFLICT = "ConditionalRequestConflict"  # 409: a concurrent write to the key; AWS says retry
@@ -132,7 +133,7 @@ class S3Archive:
         config = Config(
             connect_timeout=_CONNECT_TIMEOUT_SECONDS,
             read_timeout=_READ_TIMEOUT_SECONDS,
-            retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
+            retries={"mode": "standard", "total_max_attempts": _TOTAL_ATTEMPTS},
             tcp_keepalive=True,
         )
         # A session of our own: boto3's default session is not safe to build clients from in threads.

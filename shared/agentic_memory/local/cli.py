@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -76,7 +77,8 @@ def _serve(host: str, port: int) -> int:
         return 2
     url = runtime.url
     print(_banner(url, settings, generated, time.monotonic() - started), flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: runtime.server.shutdown())
+    # shutdown() waits for serve_forever() to return, so it must not run on the serving thread.
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=runtime.server.shutdown).start())
     try:
         runtime.serve_forever()
     except KeyboardInterrupt:

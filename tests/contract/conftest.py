@@ -1,0 +1,8 @@
+"""Makes ``contract_schemas`` importable by the contract tests (tests/ is not a package)."""
+
+import sys
+from pathlib import Path
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)

@@ -1,0 +1,186 @@
+"""Turning a post-call transcription into the factual and the semantic memory."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from agentic_memory.elevenlabs.post_call import PostCallTranscription, TranscriptionData
+from agentic_memory.local.fixtures import load_fixture
+from agentic_memory.memory_building import call_metadata, factual_memory, memories_of, semantic_memory
+
+AGENT = "agent_2401kn076can47sp0fftkzytzrjx"
+CONVERSATION = "conv_6801khe5t8577ext65zsntr4mfdw"
+
+
+def margaret_first_call() -> TranscriptionData:
+    return PostCallTranscription.model_validate(load_fixture("transcription_twilio_inbound")).data
+
+
+def transcription(**data: Any) -> TranscriptionData:
+    return TranscriptionData.model_validate({"agent_id": "agent_a", "conversation_id": "conv_b", **data})
+
+
+def test_factual_memory_metadata_has_every_design_field() -> None:
+    draft = factual_memory(margaret_first_call())
+
+    assert draft is not None
+    assert draft.metadata == {
+        "type": "factual",
+        "agent_id": AGENT,
+        "conversation_id": CONVERSATION,
+        "timestamp": "2025-11-18T15:04:12+00:00",
+        "call_duration_seconds": 96,
+        "caller_name": "Margaret",
+        "call_outcome": "success",
+    }
+
+
+def test_factual_memory_timestamp_is_timezone_aware_iso_of_the_call_start() -> None:
+    draft = factual_memory(margaret_first_call())
+    assert draft is not None
+
+    started = datetime.fromisoformat(draft.metadata["timestamp"])
+
+    assert started.utcoffset() == timedelta(0)
+    assert int(started.timestamp()) == 1763478252
+
+
+def test_factual_memory_text_holds_summary_outcome_evaluations_and_collected_data() -> None:
+    draft = factual_memory(margaret_first_call())
+    assert draft is not None
+    assert len(draft.messages) == 1 and draft.messages[0].role == "user"
+
+    lines = draft.messages[0].content.splitlines()
+
+    assert lines[0].startswith("Call on 2025-11-18 (Check-up booked for Biscuit): Margaret called")
+    assert "grandson’s wedding" in lines[0]
+    assert "Call outcome: success." in lines
+    assert "Evaluation appointment_booked: success." in lines
+    assert "Evaluation caller_identified: success." in lines
+    assert "Collected first_name: Margaret." in lines
+    assert lines[-1] == "User name is Margaret."
+
+
+def test_factual_memory_without_a_collected_name_has_no_caller_name() -> None:
+    data = transcription(
+        analysis={"transcript_summary": "Asked about opening hours.", "call_successful": "success"}
+    )
+
+    draft = factual_memory(data)
+
+    assert draft is not None
+    assert "caller_name" not in draft.metadata
+    assert "User name is" not in draft.messages[0].content
+
+
+def test_no_analysis_gives_no_factual_memory() -> None:
+    assert factual_memory(transcription(analysis=None)) is None
+
+
+def test_empty_analysis_gives_no_factual_memory() -> None:
+    assert factual_memory(transcription(analysis={"evaluation_criteria_results": None})) is None
+
+
+def test_collected_values_are_shortened_and_structured_values_skipped() -> None:
+    data = transcription(
+        analysis={
+            "data_collection_results": {
+                "notes": {"value": "x" * 1000},
+                "pets": {"value": ["Biscuit", "Pepper"]},
+                "address": {"value": {"city": "Portland"}},
+                "empty": {"value": ""},
+            }
+        }
+    )
+
+    draft = factual_memory(data)
+
+    assert draft is not None
+    lines = draft.messages[0].content.splitlines()
+    assert lines == ["Collected notes: " + "x" * 299 + "…."]
+
+
+def test_semantic_memory_maps_agent_to_assistant_and_skips_tool_only_turns() -> None:
+    data = margaret_first_call()
+
+    draft = semantic_memory(data)
+
+    assert draft is not None
+    spoken = [turn for turn in data.transcript if turn.message]
+    assert len(draft.messages) == len(spoken) == len(data.transcript) - 2
+    assert [m.role for m in draft.messages] == [
+        "assistant" if turn.role == "agent" else "user" for turn in spoken
+    ]
+    assert (
+        draft.messages[1].content
+        == "Hi, my name is Margaret. I'd like to book a check-up for my dog Biscuit."
+    )
+
+
+def test_semantic_memory_metadata_is_the_call_metadata_without_a_name() -> None:
+    draft = semantic_memory(margaret_first_call())
+
+    assert draft is not None
+    assert draft.metadata == {
+        "type": "semantic",
+        "agent_id": AGENT,
+        "conversation_id": CONVERSATION,
+        "timestamp": "2025-11-18T15:04:12+00:00",
+        "call_duration_seconds": 96,
+    }
+
+
+def test_blank_messages_are_skipped_and_messages_are_trimmed() -> None:
+    data = transcription(
+        transcript=[
+            {"role": "agent", "message": "  Hello!  "},
+            {"role": "user", "message": "   "},
+            {"role": "user", "message": None},
+            {"role": "user", "message": "Hi."},
+        ]
+    )
+
+    draft = semantic_memory(data)
+
+    assert draft is not None
+    assert [(m.role, m.content) for m in draft.messages] == [("assistant", "Hello!"), ("user", "Hi.")]
+
+
+def test_a_transcript_without_words_gives_no_semantic_memory() -> None:
+    assert semantic_memory(transcription(transcript=None)) is None
+    assert semantic_memory(transcription(transcript=[{"role": "agent", "message": None}])) is None
+
+
+@pytest.mark.parametrize(
+    ("fixture", "types"),
+    [
+        ("transcription_twilio_inbound", ["factual", "semantic"]),
+        ("transcription_web", ["factual", "semantic"]),
+    ],
+)
+def test_memories_of_a_call_are_factual_then_semantic(fixture: str, types: list[str]) -> None:
+    data = PostCallTranscription.model_validate(load_fixture(fixture)).data
+
+    assert [draft.type for draft in memories_of(data)] == types
+
+
+def test_a_call_with_nothing_to_remember_gives_no_memories() -> None:
+    assert memories_of(transcription()) == []
+
+
+def test_call_duration_is_whole_seconds_and_zero_when_unknown() -> None:
+    assert (
+        call_metadata(transcription(metadata={"call_duration_secs": 41.7}), "semantic")[
+            "call_duration_seconds"
+        ]
+        == 41
+    )
+    assert call_metadata(transcription(), "semantic")["call_duration_seconds"] == 0
+
+
+def test_missing_start_time_is_stamped_now() -> None:
+    before = datetime.now(UTC)
+
+    stamped = datetime.fromisoformat(call_metadata(transcription(), "factual")["timestamp"])
+
+    assert before - timedelta(seconds=1) <= stamped <= datetime.now(UTC) + timedelta(seconds=1)
