@@ -43,7 +43,9 @@ def import_seconds(statement: str, runs: int) -> float:
     env = {**os.environ, "MEM0_TELEMETRY": "false", "PYTHONPATH": f"{REPO}:{REPO / 'shared'}"}
     samples = []
     for attempt in range(runs + 1):
-        out = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+        )
         if attempt:
             samples.append(float(out.stdout.strip().splitlines()[-1]))
     return statistics.median(samples)
@@ -57,13 +59,22 @@ def percentile(samples: list[float], fraction: float) -> float:
 class Runtime:
     def __init__(self, home: Path, port: int, keys: dict[str, str]) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ELEVENLABS_", "MEM0_", "S3_"))}
-        env.update({"AGENTIC_MEMORY_HOME": str(home), "ELEVENLABS_WORKSPACE_KEY": keys["workspace"],
-                    "ELEVENLABS_HMAC_KEY": keys["hmac"], "LOG_LEVEL": "WARNING",
-                    "POWERTOOLS_LOG_LEVEL": "WARNING"})
+        env.update(
+            {
+                "AGENTIC_MEMORY_HOME": str(home),
+                "ELEVENLABS_WORKSPACE_KEY": keys["workspace"],
+                "ELEVENLABS_HMAC_KEY": keys["hmac"],
+                "LOG_LEVEL": "WARNING",
+                "POWERTOOLS_LOG_LEVEL": "WARNING",
+            }
+        )
         self.log = (home / "runtime.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "agentic_memory.local.cli", "serve", "--port", str(port)],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         self.port = port
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -98,7 +109,9 @@ def timed_requests(port: int, build, count: int) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=60, help="requests per route")
     parser.add_argument("--imports", type=int, default=7, help="fresh interpreters per import measurement")
     parser.add_argument("--port", type=int, default=18080)
@@ -132,10 +145,20 @@ def report_routes(port: int, keys: dict[str, str], count: int) -> None:
     def post_call(index: int):
         event = rewrite(transcription, None, f"conv_bench_{index:06d}", None)
         body = json.dumps(event).encode()
-        return "POST", "/post-call", body, {HEADER: sign(body, keys["hmac"]), "Content-Type": "application/json"}
+        return (
+            "POST",
+            "/post-call",
+            body,
+            {HEADER: sign(body, keys["hmac"]), "Content-Type": "application/json"},
+        )
 
     routes = {
-        "POST /client-data": lambda _: ("POST", "/client-data", precall, {"X-Workspace-Key": keys["workspace"]}),
+        "POST /client-data": lambda _: (
+            "POST",
+            "/client-data",
+            precall,
+            {"X-Workspace-Key": keys["workspace"]},
+        ),
         "GET /retrieve": lambda _: ("GET", f"/retrieve?query=dog&user_id=%2B{caller[1:]}", None, {}),
         "POST /retrieve": lambda _: ("POST", "/retrieve", search, {"Content-Type": "application/json"}),
         "POST /post-call (ack)": post_call,
@@ -145,8 +168,11 @@ def report_routes(port: int, keys: dict[str, str], count: int) -> None:
     for name, build in routes.items():
         timed_requests(port, build, 3)  # warm-up
         samples = timed_requests(port, build, count)
-        print(f"  {name:<24} {statistics.median(samples) * 1000:8.1f} {percentile(samples, 0.95) * 1000:8.1f} "
-              f"{max(samples) * 1000:8.1f}", flush=True)
+        print(
+            f"  {name:<24} {statistics.median(samples) * 1000:8.1f} {percentile(samples, 0.95) * 1000:8.1f} "
+            f"{max(samples) * 1000:8.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -14,21 +14,22 @@ POST_CALL_PREFIX = "post-call/"
 AUDIO_PREFIX = "post-call/audio-only/"
 FAILURE_PREFIX = "post-call/initiation-failure/"
 
+# Matched with fullmatch: "$" would also accept a trailing newline.
 # Conversation, agent and call ids are ASCII words with - and _; E.164 numbers add a leading +.
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")
-_CALLER = re.compile(r"^\+?[A-Za-z0-9][A-Za-z0-9_.@:+\-]{0,63}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,127}")
+_CALLER = re.compile(r"\+?[A-Za-z0-9][A-Za-z0-9_.@:+\-]{0,63}")
 # Prefixes our own layout uses below post-call/: a caller id must never collide with them.
 _RESERVED_CALLER_SEGMENTS = {"audio-only", "initiation-failure"}
 
 
 def safe_id(value: str, what: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise UnsafeIdentifier(f"{what} is not a safe identifier")
     return value
 
 
 def safe_caller(value: str) -> str:
-    if not _CALLER.match(value) or ".." in value or value in _RESERVED_CALLER_SEGMENTS:
+    if not _CALLER.fullmatch(value) or ".." in value or value in _RESERVED_CALLER_SEGMENTS:
         raise UnsafeIdentifier("caller id is not a safe identifier")
     return value
 

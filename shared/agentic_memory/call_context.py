@@ -149,8 +149,9 @@ def render(template: str, variables: dict[str, str]) -> str:
 
 
 def _newest_first(memories: Sequence[MemoryRecord]) -> list[MemoryRecord]:
+    # All memories of one call share the call's timestamp; the store's created_at orders them within it.
     return sorted(
-        memories, key=lambda m: str(m.metadata.get("timestamp") or m.created_at or ""), reverse=True
+        memories, key=lambda m: (str(m.metadata.get("timestamp") or ""), m.created_at or ""), reverse=True
     )
 
 

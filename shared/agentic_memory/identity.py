@@ -13,9 +13,10 @@ from .elevenlabs.post_call import TranscriptionData
 from .errors import MissingCaller, UnsafeIdentifier
 
 _SEPARATORS = re.compile(r"[\s().\-/]")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# ASCII digits only: str.isdigit() and \d also accept other scripts' digits.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # Ids that are not phone numbers (WhatsApp ids, web user ids): kept as they are when safe.
-_OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:+\-]{0,63}$")
+_OPAQUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@:+\-]{0,63}")
 
 
 def normalise_phone_number(raw: str, default_country_code: str = "1") -> str | None:
@@ -25,13 +26,15 @@ def normalise_phone_number(raw: str, default_country_code: str = "1") -> str | N
     numbers, the default country code (North America unless configured otherwise).
     """
     compact = _SEPARATORS.sub("", raw.strip())
+    if not compact.isascii():
+        return None
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     if not compact.startswith("+"):
         if not compact.isdigit():
             return None
         compact = "+" + (default_country_code + compact if len(compact) == 10 else compact)
-    return compact if _E164.match(compact) else None
+    return compact if _E164.fullmatch(compact) else None
 
 
 def caller_key(raw: str | None, default_country_code: str = "1") -> str | None:
@@ -42,7 +45,7 @@ def caller_key(raw: str | None, default_country_code: str = "1") -> str | None:
     if phone is not None:
         return phone
     candidate = raw.strip()
-    if _OPAQUE_ID.match(candidate) and ".." not in candidate:
+    if _OPAQUE_ID.fullmatch(candidate) and ".." not in candidate:
         return candidate
     raise UnsafeIdentifier(f"caller id {mask(candidate)!r} is neither a phone number nor a safe id")
 

@@ -15,7 +15,9 @@ _PATTERNS = [
     re.compile(rf"\buser(?:'s)? name is (?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)", re.IGNORECASE),
     re.compile(rf"\bmy name is (?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)", re.IGNORECASE),
     re.compile(rf"\bmy name's (?P<name>{_NAME_WORD})", re.IGNORECASE),
-    re.compile(rf"\b(?:please )?call me (?P<name>{_NAME_WORD})", re.IGNORECASE),
+    # "call me" is followed by names and by everything else ("call me in the morning"): only a
+    # capitalised word counts there.
+    re.compile(r"\b(?i:(?:please )?call me) (?P<name>[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'\-]{0,29})"),
     re.compile(rf"\bcaller name: (?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)", re.IGNORECASE),
 ]
 # Words that follow "call me" or "my name is" without being a name.

@@ -5,7 +5,10 @@ from typing import Any
 from .elevenlabs.tool import SearchMemoryRequest
 from .errors import MissingCaller
 from .identity import caller_key
-from .ports import MemoryStore
+from .ports import MemoryRecord, MemoryStore
+
+# How much an agent line's similarity counts against the caller's own words.
+ASSISTANT_WEIGHT = 0.85
 
 
 def search_request_from(body: Any | None, query: dict[str, str]) -> Any:
@@ -24,5 +27,13 @@ def search_memories(
     caller_id = caller_key(request.user_id, default_country_code)
     if caller_id is None:
         raise MissingCaller("user_id is empty")
-    records = memory.search(caller_id, request.query.strip(), limit, timeout)
-    return caller_id, [record.text for record in records]
+    # Over-fetch, then rank the caller's own words and the call facts above the agent's lines, which
+    # echo the caller's words with pleasantries ("Thanks for calling about Biscuit…").
+    records = memory.search(caller_id, request.query.strip(), limit * 2, timeout)
+    ranked = sorted(records, key=_weighted_score, reverse=True)
+    return caller_id, [record.text for record in ranked[:limit]]
+
+
+def _weighted_score(record: MemoryRecord) -> float:
+    score = record.score if record.score is not None else 0.0
+    return score * ASSISTANT_WEIGHT if record.metadata.get("role") == "assistant" else score

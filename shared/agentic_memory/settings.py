@@ -81,7 +81,10 @@ class Settings(BaseModel):
             "prompt_override_template": "PROMPT_OVERRIDE_TEMPLATE",
         }
         values.update({field: environ[name] for field, name in optional.items() if environ.get(name)})
-        numbers = (normalise_phone_number(n) for n in _split(environ.get("AGENT_PHONE_NUMBERS")))
+        country_code = environ.get("DEFAULT_COUNTRY_CODE") or "1"
+        numbers = (
+            normalise_phone_number(n, country_code) for n in _split(environ.get("AGENT_PHONE_NUMBERS"))
+        )
         values["agent_numbers"] = frozenset(n for n in numbers if n)
         return cls.model_validate(values)
 

@@ -67,8 +67,10 @@ def _parse(header: str) -> tuple[int, list[str]]:
             timestamps.append(value.strip())
         elif key == "v0":
             signatures.append(value.strip().lower())
-    if len(timestamps) != 1 or not timestamps[0].isdigit() or len(timestamps[0]) > 12:
+    t = timestamps[0] if len(timestamps) == 1 else ""
+    # isascii(): isdigit() alone accepts characters such as "²" that int() refuses.
+    if not (t.isascii() and t.isdigit()) or len(t) > 12:
         raise SignatureError("signature header needs exactly one numeric t=")
     if not signatures or len(signatures) > 8:
         raise SignatureError("no v0 signature in the header")
-    return int(timestamps[0]), signatures
+    return int(t), signatures

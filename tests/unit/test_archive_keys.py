@@ -153,11 +153,6 @@ def test_real_callers_are_safe(safe: str) -> None:
     assert safe_caller(safe) == safe
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG archive_keys: the patterns end in '$', which also matches before a trailing newline, "
-    "so 'conv_1\\n' and '+15550100142\\n' pass safe_id/safe_caller and put a newline into an archive key",
-)
 @pytest.mark.parametrize("check", ["id", "caller"])
 def test_a_trailing_newline_is_rejected(check: str) -> None:
     with pytest.raises(UnsafeIdentifier):

@@ -65,11 +65,6 @@ def test_text_that_is_not_a_phone_number_normalises_to_none(raw: str) -> None:
     assert normalise_phone_number(raw) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG identity.normalise_phone_number: str.isdigit() and re's \\d accept non-ASCII digits, "
-    "so fullwidth or Arabic-Indic digits become a non-ASCII 'E.164' key that archive_keys rejects later",
-)
 @pytest.mark.parametrize("raw", ["５５５０１００１４２", "٥٥٥٠١٠٠١٤٢"], ids=["fullwidth", "arabic-indic"])
 def test_non_ascii_digits_never_become_a_non_ascii_key(raw: str) -> None:
     normalised = normalise_phone_number(raw)

@@ -88,11 +88,6 @@ def test_phrases_that_are_not_names_give_none(text: str) -> None:
     assert name_from_text(text) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG names: words after 'call me' are only checked against a short stop list, so "
-    "'call me in the morning' names the caller 'In' (likewise 'Tonight', 'Next', 'Maybe', 'Any')",
-)
 @pytest.mark.parametrize(
     "text",
     [

@@ -121,12 +121,6 @@ def test_agent_numbers_are_normalised_and_garbage_dropped() -> None:
     assert settings.agent_numbers == frozenset({"+15550100001", "+15550100002"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG settings.from_environment: AGENT_PHONE_NUMBERS are normalised with country code 1 "
-    "whatever DEFAULT_COUNTRY_CODE says, while callers are normalised with DEFAULT_COUNTRY_CODE, "
-    "so a national agent number outside North America never matches and outbound calls are not flipped",
-)
 def test_agent_numbers_use_the_configured_default_country_code() -> None:
     settings = Settings.from_environment({"DEFAULT_COUNTRY_CODE": "44", "AGENT_PHONE_NUMBERS": "2079460958"})
 

@@ -36,6 +36,9 @@ class LocalRuntime:
         self.server.shutdown()
         self.server.server_close()
         self.queue.stop()
+        close = getattr(self.dependencies.memory, "close", None)
+        if close is not None:
+            close()  # releases the embedded store's folder lock
         use_dependencies(None)
 
 
