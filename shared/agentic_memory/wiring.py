@@ -41,7 +41,9 @@ def current_dependencies() -> Dependencies:
     global _installed
     with _lock:
         if _installed is None:
-            _installed = dependencies_from(Settings.from_environment(os.environ))
+            from .adapters.ssm_parameters import resolve_secret_parameters
+
+            _installed = dependencies_from(Settings.from_environment(resolve_secret_parameters(os.environ)))
         return _installed
 
 
