@@ -22,9 +22,11 @@ install-dev: $(BIN)/python
 run: install
 	$(BIN)/agentic-memory serve --host $(HOST) --port $(PORT)
 
+CODE := $(wildcard shared services tests infra loadtests)
+
 lint: install-dev
-	$(BIN)/ruff check shared services tests infra loadtests
-	$(BIN)/ruff format --check shared services tests infra loadtests
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 
 typecheck: install-dev
 	$(BIN)/mypy

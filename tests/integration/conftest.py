@@ -27,6 +27,14 @@ class RunningRuntime:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -50,9 +58,7 @@ def wait_until_healthy(
     raise TimeoutError(f"the runtime did not become healthy:\n{log_path.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
-    home = tmp_path_factory.mktemp("runtime-home")
+def start_runtime(home: Path, extra_env: dict[str, str] | None = None) -> RunningRuntime:
     keys = {"workspace": f"wsk_it_{secrets.token_hex(12)}", "hmac": f"whsec_it_{secrets.token_hex(12)}"}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ELEVENLABS_", "MEM0_", "S3_"))}
     env.update(
@@ -62,6 +68,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime
             "ELEVENLABS_HMAC_KEY": keys["hmac"],
             "AGENT_PHONE_NUMBERS": AGENT_NUMBER,
             "MEM0_SEARCH_LIMIT": "20",
+            **(extra_env or {}),
         }
     )
     port = free_port()
@@ -70,12 +77,27 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime
     command = [sys.executable, "-m", "agentic_memory.local.cli", "serve", "--port", str(port)]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    running = RunningRuntime(url=url, home=home, keys=keys, process=process, log_path=log_path)
     try:
         wait_until_healthy(url, process, log_path)
-        yield RunningRuntime(url=url, home=home, keys=keys, process=process, log_path=log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
+    running = start_runtime(tmp_path_factory.mktemp("runtime-home"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def fresh_runtime(tmp_path: Path) -> Iterator[RunningRuntime]:
+    """A runtime of its own for one test, which may stop it to inspect its data."""
+    home = tmp_path / "home"
+    home.mkdir()
+    running = start_runtime(home)
+    yield running
+    running.stop()

@@ -2,6 +2,9 @@
 
 agentic-memory serve [--host 127.0.0.1] [--port 8080]
 agentic-memory send FIXTURE_OR_FILE [--url URL] [--caller +1555...] [--conversation-id ID]
+agentic-memory replay --caller C | --conversation ID | --dead-letter | --all [--since T] [--until T]
+agentic-memory memories CALLER [--json]
+agentic-memory forget CALLER [--yes]
 """
 
 import argparse
@@ -16,7 +19,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from ..settings import Settings
-from . import sender
+from . import operator_commands, sender
 from .dev_keys import ensure_dev_keys
 from .fixtures import fixture_names
 
@@ -51,10 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     send.add_argument("--workspace-key", help="default: ELEVENLABS_WORKSPACE_KEY or the local dev key")
     send.add_argument("--tool-key", help="default: ELEVENLABS_TOOL_KEY when set")
 
+    operator_commands.add_parsers(commands)
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.host, args.port)
-    return sender.send_from_cli(args)
+    if args.command == "send":
+        return sender.send_from_cli(args)
+    return operator_commands.run(args)
 
 
 def _serve(host: str, port: int) -> int:

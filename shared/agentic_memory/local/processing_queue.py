@@ -5,16 +5,15 @@ processing entry point SQS drives in AWS, retries failures with backoff and, aft
 attempt, parks the event in ``$AGENTIC_MEMORY_HOME/dead-letter/`` instead of dropping it.
 """
 
-import json
 import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..ports import Archive
+from . import dead_letter
 from .events import sqs_event_for_object
 from .lambda_context import LocalLambdaContext
 
@@ -81,10 +80,7 @@ class ProcessingQueue:
         return not result.get("batchItemFailures")
 
     def _dead_letter(self, key: str, attempts: int) -> None:
-        self._dead_letter_dir.mkdir(parents=True, exist_ok=True)
-        record = {"key": key, "attempts": attempts, "parked_at": datetime.now(UTC).isoformat()}
-        name = key.replace("/", "__")
-        (self._dead_letter_dir / name).write_text(json.dumps(record, indent=2))
+        dead_letter.park(self._dead_letter_dir, key, attempts, "processing failed on every attempt")
         log.error("post-call event parked in the dead-letter folder after %d attempts", attempts)
 
     def _done(self) -> None:
@@ -99,29 +95,29 @@ class NotifyingArchive:
     def __init__(
         self, inner: Archive, on_created: Callable[[str], None], wanted: Callable[[str], bool]
     ) -> None:
-        self._inner = inner
+        self.inner = inner
         self._on_created = on_created
         self._wanted = wanted
 
     def put_new(self, key: str, body: bytes, content_type: str) -> bool:
-        created = self._inner.put_new(key, body, content_type)
+        created = self.inner.put_new(key, body, content_type)
         if created and self._wanted(key):
             self._on_created(key)
         return created
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
-        self._inner.put(key, body, content_type)
+        self.inner.put(key, body, content_type)
         if self._wanted(key):
             self._on_created(key)
 
     def get(self, key: str) -> bytes:
-        return self._inner.get(key)
+        return self.inner.get(key)
 
     def exists(self, key: str) -> bool:
-        return self._inner.exists(key)
+        return self.inner.exists(key)
 
     def keys(self, prefix: str) -> Iterator[str]:
-        return self._inner.keys(prefix)
+        return self.inner.keys(prefix)
 
     def delete(self, key: str) -> None:
-        self._inner.delete(key)
+        self.inner.delete(key)

@@ -6,9 +6,10 @@ import threading
 from dataclasses import dataclass
 
 from ..archive_keys import is_post_call_event
+from ..ports import Archive, MemoryStore
 from ..settings import Settings
 from ..wiring import Dependencies, archive_for, memory_store_for, use_dependencies
-from .processing_queue import NotifyingArchive, ProcessingQueue
+from .processing_queue import DEFAULT_BACKOFF_SECONDS, NotifyingArchive, ProcessingQueue
 from .server import LocalRuntimeServer, Route
 
 log = logging.getLogger(__name__)
@@ -42,17 +43,26 @@ class LocalRuntime:
         use_dependencies(None)
 
 
-def build_runtime(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> LocalRuntime:
+def build_runtime(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    memory: MemoryStore | None = None,
+    archive: Archive | None = None,
+    retry_backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS,
+) -> LocalRuntime:
+    """The runtime for ``settings``; ``memory`` and ``archive`` replace the configured adapters (tests)."""
     # The handlers are imported here, not at module import, so `agentic-memory --help` stays instant.
     from services.client_data.handler import lambda_handler as client_data
     from services.post_call.handler import lambda_handler as post_call
     from services.post_call.processor import lambda_handler as process_post_call
     from services.retrieve.handler import lambda_handler as retrieve
 
-    queue = ProcessingQueue(process_post_call, settings.home / "dead-letter")
-    archive = NotifyingArchive(archive_for(settings), queue.enqueue, is_post_call_event)
-    memory = memory_store_for(settings)
-    dependencies = Dependencies(settings=settings, memory=memory, archive=archive)
+    queue = ProcessingQueue(process_post_call, settings.home / "dead-letter", retry_backoff_seconds)
+    notifying = NotifyingArchive(archive or archive_for(settings), queue.enqueue, is_post_call_event)
+    dependencies = Dependencies(
+        settings=settings, memory=memory or memory_store_for(settings), archive=notifying
+    )
     use_dependencies(dependencies)
     warm_up(dependencies)
     routes = {

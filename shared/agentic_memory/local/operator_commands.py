@@ -1,0 +1,148 @@
+"""``agentic-memory replay | forget | memories``: operator tasks on local data or a stack's.
+
+They use the adapters the environment selects: the local archive and embedded memory by default,
+or ``S3_BUCKET_NAME`` and ``MEM0_API_KEY`` (or their ``*_PARAMETER`` names) for a deployed stack.
+"""
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+
+from .. import operations
+from ..adapters.ssm_parameters import resolve_secret_parameters
+from ..errors import MemoryUnavailable, UnsafeIdentifier
+from ..identity import caller_key
+from ..settings import Settings
+from ..wiring import Dependencies, dependencies_from
+from . import dead_letter
+
+
+def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    replay = commands.add_parser("replay", help="process archived post-call events again (idempotent)")
+    chosen = replay.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--caller", help="every transcription of this caller")
+    chosen.add_argument("--conversation", help="the events of one conversation")
+    chosen.add_argument(
+        "--dead-letter", action="store_true", help="everything parked in the dead-letter queue"
+    )
+    chosen.add_argument(
+        "--all", action="store_true", help="every archived event (optionally within --since/--until)"
+    )
+    replay.add_argument("--since", type=_moment, help="ISO time: only events at or after it")
+    replay.add_argument("--until", type=_moment, help="ISO time: only events at or before it")
+    replay.add_argument(
+        "--dead-letter-queue-url", help="the stack's DLQ (default: the local dead-letter folder)"
+    )
+
+    forget = commands.add_parser("forget", help="erase a caller's memories and archived calls (lists first)")
+    forget.add_argument("caller")
+    forget.add_argument(
+        "--yes", action="store_true", help="really erase (without it, only list what would go)"
+    )
+
+    memories = commands.add_parser("memories", help="list what is stored about a caller")
+    memories.add_argument("caller")
+    memories.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        deps = _dependencies()
+        if args.command == "replay":
+            return replay_events(args, deps)
+        caller = caller_key(args.caller, deps.settings.default_country_code)
+        if caller is None:
+            raise UnsafeIdentifier("the caller is empty")
+        if args.command == "forget":
+            return _forget(caller, args.yes, deps)
+        return _memories(caller, args.json, deps)
+    except UnsafeIdentifier as error:
+        print(f"agentic-memory {args.command}: {error.detail}", file=sys.stderr)
+        return 2
+    except MemoryUnavailable as error:
+        print(f"agentic-memory {args.command}: memory unavailable: {error}", file=sys.stderr)
+        print(
+            "  (a running `agentic-memory serve` holds the local memory store: stop it first)",
+            file=sys.stderr,
+        )
+        return 3
+
+
+def _dependencies() -> Dependencies:
+    return dependencies_from(Settings.from_environment(resolve_secret_parameters(os.environ)))
+
+
+def replay_events(args: argparse.Namespace, deps: Dependencies) -> int:
+    settings, archive, memory = deps.settings, deps.archive, deps.memory
+    if args.dead_letter and args.dead_letter_queue_url:
+        return _replay_queue(args.dead_letter_queue_url, deps)
+    if args.dead_letter:
+        folder = settings.home / "dead-letter"
+        keys = dead_letter.parked_keys(folder)
+    else:
+        keys = list(
+            operations.event_keys(
+                archive, args.caller and caller_key(args.caller), args.conversation, args.since, args.until
+            )
+        )
+    print(f"replaying {len(keys)} archived event(s)", flush=True)
+    report = operations.replay(keys, settings, archive, memory, _print_progress)
+    if args.dead_letter:
+        for result in report.processed:
+            dead_letter.release(settings.home / "dead-letter", result.key)
+    print(f"done: {len(report.processed)} processed, {len(report.failed)} failed")
+    return 1 if report.failed else 0
+
+
+def _replay_queue(queue_url: str, deps: Dependencies) -> int:
+    from ..adapters.sqs_dead_letter import SqsDeadLetterQueue
+
+    queue = SqsDeadLetterQueue(queue_url)
+    processed = failed = 0
+    for message in queue.messages():
+        report = operations.replay(message.keys, deps.settings, deps.archive, deps.memory, _print_progress)
+        processed += len(report.processed)
+        failed += len(report.failed)
+        if not report.failed:
+            queue.delete(message)  # stays in the DLQ (visible again later) when anything failed
+    print(f"done: {processed} processed, {failed} failed")
+    return 1 if failed else 0
+
+
+def _forget(caller: str, confirmed: bool, deps: Dependencies) -> int:
+    found = operations.footprint(caller, deps.archive, deps.memory)
+    print(f"caller {caller}: {len(found.memories)} memories, {len(found.object_keys)} archived objects")
+    for key in found.object_keys:
+        print(f"  {key}")
+    if not confirmed:
+        print("nothing erased: run again with --yes to erase all of the above")
+        return 0
+    erased = operations.forget(found, deps.archive, deps.memory)
+    print(f"erased {len(found.memories)} memories and {erased} archived objects of {caller}")
+    return 0
+
+
+def _memories(caller: str, as_json: bool, deps: Dependencies) -> int:
+    records = deps.memory.list_all(caller)
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
+        return 0
+    print(f"caller {caller}: {len(records)} memories")
+    for record in records:
+        meta = record.metadata
+        print(
+            f"- [{meta.get('type', '?')}/{meta.get('role', '?')}] {meta.get('conversation_id', '')} "
+            f"{str(meta.get('timestamp', ''))[:19]}: {record.text}"
+        )
+    return 0
+
+
+def _print_progress(index: int, total: int, key: str, outcome: str) -> None:
+    print(f"  [{index}/{total}] {key}: {outcome}", flush=True)
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,128 @@
+"""Operator tasks over the archive and the memory: replay events, list and erase a caller.
+
+These run from ``agentic-memory replay|forget|memories``, against the local data or a stack's
+bucket and Mem0 project. Everything a caller told us can be found from their number: memories by
+``user_id``, pre-call exchanges under ``client-data/{caller}/``, transcriptions under
+``post-call/{caller}/``, and, joined through each transcription's agent and conversation ids, the
+audio under ``post-call/audio-only/``.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import archive_keys
+from .elevenlabs import post_call as wire
+from .errors import ArchiveKeyMissing, BadRequest
+from .ports import Archive, MemoryRecord, MemoryStore
+from .post_call import ProcessingResult, parse_event, process_archived_event
+from .settings import Settings
+
+Progress = Callable[[int, int, str, str], None]
+
+
+@dataclass
+class ReplayReport:
+    processed: list[ProcessingResult] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def event_keys(
+    archive: Archive,
+    caller_id: str | None = None,
+    conversation_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[str]:
+    """Archived post-call event keys, narrowed to one caller, one conversation or a time range.
+
+    A caller's events are their transcriptions; audio and failure events carry no caller. The time
+    range applies to the event's ``event_timestamp``.
+    """
+    prefix = archive_keys.POST_CALL_PREFIX + (archive_keys.safe_caller(caller_id) + "/" if caller_id else "")
+    wanted_conversation = (
+        archive_keys.safe_id(conversation_id, "conversation_id") if conversation_id else None
+    )
+    for key in archive.keys(prefix):
+        if not archive_keys.is_post_call_event(key):
+            continue
+        if wanted_conversation and not key.endswith(f"/{wanted_conversation}.json"):
+            continue
+        if (since or until) and not _within(archive, key, since, until):
+            continue
+        yield key
+
+
+def replay(
+    keys: list[str],
+    settings: Settings,
+    archive: Archive,
+    memory: MemoryStore,
+    progress: Progress | None = None,
+) -> ReplayReport:
+    """Process each archived event again; processing is idempotent, so nothing is stored twice."""
+    report = ReplayReport()
+    for index, key in enumerate(keys, start=1):
+        try:
+            result = process_archived_event(key, settings, archive, memory)
+        except Exception as error:  # one bad event must not stop a replay of thousands
+            report.failed[key] = f"{type(error).__name__}: {error}"
+            outcome = f"failed ({type(error).__name__})"
+        else:
+            report.processed.append(result)
+            outcome = result.skipped or (
+                f"{result.memories_added} memories" if result.memories_added else result.audio_key or "ok"
+            )
+        if progress is not None:
+            progress(index, len(keys), key, outcome)
+    return report
+
+
+@dataclass(frozen=True)
+class CallerFootprint:
+    """Everything stored about one caller, found before anything is erased."""
+
+    caller_id: str
+    memories: list[MemoryRecord]
+    object_keys: list[str]
+
+
+def footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFootprint:
+    caller = archive_keys.safe_caller(caller_id)
+    transcriptions = list(archive.keys(f"{archive_keys.POST_CALL_PREFIX}{caller}/"))
+    keys = list(archive.keys(f"{archive_keys.CLIENT_DATA_PREFIX}{caller}/")) + transcriptions
+    for key in transcriptions:
+        keys.extend(k for k in _audio_of(archive, key) if archive.exists(k))
+    return CallerFootprint(caller_id=caller, memories=memory.list_all(caller), object_keys=keys)
+
+
+def forget(found: CallerFootprint, archive: Archive, memory: MemoryStore) -> int:
+    """Erase what ``footprint`` found: the memories first, then the archived objects."""
+    memory.delete_all(found.caller_id)
+    for key in found.object_keys:
+        archive.delete(key)
+    return len(found.object_keys)
+
+
+def _audio_of(archive: Archive, transcription_key: str) -> list[str]:
+    try:
+        event = parse_event(archive.get(transcription_key))
+    except (ArchiveKeyMissing, BadRequest):
+        return []
+    if not isinstance(event, wire.PostCallTranscription):
+        return []
+    agent_id, conversation_id = event.data.agent_id, event.data.conversation_id
+    return [
+        archive_keys.audio_event_key(agent_id, conversation_id),
+        archive_keys.audio_key(agent_id, conversation_id),
+    ]
+
+
+def _within(archive: Archive, key: str, since: datetime | None, until: datetime | None) -> bool:
+    try:
+        stamp = json.loads(archive.get(key)).get("event_timestamp")
+        moment = datetime.fromtimestamp(float(stamp), tz=(since or until).tzinfo)  # type: ignore[union-attr]
+    except (ArchiveKeyMissing, ValueError, TypeError, AttributeError):
+        return False
+    return (since is None or moment >= since) and (until is None or moment <= until)

@@ -1,0 +1,108 @@
+"""``agentic-memory memories | forget | replay`` on a local runtime's data, after the runtime stops."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from agentic_memory.local.fixtures import fixture_bytes, load_fixture
+from agentic_memory.signature import HEADER, sign
+from conftest import RunningRuntime
+
+pytestmark = pytest.mark.integration
+CALLER = load_fixture("transcription_twilio_inbound")["data"]["metadata"]["phone_call"]["external_number"]
+
+
+def deliver(runtime: RunningRuntime, fixture: str) -> None:
+    body = fixture_bytes(fixture)
+    response = httpx.post(
+        f"{runtime.url}/post-call",
+        content=body,
+        timeout=10,
+        headers={HEADER: sign(body, runtime.keys["hmac"])},
+    )
+    assert response.status_code == 200
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ELEVENLABS_", "MEM0_", "S3_"))}
+    env["AGENTIC_MEMORY_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "agentic_memory.local.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_caller_can_be_listed_and_forgotten_with_their_audio(fresh_runtime):
+    runtime = fresh_runtime
+    # Given a call whose audio arrived before its transcription
+    deliver(runtime, "audio")
+    deliver(runtime, "transcription_twilio_inbound")
+    archive = runtime.home / "archive"
+    audio = load_fixture("audio")["data"]
+    mp3 = archive / "post-call" / "audio-only" / audio["agent_id"] / f"{audio['conversation_id']}.mp3"
+    deadline = time.monotonic() + 20
+    while not (mp3.is_file() and b'"returning_caller":"yes"' in _precall(runtime)):
+        assert time.monotonic() < deadline, runtime.log()
+        time.sleep(0.2)
+    runtime.stop()
+
+    # When the operator lists the caller's memories
+    listed = cli(runtime.home, "memories", CALLER, "--json")
+    assert listed.returncode == 0, listed.stderr
+    memories = json.loads(listed.stdout)
+    assert {m["metadata"]["type"] for m in memories} == {"factual", "semantic"}
+
+    # And asks to forget the caller without confirming: everything is listed, nothing erased
+    dry_run = cli(runtime.home, "forget", CALLER)
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "nothing erased" in dry_run.stdout
+    assert f"{audio['conversation_id']}.mp3" in dry_run.stdout
+    assert f"client-data/{CALLER}/" in dry_run.stdout
+    assert mp3.is_file()
+
+    # Then with --yes the memories, transcripts, pre-call exchanges and audio are gone
+    erased = cli(runtime.home, "forget", CALLER, "--yes")
+    assert erased.returncode == 0, erased.stderr
+    assert not mp3.exists()
+    assert not any(CALLER in str(p) for p in archive.rglob("*"))
+    assert json.loads(cli(runtime.home, "memories", CALLER, "--json").stdout) == []
+
+
+def test_replay_of_a_conversation_is_idempotent(fresh_runtime):
+    runtime = fresh_runtime
+    deliver(runtime, "transcription_twilio_inbound")
+    deadline = time.monotonic() + 20
+    while b'"returning_caller":"yes"' not in _precall(runtime):
+        assert time.monotonic() < deadline, runtime.log()
+        time.sleep(0.2)
+    runtime.stop()
+    before = json.loads(cli(runtime.home, "memories", CALLER, "--json").stdout)
+    conversation = load_fixture("transcription_twilio_inbound")["data"]["conversation_id"]
+    replayed = cli(runtime.home, "replay", "--conversation", conversation)
+    assert replayed.returncode == 0, replayed.stderr
+    assert "[1/1]" in replayed.stdout and "already_processed" in replayed.stdout
+    after = json.loads(cli(runtime.home, "memories", CALLER, "--json").stdout)
+    assert len(after) == len(before)
+
+
+def test_commands_refuse_an_unsafe_caller(tmp_path):
+    result = cli(tmp_path, "forget", "../../etc")
+    assert result.returncode == 2
+    assert "not a safe" in result.stderr or "neither" in result.stderr
+
+
+def _precall(runtime: RunningRuntime) -> bytes:
+    return httpx.post(
+        f"{runtime.url}/client-data",
+        content=fixture_bytes("precall_twilio_inbound"),
+        headers={"X-Workspace-Key": runtime.keys["workspace"]},
+        timeout=10,
+    ).content
