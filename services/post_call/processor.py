@@ -40,7 +40,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     for message in event.get("Records", []):
         try:
             for key in archived_keys(message["body"]):
-                result = process_archived_event(key, deps.settings, deps.archive, deps.memory)
+                result = process_archived_event(
+                    key, deps.settings, deps.archive, deps.memory, deps.audio_source
+                )
                 metrics.add_metric(name="EventProcessed", unit=MetricUnit.Count, value=1)
                 logger.info(
                     "post-call event processed",

@@ -13,13 +13,15 @@ CLIENT_DATA_PREFIX = "client-data/"
 POST_CALL_PREFIX = "post-call/"
 AUDIO_PREFIX = "post-call/audio-only/"
 FAILURE_PREFIX = "post-call/initiation-failure/"
+# Audio deliveries too large for the request limit: a record, so the audio is fetched instead.
+OVERSIZED_AUDIO_PREFIX = "post-call/oversized-audio/"
 
 # Matched with fullmatch: "$" would also accept a trailing newline.
 # Conversation, agent and call ids are ASCII words with - and _; E.164 numbers add a leading +.
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,127}")
 _CALLER = re.compile(r"\+?[A-Za-z0-9][A-Za-z0-9_.@:+\-]{0,63}")
 # Prefixes our own layout uses below post-call/: a caller id must never collide with them.
-_RESERVED_CALLER_SEGMENTS = {"audio-only", "initiation-failure"}
+_RESERVED_CALLER_SEGMENTS = {"audio-only", "initiation-failure", "oversized-audio"}
 
 
 def safe_id(value: str, what: str) -> str:
@@ -54,6 +56,10 @@ def audio_key(agent_id: str, conversation_id: str) -> str:
 
 def initiation_failure_key(agent_id: str, conversation_id: str) -> str:
     return f"{FAILURE_PREFIX}{_agent_and_conversation(agent_id, conversation_id)}.json"
+
+
+def oversized_audio_key(agent_id: str, conversation_id: str) -> str:
+    return f"{OVERSIZED_AUDIO_PREFIX}{_agent_and_conversation(agent_id, conversation_id)}.json"
 
 
 def is_post_call_event(key: str) -> bool:

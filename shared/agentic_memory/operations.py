@@ -15,7 +15,7 @@ from datetime import datetime
 from . import archive_keys
 from .elevenlabs import post_call as wire
 from .errors import ArchiveKeyMissing, BadRequest
-from .ports import Archive, MemoryRecord, MemoryStore
+from .ports import Archive, AudioSource, MemoryRecord, MemoryStore
 from .post_call import ProcessingResult, parse_event, process_archived_event
 from .settings import Settings
 
@@ -60,12 +60,13 @@ def replay(
     archive: Archive,
     memory: MemoryStore,
     progress: Progress | None = None,
+    audio_source: AudioSource | None = None,
 ) -> ReplayReport:
     """Process each archived event again; processing is idempotent, so nothing is stored twice."""
     report = ReplayReport()
     for index, key in enumerate(keys, start=1):
         try:
-            result = process_archived_event(key, settings, archive, memory)
+            result = process_archived_event(key, settings, archive, memory, audio_source)
         except Exception as error:  # one bad event must not stop a replay of thousands
             report.failed[key] = f"{type(error).__name__}: {error}"
             outcome = f"failed ({type(error).__name__})"

@@ -59,3 +59,9 @@ class Archive(Protocol):
     def keys(self, prefix: str) -> Iterator[str]: ...
 
     def delete(self, key: str) -> None: ...
+
+
+class AudioSource(Protocol):
+    """Where a call's audio can be fetched when its webhook could not deliver it."""
+
+    def fetch_audio(self, conversation_id: str) -> bytes: ...

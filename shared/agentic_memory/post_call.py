@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict
 
 from . import archive_keys
 from .elevenlabs import post_call as wire
-from .errors import ArchiveUnavailable, BadRequest, Unauthorized
+from .errors import ArchiveUnavailable, BadRequest, Unauthorized, UnsafeIdentifier
 from .http import parse
 from .identity import caller_of_transcription
 from .memory_building import memories_of
-from .ports import Archive, MemoryStore
+from .ports import Archive, AudioSource, MemoryStore
 from .settings import Settings
 from .signature import SignatureError, verify
 
@@ -33,6 +33,9 @@ _EVENT_MODELS: dict[
     wire.AUDIO: wire.PostCallAudio,
     wire.INITIATION_FAILURE: wire.CallInitiationFailure,
 }
+
+
+OVERSIZED_AUDIO = "oversized_audio"
 
 
 class Acknowledgement(BaseModel):
@@ -109,11 +112,17 @@ def acknowledge(
 
 
 def process_archived_event(
-    key: str, settings: Settings, archive: Archive, memory: MemoryStore
+    key: str,
+    settings: Settings,
+    archive: Archive,
+    memory: MemoryStore,
+    audio_source: AudioSource | None = None,
 ) -> ProcessingResult:
     """Turn one archived event into memories or an MP3. Safe to run again for the same key."""
     if not archive_keys.is_post_call_event(key):
         raise PoisonEvent(f"not a post-call event key: {key}")
+    if key.startswith(archive_keys.OVERSIZED_AUDIO_PREFIX):
+        return _fetch_oversized_audio(key, archive, audio_source)
     try:
         event = parse_event(archive.get(key))
     except BadRequest as error:
@@ -164,6 +173,39 @@ def _store_audio(key: str, event: wire.PostCallAudio, archive: Archive) -> Proce
     return ProcessingResult(
         key=key, event_type=event.type, conversation_id=event.data.conversation_id, audio_key=audio_key
     )
+
+
+def oversized_audio_record(
+    agent_id: str, conversation_id: str, content_length: int, received_at: str
+) -> bytes:
+    record = {
+        "type": OVERSIZED_AUDIO,
+        "agent_id": agent_id,
+        "conversation_id": conversation_id,
+        "content_length": content_length,
+        "received_at": received_at,
+    }
+    return json.dumps(record).encode("utf-8")
+
+
+def _fetch_oversized_audio(key: str, archive: Archive, audio_source: AudioSource | None) -> ProcessingResult:
+    try:
+        record = json.loads(archive.get(key))
+        agent_id = archive_keys.safe_id(str(record["agent_id"]), "agent_id")
+        conversation_id = archive_keys.safe_id(str(record["conversation_id"]), "conversation_id")
+    except (ValueError, KeyError, TypeError, UnsafeIdentifier):
+        raise PoisonEvent("unreadable oversized-audio record") from None
+    result = ProcessingResult(key=key, event_type=OVERSIZED_AUDIO, conversation_id=conversation_id)
+    audio_key = archive_keys.audio_key(agent_id, conversation_id)
+    if archive.exists(audio_key):
+        return result.model_copy(update={"skipped": "already_processed", "audio_key": audio_key})
+    if audio_source is None:
+        raise PoisonEvent("the audio was too large to accept and ELEVENLABS_API_KEY is not set to fetch it")
+    audio = audio_source.fetch_audio(conversation_id)
+    if not looks_like_mp3(audio):
+        raise PoisonEvent("the fetched conversation audio is not an MP3 stream")
+    archive.put(audio_key, audio, "audio/mpeg")
+    return result.model_copy(update={"audio_key": audio_key})
 
 
 def looks_like_mp3(audio: bytes) -> bool:

@@ -33,6 +33,9 @@ class Settings(BaseModel):
     mem0_search_limit: int = Field(default=3, ge=1, le=50)
     mem0_timeout: float = Field(default=0.35, gt=0, le=30)
     s3_bucket_name: str | None = None
+    # Lets processing fetch a call's audio from ElevenLabs when the webhook was over the size limit.
+    elevenlabs_api_key: SecretStr | None = None
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
     log_level: str = "INFO"
     home: Path = Path(".agentic-memory")
     # The agent's own phone numbers: a pre-call whose caller_id is one of them is an outbound call.
@@ -66,9 +69,13 @@ class Settings(BaseModel):
             "mem0_org_id": environ.get("MEM0_ORG_ID") or None,
             "mem0_project_id": environ.get("MEM0_PROJECT_ID") or None,
             "s3_bucket_name": environ.get("S3_BUCKET_NAME") or None,
+            "elevenlabs_api_key": (
+                SecretStr(environ["ELEVENLABS_API_KEY"]) if environ.get("ELEVENLABS_API_KEY") else None
+            ),
         }
         optional = {
             "mem0_base_url": "MEM0_BASE_URL",
+            "elevenlabs_base_url": "ELEVENLABS_BASE_URL",
             "mem0_search_limit": "MEM0_SEARCH_LIMIT",
             "mem0_timeout": "MEM0_TIMEOUT",
             "log_level": "LOG_LEVEL",

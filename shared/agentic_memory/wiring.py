@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .ports import Archive, MemoryStore
+from .ports import Archive, AudioSource, MemoryStore
 from .settings import Settings
 
 
@@ -24,6 +24,7 @@ class Dependencies:
     memory: MemoryStore
     archive: Archive
     clock: Callable[[], datetime] = field(default=utc_now)
+    audio_source: AudioSource | None = None
 
 
 _installed: Dependencies | None = None
@@ -48,7 +49,20 @@ def current_dependencies() -> Dependencies:
 
 
 def dependencies_from(settings: Settings) -> Dependencies:
-    return Dependencies(settings=settings, memory=memory_store_for(settings), archive=archive_for(settings))
+    return Dependencies(
+        settings=settings,
+        memory=memory_store_for(settings),
+        archive=archive_for(settings),
+        audio_source=audio_source_for(settings),
+    )
+
+
+def audio_source_for(settings: Settings) -> AudioSource | None:
+    if settings.elevenlabs_api_key is None:
+        return None
+    from .adapters.elevenlabs_audio import ElevenLabsAudioClient
+
+    return ElevenLabsAudioClient(settings.elevenlabs_api_key.get_secret_value(), settings.elevenlabs_base_url)
 
 
 def memory_store_for(settings: Settings) -> MemoryStore:

@@ -88,7 +88,7 @@ def replay_events(args: argparse.Namespace, deps: Dependencies) -> int:
             )
         )
     print(f"replaying {len(keys)} archived event(s)", flush=True)
-    report = operations.replay(keys, settings, archive, memory, _print_progress)
+    report = operations.replay(keys, settings, archive, memory, _print_progress, deps.audio_source)
     if args.dead_letter:
         for result in report.processed:
             dead_letter.release(settings.home / "dead-letter", result.key)
@@ -102,7 +102,9 @@ def _replay_queue(queue_url: str, deps: Dependencies) -> int:
     queue = SqsDeadLetterQueue(queue_url)
     processed = failed = 0
     for message in queue.messages():
-        report = operations.replay(message.keys, deps.settings, deps.archive, deps.memory, _print_progress)
+        report = operations.replay(
+            message.keys, deps.settings, deps.archive, deps.memory, _print_progress, deps.audio_source
+        )
         processed += len(report.processed)
         failed += len(report.failed)
         if not report.failed:

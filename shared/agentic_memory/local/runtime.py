@@ -6,9 +6,10 @@ import threading
 from dataclasses import dataclass
 
 from ..archive_keys import is_post_call_event
-from ..ports import Archive, MemoryStore
+from ..ports import Archive, AudioSource, MemoryStore
 from ..settings import Settings
-from ..wiring import Dependencies, archive_for, memory_store_for, use_dependencies
+from ..wiring import Dependencies, archive_for, audio_source_for, memory_store_for, use_dependencies
+from .oversized import oversized_audio_recorder
 from .processing_queue import DEFAULT_BACKOFF_SECONDS, NotifyingArchive, ProcessingQueue
 from .server import LocalRuntimeServer, Route
 
@@ -49,9 +50,11 @@ def build_runtime(
     port: int = 8080,
     memory: MemoryStore | None = None,
     archive: Archive | None = None,
+    audio_source: AudioSource | None = None,
     retry_backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS,
 ) -> LocalRuntime:
-    """The runtime for ``settings``; ``memory`` and ``archive`` replace the configured adapters (tests)."""
+    """The runtime for ``settings``; ``memory``, ``archive`` and ``audio_source`` replace the adapters
+    the settings select (tests inject fakes and faults this way)."""
     # The handlers are imported here, not at module import, so `agentic-memory --help` stays instant.
     from services.client_data.handler import lambda_handler as client_data
     from services.post_call.handler import lambda_handler as post_call
@@ -61,7 +64,10 @@ def build_runtime(
     queue = ProcessingQueue(process_post_call, settings.home / "dead-letter", retry_backoff_seconds)
     notifying = NotifyingArchive(archive or archive_for(settings), queue.enqueue, is_post_call_event)
     dependencies = Dependencies(
-        settings=settings, memory=memory or memory_store_for(settings), archive=notifying
+        settings=settings,
+        memory=memory or memory_store_for(settings),
+        archive=notifying,
+        audio_source=audio_source or audio_source_for(settings),
     )
     use_dependencies(dependencies)
     warm_up(dependencies)
@@ -71,7 +77,7 @@ def build_runtime(
         ("POST", "/retrieve"): Route("retrieve", retrieve, timeout_seconds=3),
         ("POST", "/post-call"): Route("post-call", post_call, timeout_seconds=10),
     }
-    server = LocalRuntimeServer((host, port), routes)
+    server = LocalRuntimeServer((host, port), routes, oversized_audio_recorder(notifying))
     queue.start()
     server.ready.set()
     return LocalRuntime(server=server, queue=queue, dependencies=dependencies)

@@ -30,8 +30,17 @@ class Route:
     timeout_seconds: float
 
 
+# How much of an oversized body is read, to learn which call it belongs to.
+OVERSIZED_PREFIX_BYTES = 16 * 1024
+PREFIX_WAIT_SECONDS = 0.5
+OversizedHook = Callable[[str, bytes, int], None]
+
+
 class BodyTooLarge(Exception):
-    pass
+    def __init__(self, prefix: bytes, size: int) -> None:
+        super().__init__(f"body of {size} bytes")
+        self.prefix = prefix
+        self.size = size
 
 
 class MalformedBody(Exception):
@@ -42,9 +51,16 @@ class LocalRuntimeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], routes: dict[tuple[str, str], Route]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        routes: dict[tuple[str, str], Route],
+        on_oversized: OversizedHook | None = None,
+    ) -> None:
         super().__init__(address, _RequestHandler)
         self.routes = routes
+        # Called with (path, the first bytes, the size) of a body refused as too large.
+        self.on_oversized = on_oversized
         self.ready = threading.Event()
 
     @property
@@ -94,8 +110,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         try:
             body = self._read_body()
-        except BodyTooLarge:
+        except BodyTooLarge as refused:
             self.close_connection = True
+            self._record_oversized(url.path, refused)
             self._send(
                 413, {"error": "payload_too_large", "detail": f"the body exceeds {MAX_BODY_BYTES} bytes"}
             )
@@ -126,7 +143,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             raise MalformedBody("Content-Length is not a number")
         length = int(raw_length)
         if length > MAX_BODY_BYTES:
-            raise BodyTooLarge()
+            raise BodyTooLarge(self._read_prefix(min(length, OVERSIZED_PREFIX_BYTES)), length)
         return self.rfile.read(length)
 
     def _read_chunked(self) -> bytes:
@@ -144,9 +161,31 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 return b"".join(parts)
             total += size
             if total > MAX_BODY_BYTES:
-                raise BodyTooLarge()
+                raise BodyTooLarge(b"".join(parts)[:OVERSIZED_PREFIX_BYTES], total)
             parts.append(self.rfile.read(size))
             self.rfile.readline(8)  # the CRLF after each chunk
+
+    def _read_prefix(self, limit: int) -> bytes:
+        """What has arrived of a refused body, up to ``limit`` bytes, waiting at most a moment."""
+        received = b""
+        self.connection.settimeout(PREFIX_WAIT_SECONDS)
+        try:
+            while len(received) < limit:
+                chunk = self.rfile.read1(limit - len(received))
+                if not chunk:
+                    break
+                received += chunk
+        except TimeoutError:
+            pass
+        return received
+
+    def _record_oversized(self, path: str, refused: BodyTooLarge) -> None:
+        if self.server.on_oversized is None:
+            return
+        try:
+            self.server.on_oversized(path, refused.prefix, refused.size)
+        except Exception:
+            log.exception("recording an oversized delivery failed")
 
     def _discard_body(self) -> None:
         try:
