@@ -2,10 +2,11 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
+# The address `make run` listens on. (HOST is `make load`'s target URL.)
+BIND ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install install-dev run test lint typecheck unit contract integration bench clean
+.PHONY: install install-dev run test lint typecheck bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +21,7 @@ install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet --progress-bar off -e '.[local,aws,dev]'
 
 run: install
-	$(BIN)/agentic-memory serve --host $(HOST) --port $(PORT)
+	$(BIN)/agentic-memory serve --host $(BIND) --port $(PORT)
 
 CODE := $(wildcard shared services tests infra loadtests)
 
@@ -33,6 +34,11 @@ typecheck: install-dev
 
 test: install-dev lint typecheck
 	$(BIN)/pytest
+
+# A bounded headless Locust run with the latency gate: locally against the Mem0 emulator, or
+# against a deployed stack with HOST=<API URL>. LOAD_DURATION, LOAD_USERS, LOAD_SPAWN_RATE tune it.
+load: install-dev
+	$(BIN)/python loadtests/run_load.py $(if $(filter http%,$(HOST)),--host $(HOST))
 
 bench: install
 	$(BIN)/python loadtests/benchmark.py

@@ -1,0 +1,201 @@
+"""Locust scenarios: simulated calls, and each route on its own.
+
+    locust -f loadtests/locustfile.py --host http://127.0.0.1:8080            # every user class
+    locust -f loadtests/locustfile.py --host ... PreCallUser                  # one route alone
+
+A simulated call is one pre-call, a few ``search_memory`` calls, then a signed transcription and an
+audio webhook for the same conversation, for a mix of new and returning callers. Every response is
+checked (status, shape, the greeting uses the caller's name once the caller is known), not only
+timed; the latency gate runs when Locust quits (``loadtests/gate.py``).
+
+Environment: ELEVENLABS_WORKSPACE_KEY, ELEVENLABS_HMAC_KEY, ELEVENLABS_TOOL_KEY (optional),
+LOAD_CALLER_POOL (default 200 numbers), LOAD_RETURNING_RATIO (default 0.5), and the gate's
+LOAD_BUDGET_*_MS and LOAD_RESULTS_DIR.
+"""
+
+import os
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from locust import HttpUser, between, events, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gate  # noqa: E402
+import scenarios  # noqa: E402
+
+POOL = scenarios.CallerPool(size=int(os.environ.get("LOAD_CALLER_POOL", "200")))
+RETURNING_RATIO = float(os.environ.get("LOAD_RETURNING_RATIO", "0.5"))
+DYNAMIC_VARIABLES = (
+    "caller_id",
+    "caller_name",
+    "returning_caller",
+    "memory_count",
+    "memory_summary",
+    "memory_context",
+)
+
+
+def _keys() -> dict[str, str]:
+    def first(name: str) -> str:
+        return (os.environ.get(name) or "").split(",")[0].strip()
+
+    return {
+        "workspace": first("ELEVENLABS_WORKSPACE_KEY"),
+        "hmac": first("ELEVENLABS_HMAC_KEY"),
+        "tool": first("ELEVENLABS_TOOL_KEY"),
+    }
+
+
+class _MemoryClient(HttpUser):
+    abstract = True
+    wait_time = between(0.2, 1.0)
+
+    def on_start(self) -> None:
+        self.keys = _keys()
+
+    def precall(self, caller: str) -> None:
+        with self.client.post(
+            "/client-data",
+            data=scenarios.precall_body(caller),
+            name="POST /client-data",
+            headers={"X-Workspace-Key": self.keys["workspace"], "Content-Type": "application/json"},
+            catch_response=True,
+        ) as response:
+            problem = check_precall(response.status_code, _json(response), caller, POOL.is_known(caller))
+            _judge(response, problem)
+
+    def search(self, caller: str, method: str) -> None:
+        query = random.choice(scenarios.SEARCH_QUERIES)
+        headers = {"X-Tool-Key": self.keys["tool"]} if self.keys["tool"] else {}
+        if method == "GET":
+            request = self.client.get(
+                "/retrieve",
+                params={"query": query, "user_id": caller},
+                headers=headers,
+                name="GET /retrieve",
+                catch_response=True,
+            )
+        else:
+            request = self.client.post(
+                "/retrieve",
+                json={"query": query, "user_id": caller},
+                headers=headers,
+                name="POST /retrieve",
+                catch_response=True,
+            )
+        with request as response:
+            _judge(response, check_search(response.status_code, _json(response)))
+
+    def post_call(self, body: bytes, name: str) -> bool:
+        with self.client.post(
+            "/post-call",
+            data=body,
+            headers=scenarios.signed(body, self.keys["hmac"]),
+            name=name,
+            catch_response=True,
+        ) as response:
+            problem = (
+                None
+                if response.status_code == 200 and _json(response) == {"status": "ok"}
+                else (f"post-call answered {response.status_code}: {response.text[:200]}")
+            )
+            _judge(response, problem)
+            return problem is None
+
+
+class CallerUser(_MemoryClient):
+    """A whole call, start to end."""
+
+    weight = 3
+
+    @task
+    def call(self) -> None:
+        caller = POOL.pick(RETURNING_RATIO)
+        conversation_id = scenarios.new_conversation_id()
+        self.precall(caller)
+        for _ in range(random.randint(1, 3)):
+            self.search(caller, random.choice(("GET", "POST")))
+        if self.post_call(scenarios.transcription_body(caller, conversation_id), gate.TRANSCRIPTION_ROUTE):
+            POOL.acknowledged(caller)
+        self.post_call(scenarios.audio_body(conversation_id), gate.AUDIO_ROUTE)
+
+
+class PreCallUser(_MemoryClient):
+    weight = 1
+
+    @task
+    def precall_only(self) -> None:
+        self.precall(POOL.pick(RETURNING_RATIO))
+
+
+class RetrieveUser(_MemoryClient):
+    weight = 1
+
+    @task
+    def search_only(self) -> None:
+        self.search(POOL.pick(RETURNING_RATIO), random.choice(("GET", "POST")))
+
+
+class PostCallUser(_MemoryClient):
+    weight = 1
+
+    @task
+    def transcription_only(self) -> None:
+        caller = POOL.number(random.randrange(POOL.size))
+        if self.post_call(
+            scenarios.transcription_body(caller, scenarios.new_conversation_id()), gate.TRANSCRIPTION_ROUTE
+        ):
+            POOL.acknowledged(caller)
+
+
+def check_precall(status: int, body: Any, caller: str, known: bool) -> str | None:
+    if status != 200 or not isinstance(body, dict):
+        return f"pre-call answered {status}"
+    if body.get("type") != "conversation_initiation_client_data":
+        return "pre-call answer has the wrong type"
+    variables = body.get("dynamic_variables") or {}
+    missing = [name for name in DYNAMIC_VARIABLES if not isinstance(variables.get(name), str)]
+    if missing:
+        return f"dynamic variables missing or not strings: {missing}"
+    if variables["caller_id"] != caller:
+        return "pre-call answered for another caller"
+    first_message = ((body.get("conversation_config_override") or {}).get("agent") or {}).get("first_message")
+    if not isinstance(first_message, str) or not first_message:
+        return "no first message"
+    if known:
+        expected = scenarios.name_of(caller)
+        if variables["returning_caller"] != "yes" or variables["caller_name"] != expected:
+            return f"a known caller was not recognised (returning={variables['returning_caller']})"
+        if expected not in first_message:
+            return "the greeting does not use the caller's name"
+    return None
+
+
+def check_search(status: int, body: Any) -> str | None:
+    if status != 200 or not isinstance(body, dict):
+        return f"retrieve answered {status}"
+    memories = body.get("memories")
+    if not isinstance(memories, list) or not all(isinstance(m, str) for m in memories):
+        return "retrieve answer is not {memories: [str]}"
+    return None
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _judge(response: Any, problem: str | None) -> None:
+    if problem:
+        response.failure(problem)
+    else:
+        response.success()
+
+
+@events.quitting.add_listener
+def _apply_gate(environment: Any, **_: Any) -> None:
+    gate.apply(environment)

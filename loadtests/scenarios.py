@@ -1,0 +1,101 @@
+"""What a simulated call sends: ElevenLabs-shaped payloads for a caller from a configurable pool.
+
+Built from the recorded fixtures with the caller's number, name and conversation id replaced, so
+every request is a real wire shape and every caller is distinguishable.
+"""
+
+import base64
+import json
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from agentic_memory.local.fixtures import load_fixture
+from agentic_memory.local.sender import rewrite
+from agentic_memory.signature import HEADER, sign
+
+NAMES = (
+    "Margaret",
+    "Walter",
+    "Beatrice",
+    "Harold",
+    "Dorothy",
+    "Arthur",
+    "Evelyn",
+    "Leonard",
+    "Mabel",
+    "Cyril",
+)
+FIXTURE_CALLER = load_fixture("transcription_twilio_inbound")["data"]["metadata"]["phone_call"][
+    "external_number"
+]
+FIXTURE_NAME = "Margaret"
+# A caller counts as known once their call was acknowledged this long ago (processing is asynchronous).
+PROCESSING_GRACE_SECONDS = 5.0
+
+
+@dataclass
+class CallerPool:
+    """Phone numbers ``+1555020xxxx``; remembers which callers have a processed call behind them."""
+
+    size: int
+    seed: int = field(default_factory=lambda: random.randrange(1_000_000))
+    _acknowledged: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def number(self, index: int) -> str:
+        return f"+1555{(self.seed + index) % 10_000_000:07d}"
+
+    def pick(self, returning_ratio: float) -> str:
+        with self._lock:
+            known = list(self._acknowledged)
+        if known and random.random() < returning_ratio:
+            return random.choice(known)
+        return self.number(random.randrange(self.size))
+
+    def acknowledged(self, caller: str) -> None:
+        with self._lock:
+            self._acknowledged.setdefault(caller, time.monotonic())
+
+    def is_known(self, caller: str) -> bool:
+        with self._lock:
+            since = self._acknowledged.get(caller)
+        return since is not None and time.monotonic() - since > PROCESSING_GRACE_SECONDS
+
+
+def name_of(caller: str) -> str:
+    return NAMES[int(caller[-4:]) % len(NAMES)]
+
+
+def precall_body(caller: str) -> bytes:
+    payload = load_fixture("precall_twilio_inbound")
+    payload.update(caller_id=caller, conversation_id=new_conversation_id(), call_sid=f"CA{uuid.uuid4().hex}")
+    return json.dumps(payload).encode()
+
+
+def transcription_body(caller: str, conversation_id: str) -> bytes:
+    payload = rewrite(load_fixture("transcription_twilio_inbound"), caller, conversation_id, FIXTURE_CALLER)
+    payload["event_timestamp"] = int(time.time())
+    text = json.dumps(payload).replace(FIXTURE_NAME, name_of(caller))
+    return text.encode()
+
+
+def audio_body(conversation_id: str) -> bytes:
+    payload = load_fixture("audio")
+    payload["data"]["conversation_id"] = conversation_id
+    payload["event_timestamp"] = int(time.time())
+    base64.b64decode(payload["data"]["full_audio"])  # the fixture is real MP3: fail early if not
+    return json.dumps(payload).encode()
+
+
+def signed(body: bytes, secret: str) -> dict[str, str]:
+    return {HEADER: sign(body, secret), "Content-Type": "application/json"}
+
+
+def new_conversation_id() -> str:
+    return f"conv_load{uuid.uuid4().hex[:24]}"
+
+
+SEARCH_QUERIES = ("what is the name of the dog", "when is the wedding", "what did we book last time")
