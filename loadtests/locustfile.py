@@ -24,17 +24,10 @@ from locust import HttpUser, between, events, task
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gate  # noqa: E402
 import scenarios  # noqa: E402
+from checks import check_precall, check_search  # noqa: E402
 
 POOL = scenarios.CallerPool(size=int(os.environ.get("LOAD_CALLER_POOL", "200")))
 RETURNING_RATIO = float(os.environ.get("LOAD_RETURNING_RATIO", "0.5"))
-DYNAMIC_VARIABLES = (
-    "caller_id",
-    "caller_name",
-    "returning_caller",
-    "memory_count",
-    "memory_summary",
-    "memory_context",
-)
 
 
 def _keys() -> dict[str, str]:
@@ -148,38 +141,6 @@ class PostCallUser(_MemoryClient):
             scenarios.transcription_body(caller, scenarios.new_conversation_id()), gate.TRANSCRIPTION_ROUTE
         ):
             POOL.acknowledged(caller)
-
-
-def check_precall(status: int, body: Any, caller: str, known: bool) -> str | None:
-    if status != 200 or not isinstance(body, dict):
-        return f"pre-call answered {status}"
-    if body.get("type") != "conversation_initiation_client_data":
-        return "pre-call answer has the wrong type"
-    variables = body.get("dynamic_variables") or {}
-    missing = [name for name in DYNAMIC_VARIABLES if not isinstance(variables.get(name), str)]
-    if missing:
-        return f"dynamic variables missing or not strings: {missing}"
-    if variables["caller_id"] != caller:
-        return "pre-call answered for another caller"
-    first_message = ((body.get("conversation_config_override") or {}).get("agent") or {}).get("first_message")
-    if not isinstance(first_message, str) or not first_message:
-        return "no first message"
-    if known:
-        expected = scenarios.name_of(caller)
-        if variables["returning_caller"] != "yes" or variables["caller_name"] != expected:
-            return f"a known caller was not recognised (returning={variables['returning_caller']})"
-        if expected not in first_message:
-            return "the greeting does not use the caller's name"
-    return None
-
-
-def check_search(status: int, body: Any) -> str | None:
-    if status != 200 or not isinstance(body, dict):
-        return f"retrieve answered {status}"
-    memories = body.get("memories")
-    if not isinstance(memories, list) or not all(isinstance(m, str) for m in memories):
-        return "retrieve answer is not {memories: [str]}"
-    return None
 
 
 def _json(response: Any) -> Any:

@@ -36,15 +36,22 @@ def route_of(payload: Any) -> str:
 
 
 def rewrite(payload: Any, caller: str | None, conversation_id: str | None, old_caller: str | None) -> Any:
-    """Replace the caller's number and the conversation id everywhere, to replay as another call."""
+    """Replace the caller's number and the conversation id everywhere, to replay as another call.
+
+    Also inside strings that embed them (tool-call parameters are JSON inside a string). Both values
+    are JSON-safe ids, so a plain text replacement cannot break the document.
+    """
     text = json.dumps(payload)
     if caller and old_caller:
-        text = text.replace(json.dumps(old_caller), json.dumps(caller))
-    if conversation_id:
-        old = _find(payload, "conversation_id")
-        if old:
-            text = text.replace(json.dumps(old), json.dumps(conversation_id))
+        text = text.replace(old_caller, _json_safe(caller))
+    old_conversation = _find(payload, "conversation_id")
+    if conversation_id and old_conversation:
+        text = text.replace(old_conversation, _json_safe(conversation_id))
     return json.loads(text)
+
+
+def _json_safe(value: str) -> str:
+    return json.dumps(value)[1:-1]
 
 
 def build_request(

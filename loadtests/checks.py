@@ -1,0 +1,47 @@
+"""What every load-test response must satisfy, beyond its latency (kept free of Locust imports:
+Locust monkey-patches the process, so the unit tests import only this)."""
+
+from typing import Any
+
+import scenarios
+
+DYNAMIC_VARIABLES = (
+    "caller_id",
+    "caller_name",
+    "returning_caller",
+    "memory_count",
+    "memory_summary",
+    "memory_context",
+)
+
+
+def check_precall(status: int, body: Any, caller: str, known: bool) -> str | None:
+    if status != 200 or not isinstance(body, dict):
+        return f"pre-call answered {status}"
+    if body.get("type") != "conversation_initiation_client_data":
+        return "pre-call answer has the wrong type"
+    variables = body.get("dynamic_variables") or {}
+    missing = [name for name in DYNAMIC_VARIABLES if not isinstance(variables.get(name), str)]
+    if missing:
+        return f"dynamic variables missing or not strings: {missing}"
+    if variables["caller_id"] != caller:
+        return "pre-call answered for another caller"
+    first_message = ((body.get("conversation_config_override") or {}).get("agent") or {}).get("first_message")
+    if not isinstance(first_message, str) or not first_message:
+        return "no first message"
+    if known:
+        expected = scenarios.name_of(caller)
+        if variables["returning_caller"] != "yes" or variables["caller_name"] != expected:
+            return f"a known caller was not recognised (returning={variables['returning_caller']})"
+        if expected not in first_message:
+            return "the greeting does not use the caller's name"
+    return None
+
+
+def check_search(status: int, body: Any) -> str | None:
+    if status != 200 or not isinstance(body, dict):
+        return f"retrieve answered {status}"
+    memories = body.get("memories")
+    if not isinstance(memories, list) or not all(isinstance(m, str) for m in memories):
+        return "retrieve answer is not {memories: [str]}"
+    return None

@@ -1,0 +1,88 @@
+"""The latency gate's verdicts and the response checks of the Locust scenarios."""
+
+import checks
+import gate
+import scenarios
+
+FAST = {"requests": 100, "failures": 0, "p50": 40, "p95": 90, "p99": 120, "rps": 5.0}
+
+
+def figures(**changes):
+    return {**FAST, **changes}
+
+
+def test_the_gate_passes_when_every_route_is_within_budget():
+    summary = gate.summarise({"POST /client-data": figures(p95=480), "GET /retrieve": figures(p95=250)}, {})
+    assert summary["passed"]
+    assert summary["breaches"] == []
+    assert "PASSED" in gate.table(summary)
+
+
+def test_the_gate_fails_on_a_p95_over_budget():
+    summary = gate.summarise({"POST /client-data": figures(p95=520)}, {})
+    assert not summary["passed"]
+    assert summary["breaches"] == ["POST /client-data: p95 520 ms > budget 500 ms"]
+    assert "FAILED" in gate.table(summary)
+
+
+def test_the_gate_fails_on_any_failed_check_even_when_fast():
+    summary = gate.summarise({gate.TRANSCRIPTION_ROUTE: figures(failures=1)}, {})
+    assert not summary["passed"]
+
+
+def test_budgets_are_configurable():
+    environ = {"LOAD_BUDGET_RETRIEVE_MS": "200"}
+    assert not gate.summarise({"POST /retrieve": figures(p95=250)}, environ)["passed"]
+    assert gate.budget_ms("POST /retrieve", environ) == 200
+
+
+def test_a_run_without_requests_fails():
+    assert not gate.summarise({}, {})["passed"]
+
+
+def answer(caller, name="", returning="no", greeting="Hello!"):
+    variables = {
+        "caller_id": caller,
+        "caller_name": name,
+        "returning_caller": returning,
+        "memory_count": "0",
+        "memory_summary": "",
+        "memory_context": "",
+    }
+    return {
+        "type": "conversation_initiation_client_data",
+        "dynamic_variables": variables,
+        "conversation_config_override": {"agent": {"first_message": greeting}},
+    }
+
+
+def test_a_known_caller_must_be_greeted_by_name():
+    caller = "+15550201234"
+    name = scenarios.name_of(caller)
+    assert checks.check_precall(200, answer(caller), caller, known=False) is None
+    assert checks.check_precall(200, answer(caller), caller, known=True) is not None
+    welcomed = answer(caller, name, "yes", "Welcome back!")
+    assert "name" in checks.check_precall(200, welcomed, caller, known=True)
+    greeted = answer(caller, name, "yes", f"Welcome back, {name}!")
+    assert checks.check_precall(200, greeted, caller, known=True) is None
+
+
+def test_a_missing_or_non_string_variable_fails_the_check():
+    caller = "+15550201234"
+    body = answer(caller)
+    body["dynamic_variables"]["memory_count"] = 0
+    assert "memory_count" in checks.check_precall(200, body, caller, known=False)
+    assert checks.check_precall(500, None, caller, known=False) is not None
+
+
+def test_search_answers_must_be_lists_of_strings():
+    assert checks.check_search(200, {"memories": ["a", "b"]}) is None
+    assert checks.check_search(200, {"memories": [{"memory": "a"}]}) is not None
+    assert checks.check_search(401, {"error": "x"}) is not None
+
+
+def test_simulated_transcriptions_carry_the_callers_number_and_name():
+    body = scenarios.transcription_body("+15550209999", "conv_load_test_1").decode()
+    assert "+15550209999" in body
+    assert scenarios.name_of("+15550209999") in body
+    assert scenarios.FIXTURE_CALLER not in body
