@@ -66,7 +66,9 @@ def replay(
     report = ReplayReport()
     for index, key in enumerate(keys, start=1):
         try:
-            result = process_archived_event(key, settings, archive, memory, audio_source)
+            result = process_archived_event(
+                key, settings, archive, memory, audio_source, fetch_missing_audio=True
+            )
         except Exception as error:  # one bad event must not stop a replay of thousands
             report.failed[key] = f"{type(error).__name__}: {error}"
             outcome = f"failed ({type(error).__name__})"

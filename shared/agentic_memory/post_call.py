@@ -117,8 +117,13 @@ def process_archived_event(
     archive: Archive,
     memory: MemoryStore,
     audio_source: AudioSource | None = None,
+    fetch_missing_audio: bool = False,
 ) -> ProcessingResult:
-    """Turn one archived event into memories or an MP3. Safe to run again for the same key."""
+    """Turn one archived event into memories or an MP3. Safe to run again for the same key.
+
+    With ``fetch_missing_audio`` (a replay), a transcription whose call had audio that never arrived
+    (too large for the request limit) gets it fetched from ElevenLabs through ``audio_source``.
+    """
     if not archive_keys.is_post_call_event(key):
         raise PoisonEvent(f"not a post-call event key: {key}")
     if key.startswith(archive_keys.OVERSIZED_AUDIO_PREFIX):
@@ -128,7 +133,13 @@ def process_archived_event(
     except BadRequest as error:
         raise PoisonEvent(error.detail) from None
     if isinstance(event, wire.PostCallTranscription):
-        return _store_memories(key, event, settings, memory)
+        result = _store_memories(key, event, settings, memory)
+        if fetch_missing_audio and audio_source is not None and event.data.has_audio:
+            audio_key = _fetch_audio_if_missing(
+                event.data.agent_id, event.data.conversation_id, archive, audio_source
+            )
+            result = result.model_copy(update={"audio_key": audio_key})
+        return result
     if isinstance(event, wire.PostCallAudio):
         return _store_audio(key, event, archive)
     return ProcessingResult(
@@ -188,6 +199,18 @@ def oversized_audio_record(
     return json.dumps(record).encode("utf-8")
 
 
+def _fetch_audio_if_missing(
+    agent_id: str, conversation_id: str, archive: Archive, source: AudioSource
+) -> str:
+    audio_key = archive_keys.audio_key(agent_id, conversation_id)
+    if not archive.exists(audio_key):
+        audio = source.fetch_audio(conversation_id)
+        if not looks_like_mp3(audio):
+            raise PoisonEvent("the fetched conversation audio is not an MP3 stream")
+        archive.put(audio_key, audio, "audio/mpeg")
+    return audio_key
+
+
 def _fetch_oversized_audio(key: str, archive: Archive, audio_source: AudioSource | None) -> ProcessingResult:
     try:
         record = json.loads(archive.get(key))
@@ -201,11 +224,9 @@ def _fetch_oversized_audio(key: str, archive: Archive, audio_source: AudioSource
         return result.model_copy(update={"skipped": "already_processed", "audio_key": audio_key})
     if audio_source is None:
         raise PoisonEvent("the audio was too large to accept and ELEVENLABS_API_KEY is not set to fetch it")
-    audio = audio_source.fetch_audio(conversation_id)
-    if not looks_like_mp3(audio):
-        raise PoisonEvent("the fetched conversation audio is not an MP3 stream")
-    archive.put(audio_key, audio, "audio/mpeg")
-    return result.model_copy(update={"audio_key": audio_key})
+    return result.model_copy(
+        update={"audio_key": _fetch_audio_if_missing(agent_id, conversation_id, archive, audio_source)}
+    )
 
 
 def looks_like_mp3(audio: bytes) -> bool:

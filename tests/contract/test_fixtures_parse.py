@@ -93,7 +93,8 @@ def test_transcription_keeps_the_extra_fields_it_does_not_model() -> None:
     event = transcription("transcription_twilio_inbound")
 
     assert event.data.model_extra is not None
-    assert event.data.model_extra["has_audio"] is True
+    assert event.data.model_extra["has_user_audio"] is True
+    assert event.data.has_audio is True
     assert event.data.metadata.model_extra is not None
     assert "deletion_settings" in event.data.metadata.model_extra
 

@@ -153,3 +153,22 @@ def test_without_an_api_key_the_record_waits_in_the_dead_letter_folder_for_a_rep
         assert dead_letter.parked_keys(folder) == []
     finally:
         runtime.close()
+
+
+def test_a_replayed_transcription_fetches_audio_that_never_arrived(settings, elevenlabs):
+    # Given an archived transcription of a call with audio, whose audio webhook never got through
+    from agentic_memory import operations
+
+    archive, memory = InMemoryArchive(), InMemoryMemoryStore()
+    event = load_fixture("transcription_twilio_inbound")
+    event["data"]["agent_id"], event["data"]["conversation_id"] = AUDIO["agent_id"], AUDIO["conversation_id"]
+    caller = event["data"]["metadata"]["phone_call"]["external_number"]
+    key = f"post-call/{caller}/{AUDIO['conversation_id']}.json"
+    archive.put(key, json.dumps(event).encode(), "application/json")
+    # When the operator replays the conversation with an ElevenLabs key configured
+    source = ElevenLabsAudioClient(elevenlabs.api_key, elevenlabs.url)
+    report = operations.replay([key], settings, archive, memory, audio_source=source)
+    # Then the memories and the audio are stored
+    assert report.failed == {}
+    assert archive.get(MP3_KEY) == MP3
+    assert memory.list_all(caller)

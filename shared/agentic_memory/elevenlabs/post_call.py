@@ -103,6 +103,7 @@ class TranscriptionData(WireModel):
     metadata: CallMetadata = Field(default_factory=CallMetadata)
     analysis: Analysis | None = None
     conversation_initiation_client_data: InitiationClientData | None = None
+    has_audio: bool | None = None
 
     @field_validator("transcript", mode="before")
     @classmethod
