@@ -67,7 +67,9 @@ def audio_source_for(settings: Settings) -> AudioSource | None:
 
 def memory_store_for(settings: Settings) -> MemoryStore:
     if settings.mem0_api_key is not None:
-        raise NotImplementedError("the Mem0 Platform client is not built yet: unset MEM0_API_KEY")
+        from .adapters.mem0_platform import Mem0PlatformStore
+
+        return Mem0PlatformStore.from_settings(settings)
     from .adapters.mem0_local import EmbeddedMemoryStore
 
     return EmbeddedMemoryStore(settings.home / "memory")

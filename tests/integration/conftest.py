@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +101,21 @@ def fresh_runtime(tmp_path: Path) -> Iterator[RunningRuntime]:
     running = start_runtime(home)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def runtime_with(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[dict[str, str]], RunningRuntime]]:
+    """Starts runtimes with extra environment (``MEM0_API_KEY`` and ``MEM0_BASE_URL`` for the Mem0
+    Platform emulator, say); they stop with the module."""
+    started: list[RunningRuntime] = []
+
+    def start(extra_env: dict[str, str]) -> RunningRuntime:
+        running = start_runtime(tmp_path_factory.mktemp("runtime-home"), extra_env)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
