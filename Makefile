@@ -2,7 +2,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# The address `make run` listens on. (HOST is `make load`'s target URL.)
+# The address `make run` listens on (HOST is `make load`'s target URL). `make run MEM0=emulator`
+# serves with Mem0 Platform through the local emulator instead of the embedded engine.
 BIND ?= 127.0.0.1
 PORT ?= 8080
 
@@ -21,7 +22,7 @@ install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet --progress-bar off -e '.[local,aws,dev]'
 
 run: install
-	$(BIN)/agentic-memory serve --host $(BIND) --port $(PORT)
+	$(BIN)/agentic-memory serve --host $(BIND) --port $(PORT) $(if $(filter emulator,$(MEM0)),--mem0-emulator)
 
 CODE := $(wildcard shared services tests infra loadtests)
 
@@ -45,3 +46,18 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .agentic-memory .pytest_cache .mypy_cache .ruff_cache
+
+# Infrastructure (Pulumi, see docs/deployment.md).
+.PHONY: package infra-test
+ARCH ?= arm64
+
+# The Lambda zip for ARCH (arm64 or x86_64) in build/lambda/, which `pulumi up` deploys.
+package: $(BIN)/python
+	$(BIN)/python -m infra.packaging build --arch $(ARCH)
+
+# The Pulumi program alone: lint, types and its offline tests (every stack, the artifact build).
+infra-test: install-dev
+	$(BIN)/ruff check infra tests/infra
+	$(BIN)/ruff format --check infra tests/infra
+	$(BIN)/mypy infra
+	$(BIN)/pytest tests/infra

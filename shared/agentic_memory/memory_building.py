@@ -70,13 +70,15 @@ def factual_memory(data: TranscriptionData) -> MemoryDraft | None:
     if analysis is not None and analysis.call_successful:
         metadata["call_outcome"] = analysis.call_successful
     return MemoryDraft(
-        type="factual", messages=(ChatMessage(role="user", content="\n".join(lines)),), metadata=metadata
+        type="factual",
+        messages=(ChatMessage(role="user", content=printable("\n".join(lines))),),
+        metadata=metadata,
     )
 
 
 def semantic_memory(data: TranscriptionData) -> MemoryDraft | None:
     messages = tuple(
-        ChatMessage(role="user" if turn.role == "user" else "assistant", content=turn.message.strip())
+        ChatMessage(role="user" if turn.role == "user" else "assistant", content=printable(turn.message))
         for turn in data.transcript
         if turn.message and turn.message.strip()
     )
@@ -94,3 +96,8 @@ def _short(value: Any) -> str:
         return ""
     text = str(value).strip()
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """``text`` stripped, with lone surrogates (valid JSON escapes, invalid Unicode) replaced."""
+    return text.strip().encode("utf-8", errors="replace").decode("utf-8")

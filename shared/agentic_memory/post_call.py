@@ -36,6 +36,8 @@ _EVENT_MODELS: dict[
 
 
 OVERSIZED_AUDIO = "oversized_audio"
+# Processing is off the call path: a memory read may take far longer than on pre-call or retrieve.
+PROCESSING_READ_TIMEOUT_SECONDS = 10.0
 
 
 class Acknowledgement(BaseModel):
@@ -156,19 +158,22 @@ def _store_memories(
     result = ProcessingResult(key=key, event_type=event.type, conversation_id=data.conversation_id)
     if not drafts:
         return result.model_copy(update={"skipped": "nothing_to_store"})
-    # Idempotency: a retry after a crash between the memory write and the acknowledgement of the
-    # queue message must not store the same call twice, so types already stored are skipped.
-    stored_types = {
-        record.metadata.get("type")
-        for record in memory.list_all(caller_id)
+    # Idempotency: a retry after a crash between a memory write and the queue's acknowledgement
+    # must not store a line twice, so only the lines not yet stored for this conversation go in
+    # (a write that failed half-way is completed, not repeated).
+    stored = [
+        record
+        for record in memory.list_all(caller_id, PROCESSING_READ_TIMEOUT_SECONDS)
         if record.metadata.get("conversation_id") == data.conversation_id
-    }
-    pending = [draft for draft in drafts if draft.type not in stored_types]
-    if not pending:
-        return result.model_copy(update={"skipped": "already_processed"})
+    ]
     added = 0
-    for draft in pending:
-        added += len(memory.add(caller_id, draft.messages, draft.metadata))
+    for draft in drafts:
+        stored_texts = {record.text for record in stored if record.metadata.get("type") == draft.type}
+        missing = tuple(message for message in draft.messages if message.content not in stored_texts)
+        if missing:
+            added += len(memory.add(caller_id, missing, draft.metadata))
+    if not added:
+        return result.model_copy(update={"skipped": "already_processed"})
     return result.model_copy(update={"memories_added": added})
 
 

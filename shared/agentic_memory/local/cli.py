@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -35,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--mem0-emulator",
+        metavar="PROFILE",
+        nargs="?",
+        const="published",
+        help="use Mem0 Platform through a local emulator (latency profile: published, none, slow)",
+    )
 
     send = commands.add_parser(
         "send", help="sign and send a recorded payload (a fixture name or a JSON file)"
@@ -58,13 +66,13 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return _serve(args.host, args.port)
+        return _serve(args.host, args.port, args.mem0_emulator)
     if args.command == "send":
         return sender.send_from_cli(args)
     return operator_commands.run(args)
 
 
-def _serve(host: str, port: int) -> int:
+def _serve(host: str, port: int, mem0_emulator_profile: str | None = None) -> int:
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -72,6 +80,7 @@ def _serve(host: str, port: int) -> int:
     generated = ensure_dev_keys(os.environ, home)
     # Powertools writes one EMF metrics line per request to stdout; noise on a terminal.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    emulator = _start_mem0_emulator(mem0_emulator_profile) if mem0_emulator_profile else None
     settings = Settings.from_environment(os.environ)
     print(f"agentic-memory: starting (data in {settings.home.resolve()}) …", flush=True)
     started = time.monotonic()
@@ -92,7 +101,22 @@ def _serve(host: str, port: int) -> int:
         pass
     finally:
         runtime.close()
+        if emulator is not None:
+            emulator.stop()
     return 0
+
+
+def _start_mem0_emulator(profile: str) -> Any:
+    """Mem0 Platform on loopback: the production memory path, without the internet."""
+    import secrets
+
+    from .mem0_emulator import start_emulator
+
+    key = f"m0_local_{secrets.token_hex(16)}"
+    emulator = start_emulator(profile=profile, api_keys=[key])
+    os.environ["MEM0_API_KEY"], os.environ["MEM0_BASE_URL"] = key, emulator.url
+    print(f"agentic-memory: Mem0 Platform emulator ({profile} latency) at {emulator.url}", flush=True)
+    return emulator
 
 
 def _banner(url: str, settings: Settings, generated: list[str], elapsed: float) -> str:

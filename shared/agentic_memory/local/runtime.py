@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 
 from ..archive_keys import is_post_call_event
+from ..errors import MemoryUnavailable
 from ..ports import Archive, AudioSource, MemoryStore
 from ..settings import Settings
 from ..wiring import Dependencies, archive_for, audio_source_for, memory_store_for, use_dependencies
@@ -84,5 +85,15 @@ def build_runtime(
 
 
 def warm_up(dependencies: Dependencies) -> None:
-    """Load the embedding model before the first caller does (it takes about a second)."""
-    dependencies.memory.search("+10000000000", "warm up", 1)
+    """Load the embedding model (or the HTTP stack) before the first caller does.
+
+    A memory store that is down at start is not fatal: the handlers answer without it.
+    """
+    prepare = getattr(dependencies.memory, "prepare", None)
+    try:
+        if prepare is not None:
+            prepare()
+        else:
+            dependencies.memory.search("+10000000000", "warm up", 1)
+    except MemoryUnavailable as error:
+        log.warning("memory is unavailable at start (%s); serving without it until it is back", error)
