@@ -44,4 +44,6 @@ def check_search(status: int, body: Any) -> str | None:
     memories = body.get("memories")
     if not isinstance(memories, list) or not all(isinstance(m, str) for m in memories):
         return "retrieve answer is not {memories: [str]}"
+    if body.get("note"):
+        return "retrieve answered without memory (the memory search failed or timed out)"
     return None

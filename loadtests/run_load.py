@@ -55,7 +55,7 @@ def _local_run(args: argparse.Namespace, run_dir: Path) -> int:
     }
     emulator = start_emulator(profile=args.mem0_profile, api_keys=[mem0_key])
     if args.mem0_latency_ms is not None:
-        emulator.configure(latency_ms=args.mem0_latency_ms)
+        emulator.configure(latency=args.mem0_latency_ms / 1000)
     print(
         f"  Mem0 emulator at {emulator.url} (profile {args.mem0_profile}"
         + (f", fixed {args.mem0_latency_ms} ms" if args.mem0_latency_ms is not None else "")

@@ -79,6 +79,7 @@ def test_search_answers_must_be_lists_of_strings():
     assert checks.check_search(200, {"memories": ["a", "b"]}) is None
     assert checks.check_search(200, {"memories": [{"memory": "a"}]}) is not None
     assert checks.check_search(401, {"error": "x"}) is not None
+    assert checks.check_search(200, {"memories": [], "note": "unavailable"}) is not None
 
 
 def test_simulated_transcriptions_carry_the_callers_number_and_name():

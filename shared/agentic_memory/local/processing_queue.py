@@ -29,6 +29,7 @@ class ProcessingQueue:
         dead_letter_dir: Path,
         backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS,
         bucket: str = "local-archive",
+        workers: int = 4,
     ) -> None:
         self._handler = handler
         self._dead_letter_dir = dead_letter_dir
@@ -37,14 +38,22 @@ class ProcessingQueue:
         self._queue: queue.Queue[tuple[str, int] | None] = queue.Queue()
         self._busy = 0
         self._idle = threading.Condition()
-        self._worker = threading.Thread(target=self._run, name="post-call-processing", daemon=True)
+        # Several workers, as SQS drives several Lambda instances: one slow Mem0 write must not hold
+        # up every other call. Each key is handled by one worker at a time (retries are re-queued).
+        self._workers = [
+            threading.Thread(target=self._run, name=f"post-call-processing-{n}", daemon=True)
+            for n in range(workers)
+        ]
 
     def start(self) -> None:
-        self._worker.start()
+        for worker in self._workers:
+            worker.start()
 
     def stop(self) -> None:
-        self._queue.put(None)
-        self._worker.join(timeout=10)
+        for _ in self._workers:
+            self._queue.put(None)
+        for worker in self._workers:
+            worker.join(timeout=10)
 
     def enqueue(self, key: str) -> None:
         with self._idle:
