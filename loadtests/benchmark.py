@@ -57,7 +57,9 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 
 class Runtime:
-    def __init__(self, home: Path, port: int, keys: dict[str, str]) -> None:
+    def __init__(
+        self, home: Path, port: int, keys: dict[str, str], extra_env: dict[str, str] | None = None
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ELEVENLABS_", "MEM0_", "S3_"))}
         env.update(
             {
@@ -66,6 +68,7 @@ class Runtime:
                 "ELEVENLABS_HMAC_KEY": keys["hmac"],
                 "LOG_LEVEL": "WARNING",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
+                **(extra_env or {}),
             }
         )
         self.log = (home / "runtime.log").open("wb")
@@ -92,20 +95,24 @@ class Runtime:
         self.log.close()
 
 
-def timed_requests(port: int, build, count: int) -> list[float]:
+def timed_requests(port: int, build, count: int, mem0_seconds=None) -> tuple[list[float], list[float]]:
+    """Wall times of ``count`` requests, and for each the Mem0 time it contained (0 without a probe)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    samples = []
+    samples, in_mem0 = [], []
     for index in range(count):
         method, path, body, headers = build(index)
+        if mem0_seconds is not None:
+            mem0_seconds()  # drain what earlier requests (and background processing) made Mem0 do
         started = time.perf_counter()
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         response.read()
         samples.append(time.perf_counter() - started)
+        in_mem0.append(mem0_seconds() if mem0_seconds is not None else 0.0)
         if response.status != 200:
             raise SystemExit(f"{method} {path} answered {response.status}")
     connection.close()
-    return samples
+    return samples, in_mem0
 
 
 def main() -> None:
@@ -128,17 +135,42 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="agentic-memory-bench-") as home:
         runtime = Runtime(Path(home), args.port, keys)
         try:
+            print("\nroutes with the embedded Mem0 engine and the filesystem archive")
             report_routes(runtime.port, keys, args.requests)
         finally:
             runtime.stop()
 
+    from agentic_memory.local.mem0_emulator import start_emulator
 
-def report_routes(port: int, keys: dict[str, str], count: int) -> None:
+    mem0_key = f"m0_bench_{secrets.token_hex(8)}"
+    emulator = start_emulator(profile="published", api_keys=[mem0_key])
+    seen = {"count": 0}
+
+    def mem0_seconds() -> float:
+        """Mem0 time injected into the requests the emulator saw since the last call."""
+        requests = emulator.requests()
+        fresh, seen["count"] = requests[seen["count"] :], len(requests)
+        return sum(r.delay_seconds for r in fresh if r.operation in ("search", "list"))
+
+    with tempfile.TemporaryDirectory(prefix="agentic-memory-bench-") as home:
+        extra = {"MEM0_API_KEY": mem0_key, "MEM0_BASE_URL": emulator.url}
+        runtime = Runtime(Path(home), args.port + 1, keys, extra)
+        try:
+            print(
+                "\nroutes against the Mem0 Platform emulator at the published latency (p50 148 / p95 200 ms)"
+            )
+            report_routes(runtime.port, keys, args.requests, mem0_seconds)
+        finally:
+            runtime.stop()
+            emulator.stop()
+
+
+def report_routes(port: int, keys: dict[str, str], count: int, mem0_seconds=None) -> None:
     transcription = load_fixture("transcription_twilio_inbound")
     caller = transcription["data"]["metadata"]["phone_call"]["external_number"]
     seed = json.dumps(transcription).encode()
     timed_requests(port, lambda _: ("POST", "/post-call", seed, {HEADER: sign(seed, keys["hmac"])}), 1)
-    time.sleep(2)  # let the seeded call be processed, so pre-call and retrieve see a returning caller
+    time.sleep(3)  # let the seeded call be processed, so pre-call and retrieve see a returning caller
     precall = json.dumps(load_fixture("precall_twilio_inbound")).encode()
     search = json.dumps({"query": "what is the dog called", "user_id": caller}).encode()
 
@@ -163,14 +195,18 @@ def report_routes(port: int, keys: dict[str, str], count: int) -> None:
         "POST /retrieve": lambda _: ("POST", "/retrieve", search, {"Content-Type": "application/json"}),
         "POST /post-call (ack)": post_call,
     }
-    print(f"\nroute latency on the local runtime ({count} requests each, one keep-alive connection)")
-    print(f"  {'route':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    print(f"  ({count} requests per route, one keep-alive connection; overhead = wall time - Mem0 time)")
+    print(f"  {'route':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'ovh p50':>8} {'ovh p95':>8}")
     for name, build in routes.items():
-        timed_requests(port, build, 3)  # warm-up
-        samples = timed_requests(port, build, count)
+        timed_requests(port, build, 3, mem0_seconds)  # warm-up
+        if name.startswith("POST /post-call"):
+            time.sleep(1)  # let processing of earlier calls finish, so its Mem0 calls are not counted
+        samples, in_mem0 = timed_requests(port, build, count, mem0_seconds)
+        overhead = [total - mem0 for total, mem0 in zip(samples, in_mem0, strict=True)]
         print(
             f"  {name:<24} {statistics.median(samples) * 1000:8.1f} {percentile(samples, 0.95) * 1000:8.1f} "
-            f"{max(samples) * 1000:8.1f}",
+            f"{max(samples) * 1000:8.1f} {statistics.median(overhead) * 1000:8.1f} "
+            f"{percentile(overhead, 0.95) * 1000:8.1f}",
             flush=True,
         )
 

@@ -1,4 +1,5 @@
-"""The local dead-letter folder: one JSON record per archived event that processing gave up on."""
+"""Folders of event records, one JSON file per archived key: the local dead-letter queue (events
+processing gave up on) and the processing queue's spool (events not yet processed)."""
 
 import json
 from datetime import UTC, datetime

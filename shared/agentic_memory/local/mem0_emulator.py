@@ -217,6 +217,8 @@ class RecordedRequest:
     operation: str
     fault: str | None = None
     status: int | None = None
+    # The latency injected into this request: lets a benchmark subtract Mem0's time from its own.
+    delay_seconds: float = 0.0
 
     def to_json(self, reveal_token: bool = False) -> dict[str, Any]:
         headers = dict(self.headers)
@@ -233,6 +235,7 @@ class RecordedRequest:
             "operation": self.operation,
             "fault": self.fault,
             "status": self.status,
+            "delay_seconds": self.delay_seconds,
         }
 
 
@@ -762,6 +765,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         delay = state.delay_for(operation)
+        request.delay_seconds = delay
         if delay and state.stopping.wait(delay):
             self._reset()
             return

@@ -23,6 +23,12 @@ DEFAULT_BACKOFF_SECONDS = (0.5, 2.0, 5.0)
 
 
 class ProcessingQueue:
+    """Keys of archived events waiting for processing, kept in a spool folder until done.
+
+    The spool makes the queue durable as SQS is: an event acknowledged just before the runtime
+    stops (or crashes) is processed when it starts again.
+    """
+
     def __init__(
         self,
         handler: ProcessingHandler,
@@ -30,14 +36,17 @@ class ProcessingQueue:
         backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS,
         bucket: str = "local-archive",
         workers: int = 4,
+        spool_dir: Path | None = None,
     ) -> None:
         self._handler = handler
         self._dead_letter_dir = dead_letter_dir
+        self._spool_dir = spool_dir or dead_letter_dir.parent / "queue"
         self._backoff = backoff_seconds
         self._bucket = bucket
         self._queue: queue.Queue[tuple[str, int] | None] = queue.Queue()
         self._busy = 0
         self._idle = threading.Condition()
+        self._stopping = threading.Event()
         # Several workers, as SQS drives several Lambda instances: one slow Mem0 write must not hold
         # up every other call. Each key is handled by one worker at a time (retries are re-queued).
         self._workers = [
@@ -46,30 +55,39 @@ class ProcessingQueue:
         ]
 
     def start(self) -> None:
+        """Start the workers, after queueing what an earlier run left unprocessed."""
+        for key in dead_letter.parked_keys(self._spool_dir):
+            self._put(key)
         for worker in self._workers:
             worker.start()
 
     def stop(self) -> None:
+        """Stop after the events being processed now; what is still queued stays in the spool."""
+        self._stopping.set()
         for _ in self._workers:
             self._queue.put(None)
         for worker in self._workers:
             worker.join(timeout=10)
 
     def enqueue(self, key: str) -> None:
-        with self._idle:
-            self._busy += 1
-        self._queue.put((key, 1))
+        dead_letter.park(self._spool_dir, key, 0, "queued")
+        self._put(key)
 
     def wait_until_idle(self, timeout: float) -> bool:
         """True once nothing is queued, running or waiting for a retry (used by tests and the CLI)."""
         with self._idle:
             return self._idle.wait_for(lambda: self._busy == 0, timeout=timeout)
 
+    def _put(self, key: str) -> None:
+        with self._idle:
+            self._busy += 1
+        self._queue.put((key, 1))
+
     def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
+        while (item := self._queue.get()) is not None and not self._stopping.is_set():
             key, attempt = item
             if self._process(key, attempt):
-                self._done()
+                self._done(key)
             elif attempt <= len(self._backoff):
                 delay = self._backoff[attempt - 1]
                 timer = threading.Timer(delay, self._queue.put, args=((key, attempt + 1),))
@@ -77,7 +95,7 @@ class ProcessingQueue:
                 timer.start()
             else:
                 self._dead_letter(key, attempt)
-                self._done()
+                self._done(key)
 
     def _process(self, key: str, attempt: int) -> bool:
         event = sqs_event_for_object(self._bucket, key, attempt)
@@ -92,7 +110,8 @@ class ProcessingQueue:
         dead_letter.park(self._dead_letter_dir, key, attempts, "processing failed on every attempt")
         log.error("post-call event parked in the dead-letter folder after %d attempts", attempts)
 
-    def _done(self) -> None:
+    def _done(self, key: str) -> None:
+        dead_letter.release(self._spool_dir, key)
         with self._idle:
             self._busy -= 1
             self._idle.notify_all()
