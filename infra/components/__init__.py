@@ -1,0 +1,1 @@
+"""ComponentResources of the stack: each owns its children and the alarms that watch them."""

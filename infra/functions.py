@@ -1,0 +1,86 @@
+"""The four Lambda functions: what each runs, which secrets it reads, what it may touch in the archive.
+
+This table is the least-privilege contract; the roles are generated from it. Prefixes come from the
+application's own key layout, so the permissions cannot drift from where the code writes.
+"""
+
+from dataclasses import dataclass
+
+from agentic_memory.archive_keys import AUDIO_PREFIX, CLIENT_DATA_PREFIX, POST_CALL_PREFIX
+
+
+@dataclass(frozen=True)
+class ArchiveAccess:
+    """Key prefixes a function may read, write and list (S3 needs ListBucket to tell 404 from 403)."""
+
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+    list: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    key: str  # the suffix of its physical name and its Powertools service name
+    settings_field: str  # its entry in FunctionsSettings
+    handler: str
+    description: str
+    secrets: tuple[str, ...]
+    archive: ArchiveAccess
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: FunctionSpec
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+CLIENT_DATA = FunctionSpec(
+    key="client-data",
+    settings_field="client_data",
+    handler="services.client_data.handler.lambda_handler",
+    description="ElevenLabs conversation initiation webhook: the caller's memory as dynamic variables",
+    secrets=("ELEVENLABS_WORKSPACE_KEY", "MEM0_API_KEY"),
+    archive=ArchiveAccess(write=(CLIENT_DATA_PREFIX,)),
+)
+RETRIEVE = FunctionSpec(
+    key="retrieve",
+    settings_field="retrieve",
+    handler="services.retrieve.handler.lambda_handler",
+    description="ElevenLabs search_memory tool: semantic search of one caller's memories",
+    secrets=("ELEVENLABS_TOOL_KEY", "MEM0_API_KEY"),
+    archive=ArchiveAccess(),
+)
+POST_CALL = FunctionSpec(
+    key="post-call",
+    settings_field="post_call",
+    handler="services.post_call.handler.lambda_handler",
+    description="ElevenLabs post-call webhooks: verify the signature, archive the raw event, answer 200",
+    # Duplicates are caught by a conditional PutObject (If-None-Match), which needs no extra action.
+    secrets=("ELEVENLABS_HMAC_KEY",),
+    archive=ArchiveAccess(write=(POST_CALL_PREFIX,)),
+)
+PROCESSOR = FunctionSpec(
+    key="post-call-processor",
+    settings_field="processor",
+    handler="services.post_call.processor.lambda_handler",
+    description="Turns archived post-call events into Mem0 memories and MP3 files (SQS-driven)",
+    secrets=("MEM0_API_KEY", "ELEVENLABS_API_KEY"),
+    archive=ArchiveAccess(read=(POST_CALL_PREFIX,), write=(AUDIO_PREFIX,), list=(POST_CALL_PREFIX,)),
+)
+
+FUNCTIONS = (CLIENT_DATA, RETRIEVE, POST_CALL, PROCESSOR)
+ROUTES = (
+    Route("POST", "/client-data", CLIENT_DATA),
+    # ElevenLabs' default tool method is GET; the shipped tool definition uses POST. Both are served.
+    Route("GET", "/retrieve", RETRIEVE),
+    Route("POST", "/retrieve", RETRIEVE),
+    Route("POST", "/post-call", POST_CALL),
+)
+# Only these archive keys become processing work: raw events, never the MP3 files the processor writes.
+EVENT_PREFIX = POST_CALL_PREFIX
+EVENT_SUFFIX = ".json"

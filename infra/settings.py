@@ -1,0 +1,220 @@
+"""Typed stack settings: everything a stack may choose, validated once before any resource exists.
+
+Values come from ``Pulumi.<stack>.yaml`` (project namespace ``agentic-memory``, plus ``aws:region``
+and the non-secret ``mem0:*`` keys); defaults live here and only here. Secrets are not settings:
+see ``infra.secret_config``. Keys in the YAML are camelCase (``logRetentionDays``), fields snake_case.
+"""
+
+import json
+import re
+from typing import Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+PROJECT_NAMESPACE = "agentic-memory"
+MEM0_NAMESPACE = "mem0"
+# What CloudWatch Logs accepts for retentionInDays.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                      2922, 3288, 3653)  # fmt: skip
+# AWS refuses an infrequent-access transition sooner than this many days after creation.
+MIN_DAYS_BEFORE_INFREQUENT_ACCESS = 30
+StorageClass = Literal[
+    "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"
+]
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class FunctionSettings(_Settings):
+    memory_mb: int = Field(default=1024, ge=128, le=10240)
+    timeout_seconds: int = Field(ge=1, le=900)
+    # The p95 duration above which the latency alarm fires: the function's share of its budget.
+    p95_budget_ms: int = Field(ge=1)
+    # Pre-initialised environments behind the "live" alias; 0 = none (cold starts allowed).
+    provisioned_concurrency: int = Field(default=0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _budget_fits_timeout(self) -> "FunctionSettings":
+        if self.p95_budget_ms > self.timeout_seconds * 1000:
+            raise ValueError("p95BudgetMs cannot exceed the timeout")
+        return self
+
+
+class FunctionsSettings(_Settings):
+    """DESIGN budgets: pre-call 500 ms, retrieve 300 ms, post-call acknowledgement 100 ms (p95)."""
+
+    client_data: FunctionSettings = FunctionSettings(timeout_seconds=3, p95_budget_ms=500)
+    retrieve: FunctionSettings = FunctionSettings(timeout_seconds=3, p95_budget_ms=300)
+    # Audio events can be ~6 MB of base64: memory also buys the CPU that parses them.
+    post_call: FunctionSettings = FunctionSettings(timeout_seconds=10, p95_budget_ms=100)
+    processor: FunctionSettings = FunctionSettings(memory_mb=1024, timeout_seconds=60, p95_budget_ms=20000)
+
+
+class ApiSettings(_Settings):
+    throttle_burst_limit: int = Field(default=50, ge=1)
+    throttle_rate_limit: float = Field(default=25, gt=0)
+    # 4xx are partly expected (forged or stale webhooks answer 401), so their alarm has headroom.
+    client_error_alarm_threshold: int = Field(default=25, ge=1)
+    server_error_alarm_threshold: int = Field(default=1, ge=1)
+
+
+class Transition(_Settings):
+    days: int = Field(ge=0)
+    storage_class: StorageClass
+
+
+class LifecycleRule(_Settings):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,254}$")
+    prefix: str
+    expire_after_days: int | None = Field(default=None, ge=1)
+    transitions: tuple[Transition, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "LifecycleRule":
+        if self.expire_after_days is None and not self.transitions:
+            raise ValueError(f"lifecycle rule {self.id} neither expires nor transitions anything")
+        days = [t.days for t in self.transitions]
+        if days != sorted(set(days)):
+            raise ValueError(f"lifecycle rule {self.id}: transitions must be in increasing days")
+        for transition in self.transitions:
+            if transition.storage_class in ("STANDARD_IA", "ONEZONE_IA") and (
+                transition.days < MIN_DAYS_BEFORE_INFREQUENT_ACCESS
+            ):
+                raise ValueError(f"lifecycle rule {self.id}: {transition.storage_class} needs days >= 30")
+        if self.expire_after_days is not None and days and self.expire_after_days <= days[-1]:
+            raise ValueError(f"lifecycle rule {self.id}: expiry must come after the last transition")
+        return self
+
+
+DEFAULT_LIFECYCLE = (
+    # Pre-call request/response copies are for debugging a recent call, not a record.
+    LifecycleRule(id="client-data-expires", prefix="client-data/", expire_after_days=30),
+    # Transcripts and audio are the replayable record of what memory was built from: kept, but cheaper.
+    LifecycleRule(
+        id="post-call-to-infrequent-access",
+        prefix="post-call/",
+        transitions=(Transition(days=30, storage_class="STANDARD_IA"),),
+    ),
+)
+
+
+class ArchiveSettings(_Settings):
+    versioning: bool = False
+    # Lets `pulumi destroy` delete a bucket that still holds objects: for throwaway stacks only.
+    force_destroy: bool = False
+    noncurrent_version_expiration_days: int = Field(default=30, ge=1)
+    lifecycle: tuple[LifecycleRule, ...] = DEFAULT_LIFECYCLE
+
+    @field_validator("lifecycle")
+    @classmethod
+    def _unique_ids(cls, rules: tuple[LifecycleRule, ...]) -> tuple[LifecycleRule, ...]:
+        ids = [rule.id for rule in rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError("lifecycle rule ids must be unique")
+        return rules
+
+
+class QueueSettings(_Settings):
+    max_receive_count: int = Field(default=5, ge=1, le=1000)
+    batch_size: int = Field(default=5, ge=1, le=10)
+    maximum_batching_window_seconds: int = Field(default=0, ge=0, le=300)
+    # Caps parallel processors, and with them the request rate Mem0 sees.
+    maximum_concurrency: int = Field(default=5, ge=2, le=1000)
+    message_retention_days: int = Field(default=4, ge=1, le=14)
+    # Longer than the main queue, so a parked event outlives the time it takes to answer its alarm.
+    dead_letter_retention_days: int = Field(default=14, ge=1, le=14)
+
+
+class Mem0Settings(_Settings):
+    """Unset values are not passed on: the application's own defaults (agentic_memory.settings) apply."""
+
+    base_url: str | None = Field(default=None, pattern=r"^https://")
+    org_id: str | None = None
+    project_id: str | None = None
+    search_limit: int | None = Field(default=None, ge=1, le=50)
+    timeout_seconds: float | None = Field(default=None, gt=0, le=30)
+
+
+class StackSettings(_Settings):
+    project: str
+    # At most 13 characters: "agentic-memory-<stack>-archive-" must fit S3's 37-character bucket prefix.
+    stack: str = Field(pattern=r"^[a-z][a-z0-9-]{0,12}$")
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+    log_retention_days: int = 7
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The agents' own numbers: a pre-call from one of them is an outbound call (DESIGN decision 6).
+    agent_phone_numbers: tuple[str, ...] = ()
+    # When true the stack refuses to deploy without elevenlabs:toolKey, and retrieve demands X-Tool-Key.
+    require_tool_key: bool = False
+    alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    functions: FunctionsSettings = FunctionsSettings()
+    api: ApiSettings = ApiSettings()
+    archive: ArchiveSettings = ArchiveSettings()
+    queue: QueueSettings = QueueSettings()
+    mem0: Mem0Settings = Mem0Settings()
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _known_retention(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch keeps logs for one of {LOG_RETENTION_DAYS} days, not {days}")
+        return days
+
+    @property
+    def resource_prefix(self) -> str:
+        """Physical names start with this, e.g. ``agentic-memory-dev``."""
+        return f"{self.project}-{self.stack}"
+
+    @property
+    def parameter_path(self) -> str:
+        return f"/{self.project}/{self.stack}/"
+
+    @property
+    def bucket_prefix(self) -> str:
+        # S3 names are global: the provider appends a unique suffix to this.
+        return f"{self.resource_prefix}-archive-"
+
+    def function_name(self, key: str) -> str:
+        return f"{self.resource_prefix}-{key}"
+
+
+# Keys of the project namespace; the mem0 namespace holds Mem0Settings' keys (and the secret apiKey).
+PROJECT_KEYS = tuple(
+    field.alias or name
+    for name, field in StackSettings.model_fields.items()
+    if name not in ("project", "stack", "region", "mem0")
+)
+MEM0_KEYS = tuple(field.alias or name for name, field in Mem0Settings.model_fields.items())
+
+
+def settings_from_config(
+    project: str, stack: str, region: str | None, values: dict[str, Any]
+) -> StackSettings:
+    """Validate raw config values (strings as the CLI hands them over, or already-parsed JSON)."""
+    return StackSettings.model_validate({"project": project, "stack": stack, "region": region, **values})
+
+
+def load_settings() -> StackSettings:
+    """The current stack's settings, read from Pulumi config."""
+    project_config = pulumi.Config()
+    mem0_config = pulumi.Config(MEM0_NAMESPACE)
+    values: dict[str, Any] = {key: parse_config_value(project_config.get(key)) for key in PROJECT_KEYS}
+    values["mem0"] = {key: parse_config_value(mem0_config.get(key)) for key in MEM0_KEYS}
+    values["mem0"] = {key: value for key, value in values["mem0"].items() if value is not None}
+    present = {key: value for key, value in values.items() if value is not None}
+    return settings_from_config(
+        pulumi.get_project(), pulumi.get_stack(), pulumi.Config("aws").get("region"), present
+    )
+
+
+def parse_config_value(raw: str | None) -> Any:
+    # The CLI passes structured values (`pulumi config set --path`, YAML maps and lists) as JSON text
+    # and scalars as plain strings, which pydantic coerces ("7" -> 7, "true" -> True).
+    if raw is not None and re.match(r"\s*[\[{]", raw):
+        return json.loads(raw)
+    return raw

@@ -1,0 +1,192 @@
+"""Composition of one stack from its settings, its secrets and the Lambda artifact.
+
+Everything is a child of a component, and every component uses the stack's explicit AWS provider,
+which carries the region and the tags (project, environment) that every resource gets.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import iam
+from infra.components.alarms import AlarmTopic, AlarmTopicArgs
+from infra.components.archive_bucket import ArchiveBucket, ArchiveBucketArgs
+from infra.components.http_api import HttpApi, HttpApiArgs, HttpRoute
+from infra.components.processing_queue import ProcessingQueue, ProcessingQueueArgs
+from infra.components.secret_parameters import SecretParameters, SecretParametersArgs
+from infra.components.service_function import ServiceFunction, ServiceFunctionArgs
+from infra.functions import EVENT_PREFIX, EVENT_SUFFIX, FUNCTIONS, PROCESSOR, ROUTES, FunctionSpec
+from infra.secret_config import SECRETS_BY_VARIABLE
+from infra.settings import FunctionSettings, StackSettings
+
+# services/observability.py sets the same namespace in code; the variable keeps Powertools consistent.
+METRICS_NAMESPACE = "AgenticMemory"
+
+
+@dataclass(frozen=True)
+class StackResources:
+    settings: StackSettings
+    alarms: AlarmTopic
+    secrets: SecretParameters
+    archive: ArchiveBucket
+    queue: ProcessingQueue
+    functions: Mapping[str, ServiceFunction]
+    api: HttpApi
+    processor_mapping: aws.lambda_.EventSourceMapping
+
+    def outputs(self) -> dict[str, pulumi.Output[str]]:
+        return {
+            "clientDataUrl": self.api.url("/client-data"),
+            "retrieveUrl": self.api.url("/retrieve"),
+            "postCallUrl": self.api.url("/post-call"),
+            "archiveBucketName": self.archive.name,
+            "queueName": self.queue.queue.name,
+            "deadLetterQueueName": self.queue.dead_letter_queue.name,
+            "alarmTopicArn": self.alarms.arn,
+        }
+
+
+def build_stack(
+    settings: StackSettings, secret_values: Mapping[str, pulumi.Output[str]], code: pulumi.Archive
+) -> StackResources:
+    prefix = settings.resource_prefix
+    provider = aws.Provider(
+        "aws",
+        region=settings.region,
+        default_tags=aws.ProviderDefaultTagsArgs(
+            tags={"project": settings.project, "environment": settings.stack, "managed-by": "pulumi"}
+        ),
+    )
+    opts = pulumi.ResourceOptions(providers=[provider])
+    account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+
+    alarms = AlarmTopic(
+        "alarms", AlarmTopicArgs(topic_name=f"{prefix}-alarms", email=settings.alarm_email), opts
+    )
+    secrets = SecretParameters(
+        "secrets",
+        SecretParametersArgs(
+            parameter_path=settings.parameter_path, key_alias=f"alias/{prefix}-secrets", values=secret_values
+        ),
+        opts,
+    )
+    archive = ArchiveBucket(
+        "archive", ArchiveBucketArgs(bucket_prefix=settings.bucket_prefix, settings=settings.archive), opts
+    )
+    queue = ProcessingQueue(
+        "post-call-events",
+        ProcessingQueueArgs(
+            queue_name=f"{prefix}-post-call-events",
+            consumer_timeout_seconds=settings.functions.processor.timeout_seconds,
+            settings=settings.queue,
+            source_bucket_arn=archive.arn,
+            source_account_id=account_id,
+            alarm_topic_arn=alarms.arn,
+        ),
+        opts,
+    )
+    archive.notify_queue(queue.arn, EVENT_PREFIX, EVENT_SUFFIX, depends_on=[queue.policy])
+
+    functions = {
+        spec.key: ServiceFunction(
+            spec.key, _function_args(spec, settings, secrets, archive, queue, alarms, code), opts
+        )
+        for spec in FUNCTIONS
+    }
+    processor = functions[PROCESSOR.key]
+    processor_mapping = queue.deliver_to(processor.alias_arn, depends_on=[processor.role_policy])
+
+    api = HttpApi(
+        "api",
+        HttpApiArgs(
+            api_name=prefix,
+            routes=[
+                HttpRoute(
+                    method=route.method,
+                    path=route.path,
+                    function=functions[route.function.key],
+                    function_key=route.function.key,
+                    timeout_seconds=_function_settings(settings, route.function).timeout_seconds,
+                )
+                for route in ROUTES
+            ],
+            settings=settings.api,
+            log_retention_days=settings.log_retention_days,
+            alarm_topic_arn=alarms.arn,
+        ),
+        opts,
+    )
+    return StackResources(settings, alarms, secrets, archive, queue, functions, api, processor_mapping)
+
+
+def _function_settings(settings: StackSettings, spec: FunctionSpec) -> FunctionSettings:
+    function_settings: FunctionSettings = getattr(settings.functions, spec.settings_field)
+    return function_settings
+
+
+def _function_args(
+    spec: FunctionSpec,
+    settings: StackSettings,
+    secrets: SecretParameters,
+    archive: ArchiveBucket,
+    queue: ProcessingQueue,
+    alarms: AlarmTopic,
+    code: pulumi.Archive,
+) -> ServiceFunctionArgs:
+    statements = [*iam.archive_access(archive.arn, spec.archive)]
+    parameter_arns = secrets.arns(spec.secrets)
+    if parameter_arns:
+        statements += iam.secret_reading(parameter_arns, secrets.key.arn, settings.region)
+    if spec is PROCESSOR:
+        statements.append(iam.queue_consumption(queue.arn))
+    return ServiceFunctionArgs(
+        function_name=settings.function_name(spec.key),
+        handler=spec.handler,
+        description=spec.description,
+        code=code,
+        architecture=settings.architecture,
+        settings=_function_settings(settings, spec),
+        log_retention_days=settings.log_retention_days,
+        log_level=settings.log_level,
+        alarm_topic_arn=alarms.arn,
+        environment=function_environment(spec, settings, archive, secrets),
+        statements=statements,
+    )
+
+
+def function_environment(
+    spec: FunctionSpec, settings: StackSettings, archive: ArchiveBucket, secrets: SecretParameters
+) -> dict[str, pulumi.Input[str]]:
+    """Plain configuration plus parameter *names*; never a secret value."""
+    mem0 = settings.mem0
+    environment: dict[str, pulumi.Input[str]] = {
+        "POWERTOOLS_SERVICE_NAME": spec.key,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "LOG_LEVEL": settings.log_level,
+        # Also for retrieve, which has no S3 permission: without a bucket name the application would
+        # fall back to its local filesystem archive, which has no place in Lambda.
+        "S3_BUCKET_NAME": archive.name,
+    }
+    # Only what the stack sets: otherwise the application's defaults apply, so they are kept in one place.
+    configured = {
+        "MEM0_BASE_URL": mem0.base_url,
+        "MEM0_ORG_ID": mem0.org_id,
+        "MEM0_PROJECT_ID": mem0.project_id,
+        "MEM0_SEARCH_LIMIT": mem0.search_limit,
+        "MEM0_TIMEOUT": mem0.timeout_seconds,
+    }
+    environment.update({name: str(value) for name, value in configured.items() if value is not None})
+    if settings.agent_phone_numbers:
+        environment["AGENT_PHONE_NUMBERS"] = ",".join(settings.agent_phone_numbers)
+    own = [variable for variable in spec.secrets if variable in secrets.names]
+    for variable in own:
+        environment[SECRETS_BY_VARIABLE[variable].parameter_variable] = secrets.names[variable]
+    if own:
+        # A function reads its secrets once per execution environment. Recording the parameters'
+        # versions here makes a changed secret change the configuration too: `pulumi up` then
+        # publishes a new version and the alias moves to fresh environments that read the new value.
+        versions = [pulumi.Output.concat(v, "=", secrets.parameters[v].version.apply(str)) for v in own]
+        environment["SECRET_PARAMETER_VERSIONS"] = pulumi.Output.all(*versions).apply(",".join)
+    return environment

@@ -1,0 +1,384 @@
+"""Whole stacks, one per stack file: the real program under mocks, checked on the recorded graph.
+
+Given a stack file, when the program runs, then the resources are wired the way DESIGN.md and the
+stack file say: the routes, the aliases, the least-privilege roles, the archive and its queue, the
+alarms and the outputs.
+"""
+
+import json
+import runpy
+
+import pulumi
+import pytest
+
+from infra import packaging
+from infra.functions import FUNCTIONS
+from infra.graph import is_secret, snapshot_value
+from infra.settings import Mem0Settings
+from infra.stack import function_environment
+from infra.synth import MOCK_ACCOUNT_ID, PROJECT_NAMESPACE, settings_of, stack_config, synthesize, use_mocks
+
+FUNCTION = "aws:lambda/function:Function"
+LAMBDA_ALIAS = "aws:lambda/alias:Alias"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROUTE = "aws:apigatewayv2/route:Route"
+INTEGRATION = "aws:apigatewayv2/integration:Integration"
+PERMISSION = "aws:lambda/permission:Permission"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+QUEUE = "aws:sqs/queue:Queue"
+PARAMETER = "aws:ssm/parameter:Parameter"
+PROVISIONED = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
+
+HANDLERS = {
+    "client-data": "services.client_data.handler.lambda_handler",
+    "retrieve": "services.retrieve.handler.lambda_handler",
+    "post-call": "services.post_call.handler.lambda_handler",
+    "post-call-processor": "services.post_call.processor.lambda_handler",
+}
+SETTINGS_FIELD = {"client-data": "client_data", "retrieve": "retrieve", "post-call": "post_call",
+                  "post-call-processor": "processor"}  # fmt: skip
+# What each function may do in the archive: action -> key patterns (the brief's least-privilege table).
+ARCHIVE_ACCESS = {
+    "client-data": {"s3:PutObject": ["client-data/*"]},
+    "retrieve": {},
+    "post-call": {"s3:PutObject": ["post-call/*"]},
+    "post-call-processor": {"s3:GetObject": ["post-call/*"], "s3:PutObject": ["post-call/audio-only/*"]},
+}
+SECRETS_READ = {
+    "client-data": {"ELEVENLABS_WORKSPACE_KEY", "MEM0_API_KEY"},
+    "retrieve": {"ELEVENLABS_TOOL_KEY", "MEM0_API_KEY"},
+    "post-call": {"ELEVENLABS_HMAC_KEY"},
+    "post-call-processor": {"MEM0_API_KEY", "ELEVENLABS_API_KEY"},
+}
+PARAMETER_NAMES = {
+    "ELEVENLABS_WORKSPACE_KEY": "elevenlabs-workspace-key",
+    "ELEVENLABS_HMAC_KEY": "elevenlabs-hmac-key",
+    "ELEVENLABS_TOOL_KEY": "elevenlabs-tool-key",
+    "ELEVENLABS_API_KEY": "elevenlabs-api-key",
+    "MEM0_API_KEY": "mem0-api-key",
+}
+
+
+def function(stack, key):
+    return stack.named(FUNCTION, key)
+
+
+def role_statements(stack, key):
+    return stack.named(ROLE_POLICY, f"{key}-permissions").document("policy")["Statement"]
+
+
+def environment(stack, key):
+    return function(stack, key).inputs["environment"]["variables"]
+
+
+def provisioned_secrets(stack):
+    return {node.inputs["name"].rsplit("/", 1)[1] for node in stack.of_type(PARAMETER)}
+
+
+def test_each_stack_has_the_resources_its_settings_call_for(stack):
+    settings = settings_of(stack.stack)
+    warm = sum(
+        1 for field in SETTINGS_FIELD.values() if getattr(settings.functions, field).provisioned_concurrency
+    )
+    counts = stack.type_counts()
+    assert counts[FUNCTION] == counts[LAMBDA_ALIAS] == counts["aws:iam/role:Role"] == counts[ROLE_POLICY] == 4
+    assert counts[ROUTE] == counts[PERMISSION] == 4 and counts[INTEGRATION] == 3
+    assert counts["aws:cloudwatch/logGroup:LogGroup"] == 5  # four functions and the API's access log
+    assert counts[ALARM] == 4 * 2 + 1 + 2  # errors + p95 per function, DLQ, API 4xx and 5xx
+    assert counts[QUEUE] == 2 and counts["aws:lambda/eventSourceMapping:EventSourceMapping"] == 1
+    assert counts.get(PROVISIONED, 0) == warm
+    assert counts.get("aws:s3/bucketVersioning:BucketVersioning", 0) == int(settings.archive.versioning)
+    assert counts["pulumi:providers:aws"] == 1
+
+
+def test_functions_run_their_handler_on_python_312_as_configured(stack):
+    settings = settings_of(stack.stack)
+    for key, handler in HANDLERS.items():
+        inputs = function(stack, key).inputs
+        configured = getattr(settings.functions, SETTINGS_FIELD[key])
+        assert inputs["name"] == f"agentic-memory-{stack.stack}-{key}"
+        assert inputs["handler"] == handler and inputs["runtime"] == "python3.12"
+        assert inputs["architectures"] == [settings.architecture]
+        assert (inputs["memorySize"], inputs["timeout"]) == (configured.memory_mb, configured.timeout_seconds)
+        assert inputs["publish"] is True
+        assert snapshot_value(inputs["code"]) == {
+            "FileArchive": f"build/lambda/agentic-memory-lambda-py3.12-{settings.architecture}.zip"
+        }
+
+
+def test_api_has_exactly_the_four_routes_each_on_its_functions_live_alias(stack):
+    routes = {node.inputs["routeKey"]: node for node in stack.of_type(ROUTE)}
+    assert set(routes) == {"POST /client-data", "GET /retrieve", "POST /retrieve", "POST /post-call"}
+    for route_key, route in routes.items():
+        [integration] = [n for n in stack.of_type(INTEGRATION) if n.urn in route.depends_on]
+        assert route.inputs["target"].startswith("integrations/")
+        key = route_key.split(" /")[1]
+        alias_arn = (
+            f"arn:aws:lambda:us-east-1:{MOCK_ACCOUNT_ID}:function:agentic-memory-{stack.stack}-{key}:live"
+        )
+        assert integration.inputs["integrationUri"].endswith(f"functions/{alias_arn}/invocations")
+        assert integration.inputs["integrationType"] == "AWS_PROXY"
+        assert integration.inputs["payloadFormatVersion"] == "2.0"
+
+
+def test_invoke_permissions_are_scoped_to_one_method_and_path_on_the_alias(stack):
+    [api] = stack.of_type("aws:apigatewayv2/api:Api")
+    scopes = set()
+    for permission in stack.of_type(PERMISSION):
+        inputs = permission.inputs
+        assert (
+            inputs["principal"] == "apigateway.amazonaws.com" and inputs["action"] == "lambda:InvokeFunction"
+        )
+        assert inputs["qualifier"] == "live"
+        assert api.urn in permission.depends_on
+        # arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>
+        execution_arn, scope = inputs["sourceArn"].split("/", 1)
+        assert execution_arn.startswith(f"arn:aws:execute-api:us-east-1:{MOCK_ACCOUNT_ID}:")
+        scopes.add(scope)
+    assert scopes == {"*/POST/client-data", "*/GET/retrieve", "*/POST/retrieve", "*/POST/post-call"}
+
+
+def test_stage_throttles_as_the_stack_file_says(stack):
+    settings = settings_of(stack.stack).api
+    [stage] = stack.of_type("aws:apigatewayv2/stage:Stage")
+    route_settings = stage.inputs["defaultRouteSettings"]
+    assert stage.inputs["name"] == "$default" and stage.inputs["autoDeploy"] is True
+    assert route_settings["throttlingBurstLimit"] == settings.throttle_burst_limit
+    assert route_settings["throttlingRateLimit"] == settings.throttle_rate_limit
+    assert "accessLogSettings" in stage.inputs
+
+
+def test_each_role_grants_exactly_what_its_function_needs(stack):
+    bucket = stack.outputs["archiveBucketName"]
+    for key, access in ARCHIVE_ACCESS.items():
+        statements = {s["Sid"]: s for s in role_statements(stack, key)}
+        s3_actions = {
+            s["Action"]: sorted(r.split(f"arn:aws:s3:::{bucket}/", 1)[1] for r in s["Resource"])
+            for s in statements.values()
+            if str(s["Action"]).startswith("s3:") and s["Action"] != "s3:ListBucket"
+        }
+        assert s3_actions == access, key
+        assert statements["WriteOwnLogs"]["Resource"].endswith(
+            f":log-group:/aws/lambda/{function(stack, key).inputs['name']}:*"
+        )
+        consumes_queue = "ConsumeEventQueue" in statements
+        assert consumes_queue == (key == "post-call-processor")
+    listing = {s["Sid"]: s for s in role_statements(stack, "post-call-processor")}["ListOwnPrefixes"]
+    assert listing["Resource"] == f"arn:aws:s3:::{bucket}"
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["post-call/*"]}}
+
+
+def test_each_function_reads_only_its_own_secrets_by_name(stack):
+    provisioned = provisioned_secrets(stack)
+    for key, wanted in SECRETS_READ.items():
+        expected = {variable for variable in wanted if PARAMETER_NAMES[variable] in provisioned}
+        references = {
+            n[: -len("_PARAMETER")]: v for n, v in environment(stack, key).items() if n.endswith("_PARAMETER")
+        }
+        assert set(references) == expected, key
+        for variable, name in references.items():
+            assert name == f"/agentic-memory/{stack.stack}/{PARAMETER_NAMES[variable]}"
+        statements = {s["Sid"]: s for s in role_statements(stack, key)}
+        readable = statements.get("ReadOwnSecretParameters", {}).get("Resource", [])
+        assert sorted(arn.rsplit("/", 1)[1] for arn in readable) == sorted(
+            PARAMETER_NAMES[v] for v in expected
+        )
+        if expected:
+            decrypt = statements["DecryptOwnSecretParameters"]
+            assert decrypt["Action"] == "kms:Decrypt"
+            assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == "ssm.us-east-1.amazonaws.com"
+            assert decrypt["Condition"]["StringEquals"]["kms:EncryptionContext:PARAMETER_ARN"] == readable
+
+
+def test_secrets_are_stored_only_as_secure_string_parameters(stack):
+    for parameter in stack.of_type(PARAMETER):
+        assert parameter.inputs["type"] == "SecureString"
+        assert is_secret(parameter.inputs["value"])
+    # No generated secret value appears anywhere outside a secret envelope, outputs included.
+    visible = json.dumps([snapshot_value(dict(n.inputs)) for n in stack.nodes.values()] + [stack.outputs])
+    for key, value in stack.secret_values.items():
+        assert value not in visible, key
+
+
+def test_function_environment_is_plain_configuration(stack):
+    settings = settings_of(stack.stack)
+    for key in HANDLERS:
+        node = function(stack, key)
+        assert not is_secret(node.inputs["environment"]), "a secret would hide every env change from review"
+        variables = environment(stack, key)
+        assert variables["POWERTOOLS_SERVICE_NAME"] == key
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "AgenticMemory"
+        assert variables["LOG_LEVEL"] == settings.log_level
+        assert variables["S3_BUCKET_NAME"] == stack.outputs["archiveBucketName"]
+        # Mem0 settings the stack files leave unset are left to the application's defaults.
+        assert not {"MEM0_BASE_URL", "MEM0_SEARCH_LIMIT", "MEM0_TIMEOUT", "MEM0_ORG_ID"} & set(variables)
+        assert settings.mem0.timeout_seconds is None
+
+
+def test_new_post_call_events_reach_the_processor_through_the_queue(stack):
+    [notification] = stack.of_type("aws:s3/bucketNotification:BucketNotification")
+    [target] = notification.inputs["queues"]
+    queue = stack.named(QUEUE, "post-call-events")
+    assert target["events"] == ["s3:ObjectCreated:*"]
+    assert (target["filterPrefix"], target["filterSuffix"]) == ("post-call/", ".json")
+    assert target["queueArn"].endswith(f":{stack.outputs['queueName']}")
+    policy = stack.named("aws:sqs/queuePolicy:QueuePolicy", "post-call-events-accepts-archive-events")
+    assert policy.urn in notification.depends_on, "S3 checks the queue policy when it saves the notification"
+    [mapping] = stack.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping.inputs["functionName"].endswith(f"agentic-memory-{stack.stack}-post-call-processor:live")
+    assert queue.urn in mapping.depends_on
+
+
+def test_failed_events_are_retried_then_parked(stack):
+    settings = settings_of(stack.stack)
+    queue_node = stack.named(QUEUE, "post-call-events")
+    queue, redrive = queue_node.inputs, queue_node.document("redrivePolicy")
+    dead_letter = stack.named(QUEUE, "post-call-events-dlq").inputs
+    assert queue["visibilityTimeoutSeconds"] >= 6 * settings.functions.processor.timeout_seconds
+    assert redrive["maxReceiveCount"] == settings.queue.max_receive_count
+    assert redrive["deadLetterTargetArn"].endswith(f":{dead_letter['name']}")
+    assert dead_letter["messageRetentionSeconds"] > queue["messageRetentionSeconds"]
+    assert queue["sqsManagedSseEnabled"] is True and dead_letter["sqsManagedSseEnabled"] is True
+
+
+def test_alarms_watch_budgets_the_dead_letter_queue_and_the_api(stack):
+    settings = settings_of(stack.stack)
+    alarms = {node.inputs["name"]: node.inputs for node in stack.of_type(ALARM)}
+    prefix = f"agentic-memory-{stack.stack}"
+    for key, field in SETTINGS_FIELD.items():
+        latency = alarms[f"{prefix}-{key}-p95-over-budget"]
+        assert latency["extendedStatistic"] == "p95" and latency["metricName"] == "Duration"
+        assert latency["threshold"] == getattr(settings.functions, field).p95_budget_ms
+        assert alarms[f"{prefix}-{key}-errors"]["metricName"] == "Errors"
+    dlq = alarms[f"{prefix}-post-call-events-dlq-not-empty"]
+    assert dlq["dimensions"] == {"QueueName": stack.outputs["deadLetterQueueName"]}
+    assert (dlq["threshold"], dlq["comparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarms[f"{prefix}-4xx"]["threshold"] == settings.api.client_error_alarm_threshold
+    assert alarms[f"{prefix}-5xx"]["threshold"] == settings.api.server_error_alarm_threshold
+    for name, alarm in alarms.items():
+        assert alarm["alarmActions"] == [stack.outputs["alarmTopicArn"]], name
+
+
+def test_archive_lifecycle_follows_the_stack_file(stack):
+    settings = settings_of(stack.stack).archive
+    [lifecycle] = stack.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    rules = {rule["id"]: rule for rule in lifecycle.inputs["rules"]}
+    for configured in settings.lifecycle:
+        rule = rules[configured.id]
+        assert rule["filter"]["prefix"] == configured.prefix and rule["status"] == "Enabled"
+        assert rule.get("expiration", {}).get("days") == configured.expire_after_days
+        assert [(t["days"], t["storageClass"]) for t in rule.get("transitions", [])] == [
+            (t.days, t.storage_class) for t in configured.transitions
+        ]
+    assert ("noncurrent-versions-expire" in rules) == settings.versioning
+    [bucket] = stack.of_type("aws:s3/bucket:Bucket")
+    assert bucket.inputs["forceDestroy"] is settings.force_destroy
+
+
+def test_provisioned_concurrency_sits_on_the_live_alias_where_configured(stack):
+    functions = settings_of(stack.stack).functions
+    configured = {
+        key: getattr(functions, field).provisioned_concurrency for key, field in SETTINGS_FIELD.items()
+    }
+    warm = {
+        node.inputs["functionName"].removeprefix(f"agentic-memory-{stack.stack}-"): node.inputs
+        for node in stack.of_type(PROVISIONED)
+    }
+    assert {key: inputs["provisionedConcurrentExecutions"] for key, inputs in warm.items()} == {
+        key: count for key, count in configured.items() if count
+    }
+    assert all(inputs["qualifier"] == "live" for inputs in warm.values())
+
+
+def test_outputs_name_the_urls_the_bucket_and_the_queues(stack):
+    outputs = stack.outputs
+    [api] = stack.of_type("aws:apigatewayv2/api:Api")
+    endpoint = (
+        f"https://{outputs['clientDataUrl'].split('//')[1].split('.')[0]}.execute-api.us-east-1.amazonaws.com"
+    )
+    assert api.inputs["name"] == f"agentic-memory-{stack.stack}"
+    assert outputs["clientDataUrl"] == f"{endpoint}/client-data"
+    assert outputs["retrieveUrl"] == f"{endpoint}/retrieve"
+    assert outputs["postCallUrl"] == f"{endpoint}/post-call"
+    assert outputs["archiveBucketName"].startswith(f"agentic-memory-{stack.stack}-archive-")
+    assert outputs["queueName"] == f"agentic-memory-{stack.stack}-post-call-events"
+    assert outputs["deadLetterQueueName"] == f"agentic-memory-{stack.stack}-post-call-events-dlq"
+
+
+def test_every_resource_uses_the_stacks_provider_and_its_tags(stack):
+    [provider] = stack.of_type("pulumi:providers:aws")
+    assert provider.inputs["region"] == "us-east-1"
+    assert snapshot_value(provider.inputs["defaultTags"]) == {
+        "tags": {"project": "agentic-memory", "environment": stack.stack, "managed-by": "pulumi"}
+    }
+    custom = [node for node in stack.nodes.values() if node.custom and node.type != "pulumi:providers:aws"]
+    assert custom and all(node.provider == provider.urn for node in custom)
+    components = [node for node in stack.nodes.values() if not node.custom]
+    assert all(node.parent == "pulumi:pulumi:Stack" for node in components)
+    assert all(node.parent != "pulumi:pulumi:Stack" for node in custom if node.type != "pulumi:providers:aws")
+
+
+def test_mem0_settings_reach_every_function_when_a_stack_sets_them():
+    settings = settings_of("dev").model_copy(
+        update={"mem0": Mem0Settings(base_url="https://mem0.internal", search_limit=5, timeout_seconds=0.3)}
+    )
+    spec = FUNCTIONS[0]
+    environment_ = function_environment(spec, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
+    assert environment_["MEM0_BASE_URL"] == "https://mem0.internal"
+    assert (environment_["MEM0_SEARCH_LIMIT"], environment_["MEM0_TIMEOUT"]) == ("5", "0.3")
+    assert "MEM0_ORG_ID" not in environment_
+
+
+class _ArchiveNamed:
+    def __init__(self, name):
+        self.name = name
+
+
+class _NoSecretParameters:
+    names: dict = {}
+    parameters: dict = {}
+
+
+def test_optional_secrets_reach_only_the_functions_that_use_them():
+    # Given dev with the optional tool key and ElevenLabs API key set
+    dev = synthesize("dev", {"elevenlabs:toolKey": "", "elevenlabs:apiKey": ""})
+    # Then retrieve demands the tool key and the processor can fetch audio, and nobody else reads them
+    assert "ELEVENLABS_TOOL_KEY_PARAMETER" in environment(dev, "retrieve")
+    assert "ELEVENLABS_API_KEY_PARAMETER" in environment(dev, "post-call-processor")
+    for key in ("client-data", "post-call"):
+        assert not {"ELEVENLABS_TOOL_KEY_PARAMETER", "ELEVENLABS_API_KEY_PARAMETER"} & set(
+            environment(dev, key)
+        )
+    test_each_function_reads_only_its_own_secrets_by_name(dev)
+
+
+def test_the_entry_point_pulumi_runs_refuses_to_deploy_without_the_artifact(tmp_path, monkeypatch):
+    # Given no Lambda zip has been built
+    monkeypatch.setattr(packaging, "ARTIFACT_DIR", tmp_path)
+    config, secret_keys, _ = stack_config("dev")
+    use_mocks(PROJECT_NAMESPACE, "dev", "us-east-1", config, secret_keys)
+
+    @pulumi.runtime.test
+    def run_entry_point():
+        runpy.run_path(str(packaging.REPOSITORY / "infra"), run_name="__main__")
+
+    # When Pulumi runs infra/ as a script, then it stops with the command that builds the zip
+    with pytest.raises(FileNotFoundError, match="make package ARCH=arm64"):
+        run_entry_point()
+
+
+def test_the_entry_point_pulumi_runs_builds_the_stack_once_the_artifact_exists(
+    tmp_path, monkeypatch, synthesized
+):
+    monkeypatch.setattr(packaging, "ARTIFACT_DIR", tmp_path)
+    packaging.artifact_path("arm64").write_bytes(b"a zip")
+    config, secret_keys, _ = stack_config("dev")
+    monitor = use_mocks(PROJECT_NAMESPACE, "dev", "us-east-1", config, secret_keys)
+
+    @pulumi.runtime.test
+    def run_entry_point():
+        runpy.run_path(str(packaging.REPOSITORY / "infra"), run_name="__main__")
+
+    run_entry_point()
+    assert set(monitor.nodes) == set(synthesized["dev"].nodes)
