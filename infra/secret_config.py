@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-from agentic_memory.adapters.ssm_parameters import PARAMETER_SUFFIX
 
+from agentic_memory.adapters.ssm_parameters import PARAMETER_SUFFIX
 from infra.settings import StackSettings
 
 

@@ -6,7 +6,11 @@ from the API Gateway request id. Metrics go out as CloudWatch EMF lines.
 
 from aws_lambda_powertools import Logger, Metrics
 
+from agentic_memory.log_privacy import keep_third_party_logs_quiet
+
 NAMESPACE = "AgenticMemory"
+# Configuration of loggers in memory only (no I/O): safe at import, and in force before any handler runs.
+keep_third_party_logs_quiet()
 
 
 def logger_for(service: str) -> Logger:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies

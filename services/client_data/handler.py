@@ -3,16 +3,16 @@
 import time
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from agentic_memory.auth import require_key
 from agentic_memory.elevenlabs.initiation import ConversationInitiationRequest
 from agentic_memory.http import answer_domain_errors, json_response, parse, request_from_event
 from agentic_memory.identity import mask
 from agentic_memory.precall import answer_precall
 from agentic_memory.wiring import current_dependencies
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("client-data")

@@ -6,14 +6,14 @@ drives processing (see ``services.post_call.processor``).
 
 from typing import Any
 
-from agentic_memory.http import answer_domain_errors, json_response, request_from_event
-from agentic_memory.post_call import acknowledge
-from agentic_memory.signature import HEADER
-from agentic_memory.wiring import current_dependencies
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from agentic_memory.http import answer_domain_errors, json_response, request_from_event
+from agentic_memory.post_call import acknowledge
+from agentic_memory.signature import HEADER
+from agentic_memory.wiring import current_dependencies
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("post-call")

@@ -9,12 +9,12 @@ import json
 from typing import Any
 from urllib.parse import unquote_plus
 
-from agentic_memory.archive_keys import is_post_call_event
-from agentic_memory.post_call import PoisonEvent, process_archived_event
-from agentic_memory.wiring import current_dependencies
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from agentic_memory.archive_keys import is_post_call_event
+from agentic_memory.post_call import PoisonEvent, process_archived_event
+from agentic_memory.wiring import current_dependencies
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("post-call-processor")

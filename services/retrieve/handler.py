@@ -3,6 +3,10 @@
 import time
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from agentic_memory.auth import require_key_if_configured
 from agentic_memory.elevenlabs.tool import SearchMemoryRequest
 from agentic_memory.errors import MemoryUnavailable
@@ -10,10 +14,6 @@ from agentic_memory.http import answer_domain_errors, json_response, parse, requ
 from agentic_memory.identity import mask
 from agentic_memory.search import search_memories, search_request_from
 from agentic_memory.wiring import current_dependencies
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("retrieve")

@@ -37,8 +37,12 @@ class HttpRequest(BaseModel):
             raise BadRequest("the request has no body")
         try:
             return json.loads(self.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise BadRequest(f"the body is not valid JSON: {error}") from None
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
+            raise BadRequest(f"the body is not valid JSON: {_brief(error)}") from None
+
+
+def _brief(error: BaseException) -> str:
+    return str(error)[:200] if not isinstance(error, RecursionError) else "it is nested too deeply"
 
 
 def request_from_event(event: Mapping[str, Any]) -> HttpRequest:

@@ -47,7 +47,8 @@ def caller_key(raw: str | None, default_country_code: str = "1") -> str | None:
     candidate = raw.strip()
     if _OPAQUE_ID.fullmatch(candidate) and ".." not in candidate:
         return candidate
-    raise UnsafeIdentifier(f"caller id {mask(candidate)!r} is neither a phone number nor a safe id")
+    # The id is not echoed: it is attacker-controlled and may be megabytes long.
+    raise UnsafeIdentifier("caller id is neither a phone number nor a safe id")
 
 
 def caller_of_initiation(

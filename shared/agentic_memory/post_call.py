@@ -67,8 +67,9 @@ class PoisonEvent(Exception):
 def parse_event(raw_body: bytes) -> wire.PostCallEvent:
     try:
         payload = json.loads(raw_body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BadRequest(f"the body is not valid JSON: {error}") from None
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
+        detail = "it is nested too deeply" if isinstance(error, RecursionError) else str(error)[:200]
+        raise BadRequest(f"the body is not valid JSON: {detail}") from None
     if not isinstance(payload, dict):
         raise BadRequest("the body must be a JSON object")
     event_type = payload.get("type")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from agentic_memory.adapters.s3_archive import S3Archive
 
 # Anything that could point boto3 at real credentials or a real endpoint on the developer's machine.

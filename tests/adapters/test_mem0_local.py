@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from agentic_memory.adapters import mem0_local
 from agentic_memory.adapters.embedding.onnx_minilm import (
     EmbeddingModelError,

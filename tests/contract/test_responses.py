@@ -2,6 +2,8 @@
 
 import contract_schemas
 import pytest
+from jsonschema import ValidationError
+
 from agentic_memory.call_context import (
     CallContext,
     Greetings,
@@ -18,7 +20,6 @@ from agentic_memory.settings import (
     DEFAULT_RETURNING_GREETING_NO_NAME,
     DEFAULT_WELCOME,
 )
-from jsonschema import ValidationError
 
 MARGARET = "+15550100142"
 NEW_CALLER = "+15550100199"

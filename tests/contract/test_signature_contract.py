@@ -9,10 +9,11 @@ import secrets
 import time
 
 import pytest
-from agentic_memory.local.fixtures import fixture_bytes
-from agentic_memory.signature import SignatureError, sign, verify
 from elevenlabs import ElevenLabs
 from elevenlabs.errors import BadRequestError
+
+from agentic_memory.local.fixtures import fixture_bytes
+from agentic_memory.signature import SignatureError, sign, verify
 
 # The test vector of the reference (§3.1), computed with the documented scheme.
 VECTOR_SECRET = "wsec_example_secret"

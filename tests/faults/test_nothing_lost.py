@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
 from agentic_memory.local import dead_letter
 from agentic_memory.local.fixtures import fixture_bytes, load_fixture

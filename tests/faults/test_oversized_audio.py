@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from agentic_memory.adapters.elevenlabs_audio import ElevenLabsAudioClient
 from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
 from agentic_memory.local import dead_letter

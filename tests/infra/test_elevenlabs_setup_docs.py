@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from agentic_memory.call_context import Greetings, neutral_call_context
-from agentic_memory.elevenlabs.tool import SearchMemoryRequest
 from elevenlabs.types import ToolRequestModel
 
+from agentic_memory.call_context import Greetings, neutral_call_context
+from agentic_memory.elevenlabs.tool import SearchMemoryRequest
 from infra.secret_config import SECRETS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

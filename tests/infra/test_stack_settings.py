@@ -3,9 +3,9 @@ before any resource exists; the program reads config the way the CLI hands it ov
 
 import pulumi
 import pytest
-from agentic_memory.adapters.ssm_parameters import SECRET_VARIABLES
 from pydantic import ValidationError
 
+from agentic_memory.adapters.ssm_parameters import SECRET_VARIABLES
 from infra.functions import FUNCTIONS
 from infra.secret_config import SECRETS, MissingSecrets, load_secrets, required_secrets
 from infra.settings import (

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import mutagen.mp3
 import pytest
+
 from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.local.sender import rewrite
 from agentic_memory.signature import HEADER, sign

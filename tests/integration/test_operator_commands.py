@@ -9,9 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import RunningRuntime
+
 from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.signature import HEADER, sign
-from conftest import RunningRuntime
 
 pytestmark = pytest.mark.integration
 CALLER = load_fixture("transcription_twilio_inbound")["data"]["metadata"]["phone_call"]["external_number"]

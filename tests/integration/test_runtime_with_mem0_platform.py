@@ -11,13 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import RunningRuntime
+
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.local.mem0_emulator import Mem0Emulator, start_emulator
 from agentic_memory.local.sender import rewrite
 from agentic_memory.ports import ChatMessage
 from agentic_memory.signature import HEADER, sign
-from conftest import RunningRuntime
 
 pytestmark = pytest.mark.integration
 

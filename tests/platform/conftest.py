@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.local.mem0_emulator import Mem0Emulator, start_emulator
 

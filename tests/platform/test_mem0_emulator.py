@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from agentic_memory.local.mem0_emulator import Latency, Mem0Emulator, lexical_score, start_emulator
 from platform_support import CALLER
+
+from agentic_memory.local.mem0_emulator import Latency, Mem0Emulator, lexical_score, start_emulator
 
 
 @pytest.fixture

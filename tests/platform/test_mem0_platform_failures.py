@@ -6,6 +6,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from platform_support import CALLER, calls_to, user_says
+
 from agentic_memory.adapters.mem0_platform import (
     Mem0AuthError,
     Mem0BadResponse,
@@ -20,7 +22,6 @@ from agentic_memory.adapters.mem0_platform import (
 from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.local.mem0_emulator import Mem0Emulator
 from agentic_memory.ports import ChatMessage
-from platform_support import CALLER, calls_to, user_says
 
 
 @pytest.fixture

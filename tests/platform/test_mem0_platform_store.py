@@ -4,11 +4,12 @@ wire, and one keep-alive connection."""
 import threading
 
 import pytest
+from platform_support import CALLER, calls_to, user_says
+
 from agentic_memory.adapters import mem0_platform
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.local.mem0_emulator import Mem0Emulator
 from agentic_memory.ports import ChatMessage
-from platform_support import CALLER, calls_to, user_says
 
 CALL_METADATA = {
     "type": "semantic",

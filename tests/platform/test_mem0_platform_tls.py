@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from platform_support import CALLER, user_says
+
 from agentic_memory.adapters import mem0_platform
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore, Mem0Timeout, Mem0Unreachable
 from agentic_memory.local.mem0_emulator import Mem0Emulator, start_emulator
-from platform_support import CALLER, user_says
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:

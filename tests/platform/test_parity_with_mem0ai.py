@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from platform_support import CALLER
+
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.local.mem0_emulator import Mem0Emulator, RecordedRequest
 from agentic_memory.ports import ChatMessage
-from platform_support import CALLER
 
 # Headers only the SDK sends: httpx's explicit keep-alive (HTTP/1.1's default anyway) and mem0ai's
 # identity headers (Mem0-User-ID is an MD5 of the API key, for Mem0's analytics). Ours sends neither.

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.local.mem0_emulator import Mem0Emulator, start_emulator
 from agentic_memory.ports import ChatMessage
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 # Text as JSON carries it: any character but lone surrogates, which UTF-8 cannot encode.
 texts = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=80).filter(str.strip)

@@ -3,10 +3,10 @@
 import json
 import time
 
-from agentic_memory.errors import MemoryUnavailable
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
 
+from agentic_memory.errors import MemoryUnavailable
+from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from services.client_data.handler import lambda_handler as client_data
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process

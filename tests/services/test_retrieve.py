@@ -3,12 +3,12 @@
 import json
 from urllib.parse import urlencode
 
+from helpers import api_event, lambda_context, response_json
+
 from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.ports import ChatMessage
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
-from helpers import api_event, lambda_context, response_json
-
 from services.retrieve.handler import lambda_handler as retrieve
 
 CALLER = "+15550100123"

@@ -3,6 +3,9 @@
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from agentic_memory.archive_keys import (
     audio_event_key,
     audio_key,
@@ -14,8 +17,6 @@ from agentic_memory.archive_keys import (
     transcription_key,
 )
 from agentic_memory.errors import UnsafeIdentifier
-from hypothesis import given
-from hypothesis import strategies as st
 
 MARGARET = "+15550100142"
 AGENT = "agent_2401kn076can47sp0fftkzytzrjx"

@@ -4,6 +4,9 @@ import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from agentic_memory.call_context import (
     CONTEXT_MAX_CHARS,
     CONTEXT_MAX_SAID,
@@ -19,8 +22,6 @@ from agentic_memory.fakes import InMemoryMemoryStore
 from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.memory_building import memories_of
 from agentic_memory.ports import MemoryRecord
-from hypothesis import given
-from hypothesis import strategies as st
 
 MARGARET = "+15550100142"
 GREETINGS = Greetings(

@@ -1,6 +1,9 @@
 """Who is on the line: E.164 normalisation, safe caller keys, and the caller of each payload."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from agentic_memory.archive_keys import safe_caller
 from agentic_memory.elevenlabs.initiation import ConversationInitiationRequest
 from agentic_memory.elevenlabs.post_call import TranscriptionData
@@ -12,8 +15,6 @@ from agentic_memory.identity import (
     mask,
     normalise_phone_number,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 AGENT_NUMBER = "+15550100001"
 MARGARET = "+15550100142"

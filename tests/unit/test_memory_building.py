@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from agentic_memory.elevenlabs.post_call import PostCallTranscription, TranscriptionData
 from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.memory_building import call_metadata, factual_memory, memories_of, semantic_memory

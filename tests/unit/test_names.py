@@ -5,6 +5,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from agentic_memory.elevenlabs.post_call import DataCollectionResult
 from agentic_memory.names import (
     NAME_FIELDS,
@@ -14,8 +17,6 @@ from agentic_memory.names import (
     name_from_text,
 )
 from agentic_memory.ports import MemoryRecord
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def collected(**values: Any) -> dict[str, DataCollectionResult]:

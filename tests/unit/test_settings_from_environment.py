@@ -4,12 +4,13 @@ import secrets
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+
 from agentic_memory.settings import (
     DEFAULT_RETURNING_GREETING,
     DEFAULT_WELCOME,
     Settings,
 )
-from pydantic import ValidationError
 
 
 def key() -> str:

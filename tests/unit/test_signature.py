@@ -4,9 +4,10 @@ import re
 import secrets
 
 import pytest
-from agentic_memory.signature import DEFAULT_TOLERANCE_SECONDS, SignatureError, sign, verify
 from hypothesis import given
 from hypothesis import strategies as st
+
+from agentic_memory.signature import DEFAULT_TOLERANCE_SECONDS, SignatureError, sign, verify
 
 BODY = b'{"type":"post_call_transcription","event_timestamp":1763478362,"data":{"conversation_id":"conv_1"}}'
 SIGNED_AT = 1763478362

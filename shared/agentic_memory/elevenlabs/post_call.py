@@ -50,9 +50,14 @@ class PhoneCall(WireModel):
     sip_header_dynamic_variables: dict[str, Any] | None = None
 
 
+# Unix times and durations a call can have: anything else would fail later, in processing.
+LATEST_UNIX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
+LONGEST_CALL_SECONDS = 7 * 24 * 3600
+
+
 class CallMetadata(WireModel):
-    start_time_unix_secs: int | None = None
-    call_duration_secs: float | None = None
+    start_time_unix_secs: int | None = Field(default=None, ge=0, le=LATEST_UNIX_TIME)
+    call_duration_secs: float | None = Field(default=None, ge=0, le=LONGEST_CALL_SECONDS)
     phone_call: PhoneCall | None = None
     termination_reason: str | None = None
     main_language: str | None = None
@@ -135,10 +140,13 @@ class _Envelope(WireModel):
     @field_validator("event_timestamp", mode="before")
     @classmethod
     def _number_or_numeric_string(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return int(float(value))
-        if isinstance(value, float):
-            return int(value)
+        try:
+            if isinstance(value, str):
+                return int(float(value))
+            if isinstance(value, float):
+                return int(value)
+        except (ValueError, OverflowError):  # "abc", NaN, Infinity
+            raise ValueError("event_timestamp is not a unix time") from None
         return value
 
 

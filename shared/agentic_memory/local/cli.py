@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from ..log_privacy import keep_third_party_logs_quiet
 from ..settings import Settings
 from . import operator_commands, sender
 from .dev_keys import ensure_dev_keys
@@ -76,6 +77,7 @@ def _serve(host: str, port: int, mem0_emulator_profile: str | None = None) -> in
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
     )
+    keep_third_party_logs_quiet()
     home = Path(os.environ.get("AGENTIC_MEMORY_HOME", ".agentic-memory"))
     generated = ensure_dev_keys(os.environ, home)
     # Powertools writes one EMF metrics line per request to stdout; noise on a terminal.

@@ -50,6 +50,8 @@ class MalformedBody(Exception):
 class LocalRuntimeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops connections under a burst of concurrent callers.
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -86,6 +88,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:  # noqa: N802
         self._dispatch("DELETE")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._dispatch("PATCH")
+
+    def do_OPTIONS(self) -> None:  # noqa: N802
+        self._dispatch("OPTIONS")
 
     def log_message(self, format: str, *args: Any) -> None:
         # Request lines carry query strings (a caller's number on GET /retrieve): keep them out of logs.
@@ -139,7 +147,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raw_length = self.headers.get("Content-Length")
         if raw_length is None:
             return b""
-        if not raw_length.strip().isdigit():
+        if not (raw_length.strip().isascii() and raw_length.strip().isdigit()):
             raise MalformedBody("Content-Length is not a number")
         length = int(raw_length)
         if length > MAX_BODY_BYTES:
@@ -152,9 +160,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         while True:
             size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
             try:
-                size = int(size_line, 16)
+                size = int(size_line, 16) if size_line.isalnum() else -1
             except ValueError:
-                raise MalformedBody("malformed chunked encoding") from None
+                size = -1
+            if size < 0:
+                raise MalformedBody("malformed chunked encoding")
             if size == 0:
                 while self.rfile.readline(1024).strip():  # trailers
                     pass
