@@ -5,6 +5,10 @@ from typing import Any
 
 import scenarios
 
+# An answer that is well-formed and in time but made without memory (Mem0 slow or down, or the
+# caller's last call not processed yet): counted against a tolerated ratio rather than failed.
+DEGRADED = "degraded: "
+
 DYNAMIC_VARIABLES = (
     "caller_id",
     "caller_name",
@@ -32,7 +36,7 @@ def check_precall(status: int, body: Any, caller: str, known: bool) -> str | Non
     if known:
         expected = scenarios.name_of(caller)
         if variables["returning_caller"] != "yes" or variables["caller_name"] != expected:
-            return f"a known caller was not recognised (returning={variables['returning_caller']})"
+            return DEGRADED + "a known caller was answered without their memories"
         if expected not in first_message:
             return "the greeting does not use the caller's name"
     return None
@@ -45,5 +49,5 @@ def check_search(status: int, body: Any) -> str | None:
     if not isinstance(memories, list) or not all(isinstance(m, str) for m in memories):
         return "retrieve answer is not {memories: [str]}"
     if body.get("note"):
-        return "retrieve answered without memory (the memory search failed or timed out)"
+        return DEGRADED + "retrieve answered without memory (the search failed or timed out)"
     return None

@@ -19,6 +19,7 @@ ROUTE_BUDGETS = {
     TRANSCRIPTION_ROUTE: "LOAD_BUDGET_POSTCALL_MS",
     AUDIO_ROUTE: "LOAD_BUDGET_POSTCALL_MS",
 }
+DEFAULT_MAX_DEGRADED_RATIO = 0.01
 DEFAULT_BUDGETS_MS = {
     "LOAD_BUDGET_PRECALL_MS": 500,
     "LOAD_BUDGET_RETRIEVE_MS": 300,
@@ -31,10 +32,23 @@ def budget_ms(route: str, environ: dict[str, str] | os._Environ[str] = os.enviro
     return float(environ.get(variable) or DEFAULT_BUDGETS_MS[variable])
 
 
-def summarise(routes: dict[str, dict[str, float]], environ: Any = os.environ) -> dict[str, Any]:
-    """Judge per-route figures ``{route: {requests, failures, p50, p95, p99, rps}}`` against the budgets."""
+def summarise(
+    routes: dict[str, dict[str, float]], environ: Any = os.environ, degraded: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """Judge per-route figures ``{route: {requests, failures, p50, p95, p99, rps}}`` against the budgets.
+
+    ``degraded`` counts answers made without memory, per route; more than LOAD_MAX_DEGRADED_RATIO
+    (default 1 %) of a route's requests is a breach.
+    """
     breaches, judged = [], {}
+    max_degraded = float(environ.get("LOAD_MAX_DEGRADED_RATIO") or DEFAULT_MAX_DEGRADED_RATIO)
     for route, figures in sorted(routes.items()):
+        figures = {**figures, "degraded": float((degraded or {}).get(route, 0))}
+        if figures["requests"] and figures["degraded"] / figures["requests"] > max_degraded:
+            breaches.append(
+                f"{route}: {int(figures['degraded'])} answers without memory "
+                f"({figures['degraded'] / figures['requests']:.1%} > {max_degraded:.1%})"
+            )
         budget = budget_ms(route, environ) if route in ROUTE_BUDGETS else None
         within = budget is None or figures["p95"] <= budget
         if not within:
@@ -49,27 +63,44 @@ def summarise(routes: dict[str, dict[str, float]], environ: Any = os.environ) ->
         "routes": judged,
         "requests": total_requests,
         "failures": sum(f["failures"] for f in routes.values()),
+        "degraded": sum(f["degraded"] for f in judged.values()),
         "rps": round(sum(f["rps"] for f in routes.values()), 2),
         "passed": not breaches,
         "breaches": breaches,
     }
 
 
+_WIDTHS = (32, 9, 7, 7, 7, 7, 7, 8, 7)
+
+
+def _row(cells: tuple[str, ...], verdict: str = "") -> str:
+    first, *rest = cells
+    return (
+        f"{first:<{_WIDTHS[0]}}"
+        + "".join(f"{c:>{w}}" for c, w in zip(rest, _WIDTHS[1:], strict=True))
+        + verdict
+    )
+
+
 def table(summary: dict[str, Any]) -> str:
-    lines = [
-        f"{'route':<32}{'requests':>9}{'fails':>7}{'p50':>7}{'p95':>7}{'p99':>7}{'budget':>8}{'rps':>7}  ok"
-    ]
+    lines = [_row(("route", "requests", "fails", "no-mem", "p50", "p95", "p99", "budget", "rps"), "  ok")]
     for route, f in summary["routes"].items():
         budget = f"{f['budget_ms']:.0f}" if f["budget_ms"] is not None else "-"
-        ok = "yes" if f["within_budget"] and not f["failures"] else "NO"
-        lines.append(
-            f"{route:<32}{f['requests']:>9.0f}{f['failures']:>7.0f}{f['p50']:>7.0f}{f['p95']:>7.0f}"
-            f"{f['p99']:>7.0f}{budget:>8}{f['rps']:>7.1f}  {ok}"
+        ok = not any(breach.startswith(route + ":") for breach in summary["breaches"])
+        cells = (
+            route,
+            f"{f['requests']:.0f}",
+            f"{f['failures']:.0f}",
+            f"{f['degraded']:.0f}",
+            f"{f['p50']:.0f}",
+            f"{f['p95']:.0f}",
+            f"{f['p99']:.0f}",
+            budget,
+            f"{f['rps']:.1f}",
         )
-    lines.append(
-        f"{'all routes':<32}{summary['requests']:>9.0f}{summary['failures']:>7.0f}"
-        f"{'':>29}{summary['rps']:>7.1f}"
-    )
+        lines.append(_row(cells, "  yes" if ok else "  NO"))
+    totals = (f"{summary['requests']:.0f}", f"{summary['failures']:.0f}", f"{summary['degraded']:.0f}")
+    lines.append(_row(("all routes", *totals, "", "", "", "", f"{summary['rps']:.1f}")))
     verdict = "PASSED" if summary["passed"] else "FAILED: " + "; ".join(summary["breaches"])
     return "\n".join(lines + [f"latency gate {verdict}"])
 
@@ -90,9 +121,9 @@ def route_figures(environment: Any) -> dict[str, dict[str, float]]:
     return figures
 
 
-def apply(environment: Any) -> None:
+def apply(environment: Any, degraded: dict[str, int] | None = None) -> None:
     """Locust ``quitting`` hook: print the table, write summary.json, set the exit code."""
-    summary = summarise(route_figures(environment))
+    summary = summarise(route_figures(environment), degraded=degraded)
     print(table(summary), flush=True)
     results = os.environ.get("LOAD_RESULTS_DIR")
     if results:

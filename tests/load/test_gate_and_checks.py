@@ -36,6 +36,17 @@ def test_budgets_are_configurable():
     assert gate.budget_ms("POST /retrieve", environ) == 200
 
 
+def test_answers_without_memory_are_tolerated_up_to_a_ratio():
+    routes = {"GET /retrieve": figures(requests=1000)}
+    assert gate.summarise(routes, {}, degraded={"GET /retrieve": 10})["passed"]
+    failed = gate.summarise(routes, {}, degraded={"GET /retrieve": 11})
+    assert not failed["passed"]
+    assert "answers without memory" in failed["breaches"][0]
+    assert gate.summarise(routes, {"LOAD_MAX_DEGRADED_RATIO": "0.05"}, degraded={"GET /retrieve": 40})[
+        "passed"
+    ]
+
+
 def test_a_run_without_requests_fails():
     assert not gate.summarise({}, {})["passed"]
 
@@ -79,7 +90,7 @@ def test_search_answers_must_be_lists_of_strings():
     assert checks.check_search(200, {"memories": ["a", "b"]}) is None
     assert checks.check_search(200, {"memories": [{"memory": "a"}]}) is not None
     assert checks.check_search(401, {"error": "x"}) is not None
-    assert checks.check_search(200, {"memories": [], "note": "unavailable"}) is not None
+    assert checks.check_search(200, {"memories": [], "note": "unavailable"}).startswith(checks.DEGRADED)
 
 
 def test_simulated_transcriptions_carry_the_callers_number_and_name():
