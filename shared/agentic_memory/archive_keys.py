@@ -31,7 +31,8 @@ def safe_id(value: str, what: str) -> str:
 
 
 def safe_caller(value: str) -> str:
-    if not _CALLER.fullmatch(value) or ".." in value or value in _RESERVED_CALLER_SEGMENTS:
+    # Case-insensitively: on a case-insensitive file system "Audio-Only" is the audio folder.
+    if not _CALLER.fullmatch(value) or ".." in value or value.lower() in _RESERVED_CALLER_SEGMENTS:
         raise UnsafeIdentifier("caller id is not a safe identifier")
     return value
 

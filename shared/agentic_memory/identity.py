@@ -62,10 +62,12 @@ def caller_of_initiation(
     is outbound and the person is ``called_number``.
     """
     caller = caller_key(request.caller_id, default_country_code)
-    called = caller_key(request.called_number, default_country_code)
-    if caller is not None and caller in agent_numbers and called is not None:
-        return called
+    if caller is not None and caller in agent_numbers:
+        called = caller_key(request.called_number, default_country_code)
+        if called is not None:
+            return called
     if caller is not None:
+        # called_number is not looked at on inbound calls: a bad one must not stop the call.
         return caller
     raise MissingCaller("the request carries no caller_id")
 
