@@ -9,7 +9,8 @@ checked (status, shape, the greeting uses the caller's name once the caller is k
 timed; the latency gate runs when Locust quits (``loadtests/gate.py``).
 
 Environment: ELEVENLABS_WORKSPACE_KEY, ELEVENLABS_HMAC_KEY, ELEVENLABS_TOOL_KEY (optional),
-LOAD_CALLER_POOL (default 200 numbers), LOAD_RETURNING_RATIO (default 0.5), and the gate's
+LOAD_CALLER_POOL (default 200 numbers), LOAD_RETURNING_RATIO (default 0.5), LOAD_TURN_SECONDS
+(default "0.5,2": the pause between the steps of a call), and the gate's
 LOAD_BUDGET_*_MS and LOAD_RESULTS_DIR.
 """
 
@@ -17,6 +18,7 @@ import os
 import random
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,8 @@ from checks import DEGRADED, check_precall, check_search  # noqa: E402
 
 POOL = scenarios.CallerPool(size=int(os.environ.get("LOAD_CALLER_POOL", "200")))
 RETURNING_RATIO = float(os.environ.get("LOAD_RETURNING_RATIO", "0.5"))
+# Seconds between the steps of a simulated call (LOAD_TURN_SECONDS="min,max").
+TURN_SECONDS = tuple(float(v) for v in os.environ.get("LOAD_TURN_SECONDS", "0.5,2").split(","))[:2]
 DEGRADED_ANSWERS: Counter[str] = Counter()
 _DEGRADED_LOCK = threading.Lock()
 
@@ -103,7 +107,8 @@ class _MemoryClient(HttpUser):
 
 
 class CallerUser(_MemoryClient):
-    """A whole call, start to end."""
+    """A whole call, start to end, paced like a (very short) conversation: the agent searches its
+    memory between turns, not back to back, and the call ends a moment after the last search."""
 
     weight = 3
 
@@ -113,7 +118,9 @@ class CallerUser(_MemoryClient):
         conversation_id = scenarios.new_conversation_id()
         self.precall(caller)
         for _ in range(random.randint(1, 3)):
+            time.sleep(random.uniform(*TURN_SECONDS))  # gevent-aware inside Locust
             self.search(caller, random.choice(("GET", "POST")))
+        time.sleep(random.uniform(*TURN_SECONDS))
         if self.post_call(scenarios.transcription_body(caller, conversation_id), gate.TRANSCRIPTION_ROUTE):
             POOL.acknowledged(caller)
         self.post_call(scenarios.audio_body(conversation_id), gate.AUDIO_ROUTE)

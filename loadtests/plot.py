@@ -29,7 +29,11 @@ def plot(history_csv: Path, output_png: Path) -> None:
     for name, points in sorted(series.items()):
         axes.plot([t - (start or 0) for t, _ in points], [v for _, v in points], label=name)
     axes.set_xlabel("seconds into the run")
-    axes.set_ylabel("p95 latency (ms, cumulative)")
+    for budget, label in ((500, "pre-call budget"), (300, "retrieve budget"), (100, "post-call ack budget")):
+        axes.axhline(budget, color="grey", linestyle="--", linewidth=0.8)
+        axes.annotate(label, (0, budget), textcoords="offset points", xytext=(2, 3), fontsize=7, color="grey")
+    # Locust's history holds the percentile of a sliding window (about the last 10 s), not of the run.
+    axes.set_ylabel("p95 latency (ms, sliding window)")
     axes.set_title("Agentic Memory: p95 latency per route over the run")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)

@@ -35,7 +35,7 @@ class ProcessingQueue:
         dead_letter_dir: Path,
         backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS,
         bucket: str = "local-archive",
-        workers: int = 16,
+        workers: int = 8,
         spool_dir: Path | None = None,
     ) -> None:
         self._handler = handler
