@@ -32,7 +32,7 @@ def archived_keys(message_body: str) -> list[str]:
     return [key for key in keys if is_post_call_event(key)]
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = current_dependencies()

@@ -238,13 +238,3 @@ def _fetch_oversized_audio(key: str, archive: Archive, audio_source: AudioSource
 def looks_like_mp3(audio: bytes) -> bool:
     """An ID3 tag or an MPEG audio frame sync at the start."""
     return audio.startswith(b"ID3") or (len(audio) > 1 and audio[0] == 0xFF and audio[1] & 0xE0 == 0xE0)
-
-
-def event_summary(payload: Any) -> dict[str, Any]:
-    """Correlation keys of an event for logs: never the transcript, never a phone number."""
-    data = payload.get("data", {}) if isinstance(payload, dict) else {}
-    return {
-        "event_type": payload.get("type") if isinstance(payload, dict) else None,
-        "conversation_id": data.get("conversation_id"),
-        "agent_id": data.get("agent_id"),
-    }
