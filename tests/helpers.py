@@ -7,6 +7,12 @@ from agentic_memory.local.events import http_api_event, sqs_event_for_object
 from agentic_memory.local.lambda_context import LocalLambdaContext
 from agentic_memory.signature import HEADER, sign
 
+# The dynamic variables DESIGN.md promises on every pre-call answer, declared here rather than
+# imported from the product, so that the tests hold the product to the design.
+DESIGN_DYNAMIC_VARIABLES = frozenset(
+    {"caller_id", "caller_name", "returning_caller", "memory_count", "memory_summary", "memory_context"}
+)
+
 
 def api_event(
     method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None, query: str = ""

@@ -2,6 +2,7 @@
 
 import contract_schemas
 import pytest
+from helpers import DESIGN_DYNAMIC_VARIABLES
 from jsonschema import ValidationError
 
 from agentic_memory.call_context import (
@@ -28,14 +29,6 @@ GREETINGS = Greetings(
     returning=DEFAULT_RETURNING_GREETING,
     returning_without_name=DEFAULT_RETURNING_GREETING_NO_NAME,
 )
-REQUIRED_VARIABLES = {
-    "caller_id",
-    "caller_name",
-    "returning_caller",
-    "memory_count",
-    "memory_summary",
-    "memory_context",
-}
 FULL_PROMPT_TEMPLATE = (
     "You are Ada, the phone assistant of Riverside Vets.\n"
     "The caller is {{caller_name}} ({{caller_id}}); returning caller: {{returning_caller}}, "
@@ -80,7 +73,7 @@ def test_every_dynamic_variable_is_present_and_a_string(kind: str) -> None:
     variables = contexts()[kind].to_response().to_wire()["dynamic_variables"]
 
     assert isinstance(variables, dict)
-    assert set(variables) >= REQUIRED_VARIABLES
+    assert set(variables) >= DESIGN_DYNAMIC_VARIABLES
     assert all(isinstance(value, str) for value in variables.values())
 
 

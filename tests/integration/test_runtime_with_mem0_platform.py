@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import RunningRuntime
+from helpers import DESIGN_DYNAMIC_VARIABLES
 
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.local.fixtures import load_fixture
@@ -22,14 +23,6 @@ from agentic_memory.signature import HEADER, sign
 
 pytestmark = pytest.mark.integration
 
-DYNAMIC_VARIABLES = (
-    "caller_id",
-    "caller_name",
-    "returning_caller",
-    "memory_count",
-    "memory_summary",
-    "memory_context",
-)
 # A caller whose memories are in Mem0 before any test: the check that the runtime is healthy again.
 KNOWN_CALLER = "+15550142700"
 FAULTS: dict[str, dict[str, Any]] = {
@@ -199,8 +192,8 @@ def test_mem0_trouble_still_gets_complete_answers_and_the_runtime_recovers(
     response = precall(platform_runtime, KNOWN_CALLER)
     # Then pre-call answers 200 with every dynamic variable present, as a string, and promises nothing
     variables = variables_of(response)
-    assert set(DYNAMIC_VARIABLES) <= set(variables)
-    assert all(isinstance(variables[name], str) for name in DYNAMIC_VARIABLES)
+    assert set(DESIGN_DYNAMIC_VARIABLES) <= set(variables)
+    assert all(isinstance(variables[name], str) for name in DESIGN_DYNAMIC_VARIABLES)
     assert variables["caller_id"] == KNOWN_CALLER
     assert (variables["returning_caller"], variables["caller_name"], variables["memory_count"]) == (
         "no",

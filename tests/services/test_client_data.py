@@ -3,22 +3,20 @@
 import json
 import time
 
-from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
+from helpers import (
+    DESIGN_DYNAMIC_VARIABLES,
+    api_event,
+    lambda_context,
+    response_json,
+    signed_headers,
+    sqs_event,
+)
 
 from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from services.client_data.handler import lambda_handler as client_data
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
-
-DYNAMIC_VARIABLES = {
-    "caller_id",
-    "caller_name",
-    "returning_caller",
-    "memory_count",
-    "memory_summary",
-    "memory_context",
-}
 
 
 def precall(deps, keys, fixture="precall_twilio_inbound", key=None, body=None):
@@ -50,7 +48,7 @@ def test_a_new_caller_gets_the_welcome_and_every_variable(deps, keys):
     body = response_json(response)
     assert body["type"] == "conversation_initiation_client_data"
     variables = body["dynamic_variables"]
-    assert set(variables) >= DYNAMIC_VARIABLES
+    assert set(variables) >= DESIGN_DYNAMIC_VARIABLES
     assert all(isinstance(v, str) for v in variables.values())
     assert variables["returning_caller"] == "no"
     assert variables["memory_count"] == "0"
@@ -116,7 +114,7 @@ def test_memory_failure_still_answers_with_neutral_variables(deps, keys):
     response = precall(deps, keys)
     assert response["statusCode"] == 200
     variables = response_json(response)["dynamic_variables"]
-    assert set(variables) >= DYNAMIC_VARIABLES
+    assert set(variables) >= DESIGN_DYNAMIC_VARIABLES
     assert variables["returning_caller"] == "no"
 
 
