@@ -13,13 +13,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Installs the project with the embedded local memory and the S3 adapter into .venv/.
-install: $(BIN)/python
+# Installs the project with the embedded local memory and the S3 adapter into .venv/. The stamp
+# files skip pip's (slow) re-check until pyproject.toml changes.
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --progress-bar off -e '.[local,aws]'
+	@touch $@
 	@echo "installed: $(BIN)/agentic-memory"
 
-install-dev: $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --progress-bar off -e '.[local,aws,dev]'
+	@touch $@ $(VENV)/.installed
 
 run: install
 	$(BIN)/agentic-memory serve --host $(BIND) --port $(PORT) $(if $(filter emulator,$(MEM0)),--mem0-emulator)
