@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import logging
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
