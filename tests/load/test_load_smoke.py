@@ -31,7 +31,10 @@ def run(tmp_path, name, *extra):
     return code, json.loads((tmp_path / name / "summary.json").read_text())
 
 
-def test_the_gate_passes_at_the_published_mem0_latency(tmp_path):
+def test_the_gate_passes_at_the_published_mem0_latency(tmp_path, monkeypatch):
+    # A six-second run makes a few dozen searches: one search in the lognormal's far tail (past the
+    # 0.28 s search timeout) would already be over the 1 % a real run tolerates.
+    monkeypatch.setenv("LOAD_MAX_DEGRADED_RATIO", "0.05")
     code, summary = run(tmp_path, "published")
     assert code == 0, summary["breaches"]
     assert summary["passed"]
