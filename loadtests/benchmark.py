@@ -18,11 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "shared"))
+
+from run_load import start_runtime, stop_runtime  # noqa: E402
 
 from agentic_memory.local.fixtures import load_fixture  # noqa: E402
 from agentic_memory.local.sender import rewrite  # noqa: E402
@@ -56,43 +57,8 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(int(round(fraction * (len(ordered) - 1))), len(ordered) - 1)]
 
 
-class Runtime:
-    def __init__(
-        self, home: Path, port: int, keys: dict[str, str], extra_env: dict[str, str] | None = None
-    ) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ELEVENLABS_", "MEM0_", "S3_"))}
-        env.update(
-            {
-                "AGENTIC_MEMORY_HOME": str(home),
-                "ELEVENLABS_WORKSPACE_KEY": keys["workspace"],
-                "ELEVENLABS_HMAC_KEY": keys["hmac"],
-                "LOG_LEVEL": "WARNING",
-                "POWERTOOLS_LOG_LEVEL": "WARNING",
-                **(extra_env or {}),
-            }
-        )
-        self.log = (home / "runtime.log").open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "agentic_memory.local.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.port = port
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise SystemExit("the local runtime did not start; see " + self.log.name)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self.log.close()
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
 
 
 def timed_requests(port: int, build, count: int, mem0_seconds=None) -> tuple[list[float], list[float]]:
@@ -121,7 +87,6 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=60, help="requests per route")
     parser.add_argument("--imports", type=int, default=7, help="fresh interpreters per import measurement")
-    parser.add_argument("--port", type=int, default=18080)
     args = parser.parse_args()
 
     print(f"import times (median of {args.imports} fresh interpreters)", flush=True)
@@ -132,13 +97,14 @@ def main() -> None:
         print(f"  {module:<58} {seconds * 1000:7.1f} ms  ({seconds / baseline:.2f} of baseline)", flush=True)
 
     keys = {"workspace": f"wsk_bench_{secrets.token_hex(8)}", "hmac": f"whsec_bench_{secrets.token_hex(8)}"}
+    runtime_keys = {"ELEVENLABS_WORKSPACE_KEY": keys["workspace"], "ELEVENLABS_HMAC_KEY": keys["hmac"]}
     with tempfile.TemporaryDirectory(prefix="agentic-memory-bench-") as home:
-        runtime = Runtime(Path(home), args.port, keys)
+        runtime, url = start_runtime(Path(home), runtime_keys)
         try:
             print("\nroutes with the embedded Mem0 engine and the filesystem archive")
-            report_routes(runtime.port, keys, args.requests)
+            report_routes(_port(url), keys, args.requests)
         finally:
-            runtime.stop()
+            stop_runtime(runtime)
 
     from agentic_memory.local.mem0_emulator import start_emulator
 
@@ -153,15 +119,15 @@ def main() -> None:
         return sum(r.delay_seconds for r in fresh if r.operation in ("search", "list"))
 
     with tempfile.TemporaryDirectory(prefix="agentic-memory-bench-") as home:
-        extra = {"MEM0_API_KEY": mem0_key, "MEM0_BASE_URL": emulator.url}
-        runtime = Runtime(Path(home), args.port + 1, keys, extra)
+        extra = {**runtime_keys, "MEM0_API_KEY": mem0_key, "MEM0_BASE_URL": emulator.url}
+        runtime, url = start_runtime(Path(home), extra)
         try:
             print(
                 "\nroutes against the Mem0 Platform emulator at the published latency (p50 148 / p95 200 ms)"
             )
-            report_routes(runtime.port, keys, args.requests, mem0_seconds)
+            report_routes(_port(url), keys, args.requests, mem0_seconds)
         finally:
-            runtime.stop()
+            stop_runtime(runtime)
             emulator.stop()
 
 

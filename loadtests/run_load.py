@@ -65,7 +65,7 @@ def _local_run(args: argparse.Namespace, run_dir: Path) -> int:
     home = Path(tempfile.mkdtemp(prefix="agentic-memory-load-"))
     runtime = None
     try:
-        runtime, url = _start_runtime(home, {**keys, "MEM0_API_KEY": mem0_key, "MEM0_BASE_URL": emulator.url})
+        runtime, url = start_runtime(home, {**keys, "MEM0_API_KEY": mem0_key, "MEM0_BASE_URL": emulator.url})
         print(f"  local runtime at {url}", flush=True)
         return _locust(args, url, keys, run_dir)
     except RuntimeError as error:
@@ -73,19 +73,23 @@ def _local_run(args: argparse.Namespace, run_dir: Path) -> int:
         return 2
     finally:
         if runtime is not None:
-            runtime.terminate()
-            try:
-                runtime.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                runtime.kill()
+            stop_runtime(runtime)
         emulator.stop()
-        shutil.copy(home / "runtime.log", run_dir / "runtime.log") if (
-            home / "runtime.log"
-        ).exists() else None
+        if (home / "runtime.log").exists():
+            shutil.copy(home / "runtime.log", run_dir / "runtime.log")
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _start_runtime(home: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+def stop_runtime(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def start_runtime(home: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """``agentic-memory serve`` on a free loopback port with data in ``home``; returns it once healthy."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
