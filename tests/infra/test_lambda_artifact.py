@@ -1,11 +1,12 @@
-"""The Lambda artifact: locked, reproducible, small, without the local runtime, and importable.
+"""The Lambda artifact: locked, reproducible, small, exactly what the handlers import, and importable.
 
 The ``integration`` tests build real artifacts with pip (wheels come from the package index the
 first time, then from build/wheelhouse). The Lambda build targets CPython 3.12 on manylinux, which
-cannot be imported here, so the import test builds the same way for this machine's interpreter.
+cannot be imported here, so the import tests build the same way for this machine's interpreter.
 """
 
 import hashlib
+import importlib.util
 import subprocess
 import sys
 import zipfile
@@ -24,15 +25,38 @@ from infra.dependency_lock import (
     read_lock,
 )
 from infra.packaging import (
-    EXCLUDED_APPLICATION_PATHS,
     FORBIDDEN_DISTRIBUTIONS,
     HANDLER_MODULES,
     MAX_UNZIPPED_BYTES,
     Target,
     application_files,
+    application_tree,
+    handler_closure,
 )
 
-LOCAL_ONLY_IMPORTS = ("mem0", "numpy", "onnxruntime", "tokenizers", "torch", "qdrant_client", "boto3")
+# Third-party packages of the local runtime: never loaded by a function.
+LOCAL_ONLY_IMPORTS = ("mem0", "numpy", "onnxruntime", "tokenizers", "torch", "qdrant_client")
+# Application modules that serve only the local runtime and tests (with their subpackages).
+LOCAL_ONLY_MODULES = (
+    "agentic_memory.local",
+    "agentic_memory.fakes",
+    "agentic_memory.adapters.mem0_local",
+    "agentic_memory.adapters.embedding",
+    "agentic_memory.adapters.filesystem_archive",
+    "agentic_memory.adapters.sqs_dead_letter",
+)
+APPLICATION = ("agentic_memory", "services")
+# What the Lambda runtime adds to the path next to the artifact: boto3 and what it imports.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+def is_local_only(module: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in LOCAL_ONLY_MODULES)
+
+
+def module_name(inside: str) -> str:
+    """``agentic_memory/adapters/__init__.py`` -> ``agentic_memory.adapters``."""
+    return inside.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
 def requirement_name(requirement: str) -> str:
@@ -78,11 +102,19 @@ def test_the_lambda_target_asks_pip_for_cp312_manylinux_wheels_only():
         Target.lambda_runtime("riscv")
 
 
-def test_application_files_leave_out_the_local_runtime_and_caches():
+def test_no_handler_reaches_a_local_only_module():
+    # The wiring builds only what each function uses, so nothing of the local runtime is reachable.
+    closure = handler_closure()
+    reached = sorted(module for module in closure.modules if is_local_only(module))
+    assert not reached, "\n".join(" → ".join(closure.chain(module)) for module in reached)
+
+
+def test_the_application_files_are_the_handlers_closure_and_nothing_else():
     shipped = [inside for _, inside in application_files()]
-    assert "services/client_data/handler.py" in shipped
-    assert "agentic_memory/adapters/ssm_parameters.py" in shipped
-    assert not [path for path in shipped if path.startswith(EXCLUDED_APPLICATION_PATHS)]
+    modules_with_source = {m for m in handler_closure().modules if application_tree().source(m) is not None}
+    assert {module_name(inside) for inside in shipped if inside.endswith(".py")} == modules_with_source
+    assert set(HANDLER_MODULES) <= modules_with_source
+    assert "agentic_memory/__init__.py" in shipped and "services/__init__.py" in shipped
     assert not [path for path in shipped if "__pycache__" in path or path.endswith(".pyc")]
     assert not [path for path in shipped if path.endswith("minilm_tokenizer.json")]
 
@@ -126,6 +158,11 @@ def test_the_same_inputs_build_the_same_bytes(lambda_artifact, tmp_path):
     assert hashlib.sha256(again.zip_path.read_bytes()).hexdigest() == again.sha256
 
 
+def first_party_entries(artifact: packaging.Artifact) -> set[str]:
+    with zipfile.ZipFile(artifact.zip_path) as archive:
+        return {name for name in archive.namelist() if name.split("/")[0] in APPLICATION}
+
+
 @pytest.mark.integration
 def test_the_artifact_stays_small_and_carries_no_local_runtime(lambda_artifact):
     assert lambda_artifact.unzipped_bytes <= MAX_UNZIPPED_BYTES
@@ -134,10 +171,7 @@ def test_the_artifact_stays_small_and_carries_no_local_runtime(lambda_artifact):
         assert sum(entry.file_size for entry in archive.infolist()) == lambda_artifact.unzipped_bytes
     top_level = {canonical(name.split("/")[0].split("-")[0]) for name in names}
     assert not top_level & (FORBIDDEN_DISTRIBUTIONS | {"mem0"})
-    assert not [name for name in names if name.startswith(EXCLUDED_APPLICATION_PATHS)]
     assert not [name for name in names if name.endswith((".pyc", ".pyo")) or name.startswith("bin/")]
-    for module in HANDLER_MODULES:
-        assert module.replace(".", "/") + ".py" in names
     # The one compiled dependency is built for the function's architecture and Python.
     [core] = [
         name for name in names if name.startswith("pydantic_core/_pydantic_core") and name.endswith(".so")
@@ -146,43 +180,104 @@ def test_the_artifact_stays_small_and_carries_no_local_runtime(lambda_artifact):
     assert "largest entries" in lambda_artifact.report()
 
 
-def import_in_clean_interpreter(tree: Path, statements: str) -> subprocess.CompletedProcess[str]:
-    """Run ``statements`` in a clean interpreter with only ``tree`` on its path, like the Lambda
-    runtime minus boto3 (-I: no environment, no user site; -S: no site-packages; -B: no bytecode),
-    then fail if anything of the local runtime was loaded."""
-    probe = (
-        "import importlib, pkgutil, sys\n"
-        f"sys.path.insert(0, {str(tree)!r})\n"
-        f"{statements}\n"
-        f"loaded = sorted({{m.split('.')[0] for m in sys.modules}} & set({LOCAL_ONLY_IMPORTS!r}))\n"
-        "print('local-only modules loaded:', loaded)\n"
-        "sys.exit(1 if loaded else 0)\n"
-    )
+@pytest.mark.integration
+def test_every_module_a_handler_imports_is_in_the_zip(lambda_artifact):
+    in_zip = {module_name(name) for name in first_party_entries(lambda_artifact) if name.endswith(".py")}
+    closure = {m for m in handler_closure().modules if application_tree().source(m) is not None}
+    assert not closure - in_zip, "handlers import modules the artifact lacks"
+
+
+@pytest.mark.integration
+def test_the_zip_carries_no_application_file_that_no_handler_reaches(lambda_artifact):
+    entries = first_party_entries(lambda_artifact)
+    closure = handler_closure().modules
+    assert not {name for name in entries if name.endswith(".py") and module_name(name) not in closure}
+    # Data files only where a reached module reads them; none of the local runtime's.
+    assert {name for name in entries if not name.endswith(".py")} == {
+        inside for _, inside in application_files() if not inside.endswith(".py")
+    }
+    assert not [name for name in entries if is_local_only(module_name(name))]
+
+
+@pytest.fixture(scope="session")
+def host_tree(host_artifact, tmp_path_factory) -> Path:
+    """The host artifact's zip, unzipped: what the import tests run from (not the build's own tree)."""
+    tree = tmp_path_factory.mktemp("host-unzipped")
+    with zipfile.ZipFile(host_artifact.zip_path) as archive:
+        archive.extractall(tree)
+    return tree
+
+
+@pytest.fixture(scope="session")
+def runtime_provided(tmp_path_factory) -> Path:
+    """A folder holding only the development environment's boto3 and what it imports, as links."""
+    folder = tmp_path_factory.mktemp("runtime-provided")
+    for name in RUNTIME_PROVIDED:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin, f"{name} is not installed in the development environment"
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (folder / source.name).symlink_to(source)
+    return folder
+
+
+def run_in_clean_interpreter(path: list[Path], statements: str) -> subprocess.CompletedProcess[str]:
+    """Run ``statements`` in a clean interpreter whose path holds only ``path`` and the standard library
+    (-I: no environment, no user site; -S: no site-packages; -B: no bytecode)."""
+    probe = f"import importlib, sys\nsys.path[:0] = {[str(p) for p in path]!r}\n{statements}\n"
     return subprocess.run(
-        [sys.executable, "-I", "-S", "-B", "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path("/"),
+        [sys.executable, "-I", "-S", "-B", "-c", probe], capture_output=True, text=True, timeout=60, cwd="/"
     )
 
 
-@pytest.mark.integration
-@pytest.mark.parametrize("module", HANDLER_MODULES)
-def test_each_handler_imports_from_the_built_tree_alone(host_artifact, module):
-    # When the handler module is imported, then it loads, and nothing of the local runtime comes with it
-    result = import_in_clean_interpreter(host_artifact.tree, f"importlib.import_module({module!r})")
-    assert result.returncode == 0, result.stdout + result.stderr
+def load_handler_and_its_closure(
+    tree: Path, runtime_provided: Path, handler: str, reachable: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """Import ``handler`` and then every module in ``reachable`` from ``tree`` in a clean interpreter;
+    it exits non-zero if one is missing, if the handler's import loads boto3 or the local runtime, if
+    anything loads the local runtime, or if an application module comes from anywhere but ``tree``."""
+    statements = f"""
+local_only = set({LOCAL_ONLY_IMPORTS!r})
+importlib.import_module({handler!r})
+# The handler's import (the Lambda init) loads neither boto3 nor the local runtime.
+at_import = sorted({{m.split(".")[0] for m in sys.modules}} & (local_only | {{"boto3"}}))
+# The imports inside functions run only on some invocations: import every module they can reach now.
+for module in {reachable!r}:
+    importlib.import_module(module)
+afterwards = sorted({{m.split(".")[0] for m in sys.modules}} & local_only)
+elsewhere = sorted(name for name, m in sys.modules.items() if name.split(".")[0] in {APPLICATION!r}
+                   and not str(getattr(m, "__file__", None) or "").startswith({str(tree)!r}))
+print("at import:", at_import, "| local-only:", afterwards, "| not from the artifact:", elsewhere)
+sys.exit(1 if at_import or afterwards or elsewhere else 0)
+"""
+    return run_in_clean_interpreter([tree, runtime_provided], statements)
 
 
 @pytest.mark.integration
-def test_every_module_that_ships_imports_without_boto3_or_the_local_runtime(host_artifact):
-    # Adapters are imported lazily by the handlers; each must still import on its own.
-    walk = (
-        "import agentic_memory, services\n"
-        "for package in (agentic_memory, services):\n"
-        "    for found in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
-        "        importlib.import_module(found.name)\n"
-    )
-    result = import_in_clean_interpreter(host_artifact.tree, walk)
+@pytest.mark.parametrize("handler", HANDLER_MODULES)
+def test_each_handler_and_everything_it_can_import_load_from_the_unzipped_artifact(
+    host_tree, runtime_provided, handler
+):
+    # Given a clean interpreter with only the unzipped artifact and the runtime's boto3 on its path
+    reachable = sorted(handler_closure([handler]).modules)
+    # When the handler is imported and then every module it can reach, then all of it loads from the zip
+    result = load_handler_and_its_closure(host_tree, runtime_provided, handler, reachable)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_module_the_zip_lacks_fails_the_check_even_when_imported_only_inside_a_function(
+    tmp_path, runtime_provided
+):
+    # Given an unzipped artifact whose handler imports a helper lazily, and the helper left out
+    for name, text in {
+        "services/__init__.py": "",
+        "services/lazy/__init__.py": "",
+        "services/lazy/handler.py": "def lambda_handler(event, context):\n    from . import helper\n",
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    reachable = ["services", "services.lazy", "services.lazy.handler", "services.lazy.helper"]
+    # When the check runs, then the handler's own import passes but the walk of its closure fails
+    result = load_handler_and_its_closure(tmp_path, runtime_provided, "services.lazy.handler", reachable)
+    assert result.returncode != 0
+    assert "No module named 'services.lazy.helper'" in result.stderr
