@@ -1,8 +1,6 @@
 """The program Pulumi runs for every stack: settings, secrets and the artifact in, resources and
 outputs out. Stacks differ only through their ``Pulumi.<stack>.yaml``."""
 
-from pathlib import Path
-
 import pulumi
 
 from infra import packaging
@@ -11,21 +9,21 @@ from infra.settings import load_settings
 from infra.stack import StackResources, build_stack
 
 
-class ArtifactMissing(FileNotFoundError):
-    """The Lambda zip for the stack's architecture has not been built."""
-
-
 def lambda_code(architecture: str, require_artifact: bool = True) -> pulumi.Archive:
-    path: Path = packaging.artifact_path(architecture)
-    if require_artifact and not path.is_file():
-        raise ArtifactMissing(
-            f"{path} does not exist: run `make package ARCH={architecture}` before `pulumi up`"
-        )
-    return pulumi.FileArchive(str(path))
+    """The Lambda zip for ``architecture``, built (or reused when its inputs are unchanged) on the
+    spot so that ``pulumi up`` deploys what the working tree holds; which of the two is logged.
+
+    ``require_artifact=False`` only names the zip's path and builds nothing: for the offline synthesis,
+    whose mocks never read the archive. Raises packaging.ArtifactError when the build fails.
+    """
+    if not require_artifact:
+        return pulumi.FileArchive(str(packaging.artifact_path(architecture)))
+    artifact = packaging.ensure_artifact(packaging.Target.lambda_runtime(architecture), say=pulumi.log.info)
+    return pulumi.FileArchive(str(artifact.zip_path))
 
 
 def main(require_artifact: bool = True) -> StackResources:
-    """``require_artifact=False`` is for the offline tests: Pulumi's mocks never read the archive."""
+    """``require_artifact=False`` is for the offline tests: nothing is built, see ``lambda_code``."""
     settings = load_settings()
     resources = build_stack(
         settings, load_secrets(settings), lambda_code(settings.architecture, require_artifact)
