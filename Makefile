@@ -57,7 +57,7 @@ clean:
 .PHONY: package infra-test
 ARCH ?= arm64
 
-# The Lambda zip for ARCH (arm64 or x86_64) in build/lambda/, which `pulumi up` deploys.
+# The Lambda zip for ARCH (arm64 or x86_64) in build/lambda/: what `pulumi up` builds (or reuses) itself.
 package: $(BIN)/python
 	$(BIN)/python -m infra.packaging build --arch $(ARCH)
 
