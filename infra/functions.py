@@ -6,7 +6,10 @@ application's own key layout, so the permissions cannot drift from where the cod
 
 from dataclasses import dataclass
 
+from pydantic_settings import BaseSettings
+
 from agentic_memory.archive_keys import AUDIO_PREFIX, CLIENT_DATA_PREFIX, POST_CALL_PREFIX
+from agentic_memory.settings import ClientDataSettings, PostCallSettings, ProcessorSettings, RetrieveSettings
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class FunctionSpec:
     description: str
     secrets: tuple[str, ...]
     archive: ArchiveAccess
+    # What the function reads from its environment: the stack gives it these settings and no others.
+    settings_model: type[BaseSettings]
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ CLIENT_DATA = FunctionSpec(
     description="ElevenLabs conversation initiation webhook: the caller's memory as dynamic variables",
     secrets=("ELEVENLABS_WORKSPACE_KEY", "MEM0_API_KEY"),
     archive=ArchiveAccess(write=(CLIENT_DATA_PREFIX,)),
+    settings_model=ClientDataSettings,
 )
 RETRIEVE = FunctionSpec(
     key="retrieve",
@@ -54,6 +60,7 @@ RETRIEVE = FunctionSpec(
     description="ElevenLabs search_memory tool: semantic search of one caller's memories",
     secrets=("ELEVENLABS_TOOL_KEY", "MEM0_API_KEY"),
     archive=ArchiveAccess(),
+    settings_model=RetrieveSettings,
 )
 POST_CALL = FunctionSpec(
     key="post-call",
@@ -63,6 +70,7 @@ POST_CALL = FunctionSpec(
     # Duplicates are caught by a conditional PutObject (If-None-Match), which needs no extra action.
     secrets=("ELEVENLABS_HMAC_KEY",),
     archive=ArchiveAccess(write=(POST_CALL_PREFIX,)),
+    settings_model=PostCallSettings,
 )
 PROCESSOR = FunctionSpec(
     key="post-call-processor",
@@ -71,6 +79,7 @@ PROCESSOR = FunctionSpec(
     description="Turns archived post-call events into Mem0 memories and MP3 files (SQS-driven)",
     secrets=("MEM0_API_KEY", "ELEVENLABS_API_KEY"),
     archive=ArchiveAccess(read=(POST_CALL_PREFIX,), write=(AUDIO_PREFIX,), list=(POST_CALL_PREFIX,)),
+    settings_model=ProcessorSettings,
 )
 
 FUNCTIONS = (CLIENT_DATA, RETRIEVE, POST_CALL, PROCESSOR)

@@ -133,8 +133,6 @@ class Mem0Settings(_Settings):
     """Unset values are not passed on: the application's own defaults (agentic_memory.settings) apply."""
 
     base_url: str | None = Field(default=None, pattern=r"^https://")
-    org_id: str | None = None
-    project_id: str | None = None
     search_limit: int | None = Field(default=None, ge=1, le=50)
     timeout_seconds: float | None = Field(default=None, gt=0, le=30)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from agentic_memory.settings import ArchiveBackend, MemoryBackend, environment_names
 from infra import iam
 from infra.components.alarms import AlarmTopic, AlarmTopicArgs
 from infra.components.archive_bucket import ArchiveBucket, ArchiveBucketArgs
@@ -159,27 +160,33 @@ def _function_args(
 def function_environment(
     spec: FunctionSpec, settings: StackSettings, archive: ArchiveBucket, secrets: SecretParameters
 ) -> dict[str, pulumi.Input[str]]:
-    """Plain configuration plus parameter *names*; never a secret value."""
+    """Plain configuration plus parameter *names*; never a secret value.
+
+    Each function gets only the settings its own model reads (``spec.settings_model``), and its
+    backends by name: inside Lambda the application refuses to start without them, rather than fall
+    back to the local runtime's adapters.
+    """
     mem0 = settings.mem0
     environment: dict[str, pulumi.Input[str]] = {
         "POWERTOOLS_SERVICE_NAME": spec.key,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        # Read by Powertools' Logger (its legacy name for POWERTOOLS_LOG_LEVEL), not by the application.
         "LOG_LEVEL": settings.log_level,
-        # Also for retrieve, which has no S3 permission: without a bucket name the application would
-        # fall back to its local filesystem archive, which has no place in Lambda.
-        "S3_BUCKET_NAME": archive.name,
     }
     # Only what the stack sets: otherwise the application's defaults apply, so they are kept in one place.
-    configured = {
+    configured: dict[str, pulumi.Input[str] | str | int | float | None] = {
+        "ARCHIVE_BACKEND": ArchiveBackend.S3.value,
+        "S3_BUCKET_NAME": archive.name,
+        "MEMORY_BACKEND": MemoryBackend.MEM0_PLATFORM.value,
         "MEM0_BASE_URL": mem0.base_url,
-        "MEM0_ORG_ID": mem0.org_id,
-        "MEM0_PROJECT_ID": mem0.project_id,
         "MEM0_SEARCH_LIMIT": mem0.search_limit,
         "MEM0_TIMEOUT": mem0.timeout_seconds,
+        "AGENT_PHONE_NUMBERS": ",".join(settings.agent_phone_numbers) or None,
     }
-    environment.update({name: str(value) for name, value in configured.items() if value is not None})
-    if settings.agent_phone_numbers:
-        environment["AGENT_PHONE_NUMBERS"] = ",".join(settings.agent_phone_numbers)
+    read = environment_names(spec.settings_model)
+    for name, value in configured.items():
+        if name in read and value is not None:
+            environment[name] = value if isinstance(value, pulumi.Output) else str(value)
     own = [variable for variable in spec.secrets if variable in secrets.names]
     for variable in own:
         environment[SECRETS_BY_VARIABLE[variable].parameter_variable] = secrets.names[variable]

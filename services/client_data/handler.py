@@ -12,7 +12,7 @@ from agentic_memory.elevenlabs.initiation import ConversationInitiationRequest
 from agentic_memory.http import answer_domain_errors, json_response, parse, request_from_event
 from agentic_memory.identity import mask
 from agentic_memory.precall import answer_precall
-from agentic_memory.wiring import current_dependencies
+from agentic_memory.wiring import client_data_dependencies
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("client-data")
@@ -26,7 +26,7 @@ LAMBDA_SAFETY_MARGIN_SECONDS = 0.1
 @answer_domain_errors
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.monotonic()
-    deps = current_dependencies()
+    deps = client_data_dependencies()
     request = request_from_event(event)
     require_key(request.header("x-workspace-key"), deps.settings.workspace_keys, "X-Workspace-Key")
     initiation = parse(ConversationInitiationRequest, request.json_body(), "initiation request")

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from agentic_memory.http import answer_domain_errors, json_response, request_from_event
 from agentic_memory.post_call import acknowledge
 from agentic_memory.signature import HEADER
-from agentic_memory.wiring import current_dependencies
+from agentic_memory.wiring import post_call_dependencies
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("post-call")
@@ -24,7 +24,7 @@ metrics = metrics_for("post-call")
 @metrics.log_metrics
 @answer_domain_errors
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    deps = current_dependencies()
+    deps = post_call_dependencies()
     request = request_from_event(event)
     ack = acknowledge(request.body, request.header(HEADER), deps.settings, deps.archive)
     logger.append_keys(conversation_id=ack.conversation_id)

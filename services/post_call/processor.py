@@ -1,8 +1,10 @@
 """Lambda entry point of post-call processing, driven by SQS messages of S3 ``ObjectCreated`` events.
 
-Each archived event becomes memories (transcription) or an MP3 (audio). Failed messages are
-reported back as partial batch failures so SQS retries them and, in the end, parks them in the
-dead-letter queue. Locally the runtime's in-process queue calls this same handler.
+Each archived event becomes memories (transcription) or an MP3 (audio). Powertools' batch utility
+runs one record at a time and answers ``{"batchItemFailures": [...]}`` with the ids of the records
+that raised, which is what the event source mapping's ``ReportBatchItemFailures`` expects: SQS
+retries only those and, after ``maxReceiveCount`` receives, parks them in the dead-letter queue.
+Locally the runtime's in-process queue calls this same handler with the same event shape.
 """
 
 import json
@@ -10,56 +12,70 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.s3_event import S3Event
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agentic_memory.archive_keys import is_post_call_event
 from agentic_memory.post_call import PoisonEvent, process_archived_event
-from agentic_memory.wiring import current_dependencies
+from agentic_memory.wiring import processor_dependencies
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("post-call-processor")
 metrics = metrics_for("post-call-processor")
+# A batch whose every record failed is still answered with its failures, not an exception: with
+# ReportBatchItemFailures the effect on SQS is the same, and the answer says which events failed.
+batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def archived_keys(message_body: str) -> list[str]:
-    """The object keys of an S3 event notification (S3 URL-encodes them, ``+`` included)."""
-    notification = json.loads(message_body)
+    """The post-call event keys an S3 notification names (S3 URL-encodes them, ``+`` included).
+
+    S3's ``s3:TestEvent``, sent when a notification is configured, has no records and names none.
+    """
+    notification = S3Event(json.loads(message_body))
     keys = [
-        unquote_plus(record["s3"]["object"]["key"])
-        for record in notification.get("Records", [])
-        if str(record.get("eventName", "")).startswith("ObjectCreated")
+        unquote_plus(record.s3.get_object.key)
+        for record in notification.records
+        if record.event_name.startswith("ObjectCreated")
     ]
     return [key for key in keys if is_post_call_event(key)]
 
 
+def process_message(record: SQSRecord) -> None:
+    """Process every event one message names; raising marks the message failed (SQS retries it)."""
+    deps = processor_dependencies()
+    try:
+        for key in archived_keys(record.body):
+            result = process_archived_event(key, deps.settings, deps.archive, deps.memory, deps.audio_source)
+            metrics.add_metric(name="EventProcessed", unit=MetricUnit.Count, value=1)
+            logger.info(
+                "post-call event processed",
+                extra={
+                    "event_type": result.event_type,
+                    "conversation_id": result.conversation_id,
+                    "memories_added": result.memories_added,
+                    "skipped": result.skipped,
+                },
+            )
+    except (PoisonEvent, ValueError, KeyError) as error:
+        metrics.add_metric(name="PoisonEvent", unit=MetricUnit.Count, value=1)
+        logger.error("post-call event cannot be processed", extra={"reason": str(error)[:200]})
+        raise
+    except Exception:
+        # Memory store or archive trouble: the queue retries, then parks it in the dead-letter queue.
+        metrics.add_metric(name="ProcessingFailed", unit=MetricUnit.Count, value=1)
+        logger.exception("post-call processing failed; the queue will retry")
+        raise
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    deps = current_dependencies()
-    failures = []
-    for message in event.get("Records", []):
-        try:
-            for key in archived_keys(message["body"]):
-                result = process_archived_event(
-                    key, deps.settings, deps.archive, deps.memory, deps.audio_source
-                )
-                metrics.add_metric(name="EventProcessed", unit=MetricUnit.Count, value=1)
-                logger.info(
-                    "post-call event processed",
-                    extra={
-                        "event_type": result.event_type,
-                        "conversation_id": result.conversation_id,
-                        "memories_added": result.memories_added,
-                        "skipped": result.skipped,
-                    },
-                )
-        except (PoisonEvent, ValueError, KeyError) as error:
-            metrics.add_metric(name="PoisonEvent", unit=MetricUnit.Count, value=1)
-            logger.error("post-call event cannot be processed", extra={"reason": str(error)[:200]})
-            failures.append({"itemIdentifier": message.get("messageId", "")})
-        except Exception:
-            # Memory store or archive trouble: the queue retries, then parks it in the dead-letter queue.
-            metrics.add_metric(name="ProcessingFailed", unit=MetricUnit.Count, value=1)
-            logger.exception("post-call processing failed; the queue will retry")
-            failures.append({"itemIdentifier": message.get("messageId", "")})
-    return {"batchItemFailures": failures}
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # Built before the batch: a configuration error fails the whole invocation loudly, not record by record.
+    processor_dependencies()
+    return process_partial_response(
+        event=event, record_handler=process_message, processor=batch, context=context
+    )

@@ -13,7 +13,7 @@ from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.http import answer_domain_errors, json_response, parse, request_from_event
 from agentic_memory.identity import mask
 from agentic_memory.search import search_memories, search_request_from
-from agentic_memory.wiring import current_dependencies
+from agentic_memory.wiring import retrieve_dependencies
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("retrieve")
@@ -27,7 +27,7 @@ UNAVAILABLE_NOTE = "Memory search is unavailable right now; continue without pas
 @answer_domain_errors
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.monotonic()
-    deps = current_dependencies()
+    deps = retrieve_dependencies()
     request = request_from_event(event)
     require_key_if_configured(request.header("x-tool-key"), deps.settings.tool_keys, "X-Tool-Key")
     body = request.json_body() if request.method == "POST" else None

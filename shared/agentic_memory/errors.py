@@ -50,3 +50,11 @@ class ArchiveKeyMissing(LookupError):
 
 class MemoryUnavailable(Exception):
     """The memory store failed or ran out of time. Never shown to ElevenLabs as a 5xx on pre-call."""
+
+
+class ConfigurationError(RuntimeError):
+    """The environment cannot configure this function; the message names the setting to fix.
+
+    Not a DomainError: no request caused it. Entry points answer it 500 with the message, which holds
+    setting names only, never their values.
+    """

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import BadRequest, DomainError, PayloadTooLarge
+from .errors import BadRequest, ConfigurationError, DomainError, PayloadTooLarge
 
 # Lambda's synchronous invocation limit is the real request cap behind API Gateway.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -105,6 +105,10 @@ def answer_domain_errors(handle: Callable[..., dict[str, Any]]) -> Callable[...,
             return handle(*args, **kwargs)
         except DomainError as error:
             return error_response(error)
+        except ConfigurationError as error:
+            # The function cannot start: say which setting to fix (names only, never values).
+            log.error("the function is misconfigured: %s", error)
+            return json_response(500, {"error": "misconfigured", "detail": str(error)})
         except Exception:
             log.exception("unhandled error in %s", handle.__name__)
             return json_response(

@@ -17,7 +17,7 @@ from .elevenlabs import post_call as wire
 from .errors import ArchiveKeyMissing, BadRequest
 from .ports import Archive, AudioSource, MemoryRecord, MemoryStore
 from .post_call import ProcessingResult, parse_event, process_archived_event
-from .settings import Settings
+from .settings import ProcessorSettings
 
 Progress = Callable[[int, int, str, str], None]
 
@@ -56,7 +56,7 @@ def event_keys(
 
 def replay(
     keys: list[str],
-    settings: Settings,
+    settings: ProcessorSettings,
     archive: Archive,
     memory: MemoryStore,
     progress: Progress | None = None,

@@ -21,7 +21,7 @@ from .http import parse
 from .identity import caller_of_transcription
 from .memory_building import memories_of
 from .ports import Archive, AudioSource, MemoryStore
-from .settings import Settings
+from .settings import IdentitySettings, PostCallSettings, ProcessorSettings
 from .signature import SignatureError, verify
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def parse_event(raw_body: bytes) -> wire.PostCallEvent:
     return parse(model, payload, str(event_type))
 
 
-def archive_key_for(event: wire.PostCallEvent, settings: Settings) -> str:
+def archive_key_for(event: wire.PostCallEvent, settings: IdentitySettings) -> str:
     if isinstance(event, wire.PostCallTranscription):
         caller_id = caller_of_transcription(event.data, settings.default_country_code)
         return archive_keys.transcription_key(caller_id, event.data.conversation_id)
@@ -89,13 +89,13 @@ def archive_key_for(event: wire.PostCallEvent, settings: Settings) -> str:
 
 
 def acknowledge(
-    raw_body: bytes, signature_header: str | None, settings: Settings, archive: Archive
+    raw_body: bytes, signature_header: str | None, settings: PostCallSettings, archive: Archive
 ) -> Acknowledgement:
     try:
         verify(
             raw_body,
             signature_header,
-            Settings.reveal(settings.hmac_keys),
+            settings.reveal(settings.hmac_keys),
             settings.signature_tolerance_seconds,
         )
     except SignatureError as error:
@@ -116,7 +116,7 @@ def acknowledge(
 
 def process_archived_event(
     key: str,
-    settings: Settings,
+    settings: ProcessorSettings,
     archive: Archive,
     memory: MemoryStore,
     audio_source: AudioSource | None = None,
@@ -151,7 +151,7 @@ def process_archived_event(
 
 
 def _store_memories(
-    key: str, event: wire.PostCallTranscription, settings: Settings, memory: MemoryStore
+    key: str, event: wire.PostCallTranscription, settings: IdentitySettings, memory: MemoryStore
 ) -> ProcessingResult:
     data = event.data
     caller_id = caller_of_transcription(data, settings.default_country_code)

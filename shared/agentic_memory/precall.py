@@ -19,7 +19,7 @@ from .call_context import CallContext, Greetings, build_call_context, neutral_ca
 from .elevenlabs.initiation import ConversationInitiationClientData, ConversationInitiationRequest
 from .identity import caller_of_initiation
 from .ports import Archive, MemoryRecord, MemoryStore
-from .settings import DEFAULT_RETURNING_GREETING_NO_NAME, Settings
+from .settings import DEFAULT_RETURNING_GREETING_NO_NAME, ClientDataSettings, GreetingSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class PrecallOutcome(BaseModel):
     archived: bool = True
 
 
-def greetings_from(settings: Settings) -> Greetings:
+def greetings_from(settings: GreetingSettings) -> Greetings:
     return Greetings(
         welcome=settings.welcome_message,
         returning=settings.returning_greeting,
@@ -45,7 +45,7 @@ def greetings_from(settings: Settings) -> Greetings:
 def answer_precall(
     request: ConversationInitiationRequest,
     raw_body: bytes,
-    settings: Settings,
+    settings: ClientDataSettings,
     memory: MemoryStore,
     archive: Archive,
     received_at: datetime,

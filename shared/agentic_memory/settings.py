@@ -1,54 +1,237 @@
-"""The environment as a model: read once at start, validated, cached by the entry points.
+"""The environment as models: one per function, each field declared once, parsed by pydantic-settings.
+
+Every setting lives in exactly one group below (field, environment name, default). A function's model
+is the union of the groups it uses, so a function is never configured with, or fails on, a setting it
+does not read. ``Settings`` is the union of all of them: the local runtime and the operator commands,
+which serve every function in one process.
 
 Names come from the original system and must stay stable (see DESIGN.md). Secrets may hold several
-comma-separated values so that keys can be rotated without downtime.
+comma-separated values so that keys can be rotated without downtime. Values are read from an explicit
+mapping (``from_environment``), which in AWS is ``os.environ`` with the SSM secrets filled in.
+
+Backends are explicit: ``MEMORY_BACKEND`` (``mem0-platform`` | ``embedded``) and ``ARCHIVE_BACKEND``
+(``s3`` | ``filesystem``). Outside Lambda they may be left out and follow from the other settings
+(``MEM0_API_KEY`` → Mem0 Platform, ``S3_BUCKET_NAME`` → S3), so ``make run`` works unconfigured.
+Inside Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set) a missing backend, a local-only backend or a
+backend without its setting is a ``ConfigurationError`` that names the setting: never a silent switch
+to local adapters.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources import NoDecode
+from pydantic_settings.sources.utils import parse_env_vars
 
+# Re-exported: whoever reads settings catches it from here.
+from .errors import ConfigurationError as ConfigurationError
 from .identity import normalise_phone_number
 
 DEFAULT_WELCOME = "Hello! Thanks for calling. Who do I have the pleasure of speaking with today?"
 DEFAULT_RETURNING_GREETING = "Welcome back, {name}! It's good to hear from you again."
 DEFAULT_RETURNING_GREETING_NO_NAME = "Welcome back! It's good to hear from you again."
+# Lambda sets this in every execution environment (AWS docs, "Defined runtime environment variables").
+LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
 
 
-def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
+class MemoryBackend(StrEnum):
+    MEM0_PLATFORM = "mem0-platform"
+    EMBEDDED = "embedded"  # Mem0's open-source engine in the process: the local runtime only
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class ArchiveBackend(StrEnum):
+    S3 = "s3"
+    FILESYSTEM = "filesystem"  # a folder under AGENTIC_MEMORY_HOME: the local runtime only
 
-    workspace_keys: tuple[SecretStr, ...] = ()
-    hmac_keys: tuple[SecretStr, ...] = ()
-    tool_keys: tuple[SecretStr, ...] = ()
-    mem0_api_key: SecretStr | None = None
-    mem0_base_url: str = "https://api.mem0.ai"
-    mem0_org_id: str | None = None
-    mem0_project_id: str | None = None
-    mem0_search_limit: int = Field(default=3, ge=1, le=50)
+
+LOCAL_ONLY_BACKENDS = frozenset({MemoryBackend.EMBEDDED, ArchiveBackend.FILESYSTEM})
+
+# Comma-separated values arrive as one string: pydantic-settings must not try to JSON-decode them.
+CommaSeparatedSecrets = Annotated[tuple[SecretStr, ...], NoDecode]
+
+_environment: ContextVar[Mapping[str, str] | None] = ContextVar("settings_environment", default=None)
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class _MappingSource(EnvSettingsSource):
+    """pydantic-settings' own environment source, reading a given mapping instead of ``os.environ``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+class _EnvironmentModel(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True, case_sensitive=True, env_ignore_empty=True, extra="ignore", populate_by_name=True
+    )
+
+    lambda_function_name: str | None = Field(default=None, validation_alias=LAMBDA_MARKER)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environ = _environment.get()
+        return (init_settings, env_settings if environ is None else _MappingSource(settings_cls, environ))
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Self:
+        """The settings ``environ`` gives. Raises ``ConfigurationError`` naming what is wrong."""
+        with _reading(environ):
+            try:
+                return cls()
+            except ValidationError as error:
+                raise ConfigurationError(_describe(error)) from None
+
+    @property
+    def in_lambda(self) -> bool:
+        return self.lambda_function_name is not None
+
+    @staticmethod
+    def reveal(keys: tuple[SecretStr, ...]) -> list[str]:
+        return [key.get_secret_value() for key in keys]
+
+
+@contextmanager
+def _reading(environ: Mapping[str, str]) -> Iterator[None]:
+    token = _environment.set(environ)
+    try:
+        yield
+    finally:
+        _environment.reset(token)
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "settings"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(f"{name}: {message}")
+    return "; ".join(problems)
+
+
+# ---- the groups: each setting is declared in exactly one of them ----
+
+
+class IdentitySettings(_EnvironmentModel):
+    # Country code for national numbers that arrive without one.
+    default_country_code: str = Field(default="1", validation_alias="DEFAULT_COUNTRY_CODE")
+
+
+class LocalDataSettings(_EnvironmentModel):
+    # The local runtime's data: archive folder, embedded memory, dead-letter folder, dev keys.
+    home: Path = Field(default=Path(".agentic-memory"), validation_alias="AGENTIC_MEMORY_HOME")
+
+
+class ArchiveSettings(LocalDataSettings):
+    archive_backend: ArchiveBackend | None = Field(default=None, validation_alias="ARCHIVE_BACKEND")
+    s3_bucket_name: str | None = Field(default=None, validation_alias="S3_BUCKET_NAME")
+
+    @model_validator(mode="after")
+    def _archive_backend_is_usable(self) -> Self:
+        inferred = ArchiveBackend.S3 if self.s3_bucket_name else ArchiveBackend.FILESYSTEM
+        backend = _choose_backend(self, "archive_backend", "ARCHIVE_BACKEND", inferred, ArchiveBackend.S3)
+        if backend is ArchiveBackend.S3 and not self.s3_bucket_name:
+            raise ValueError("ARCHIVE_BACKEND=s3 needs S3_BUCKET_NAME")
+        return self
+
+
+class MemorySettings(LocalDataSettings):
+    memory_backend: MemoryBackend | None = Field(default=None, validation_alias="MEMORY_BACKEND")
+    mem0_api_key: SecretStr | None = Field(default=None, validation_alias="MEM0_API_KEY")
+    mem0_base_url: str = Field(default="https://api.mem0.ai", validation_alias="MEM0_BASE_URL")
     # The retrieve budget is 300 ms at p95: a search slower than this answers empty rather than late.
-    mem0_timeout: float = Field(default=0.28, gt=0, le=30)
-    s3_bucket_name: str | None = None
-    # Lets processing fetch a call's audio from ElevenLabs when the webhook was over the size limit.
-    elevenlabs_api_key: SecretStr | None = None
-    elevenlabs_base_url: str = "https://api.elevenlabs.io"
-    log_level: str = "INFO"
-    home: Path = Path(".agentic-memory")
+    mem0_timeout: float = Field(default=0.28, gt=0, le=30, validation_alias="MEM0_TIMEOUT")
+
+    @model_validator(mode="after")
+    def _memory_backend_is_usable(self) -> Self:
+        inferred = MemoryBackend.MEM0_PLATFORM if self.mem0_api_key else MemoryBackend.EMBEDDED
+        deployed = MemoryBackend.MEM0_PLATFORM
+        backend = _choose_backend(self, "memory_backend", "MEMORY_BACKEND", inferred, deployed)
+        if backend is MemoryBackend.MEM0_PLATFORM and self.mem0_api_key is None:
+            raise ValueError(
+                "MEMORY_BACKEND=mem0-platform needs MEM0_API_KEY (in AWS: MEM0_API_KEY_PARAMETER, "
+                "the name of the SSM parameter that holds it)"
+            )
+        return self
+
+
+def _choose_backend(
+    settings: _EnvironmentModel, field: str, name: str, inferred: StrEnum, deployed: StrEnum
+) -> StrEnum:
+    """The backend ``name`` names, or outside Lambda the one the other settings imply.
+
+    Inside Lambda it must be named and must not be local-only: no silent switch to local adapters.
+    """
+    backend: StrEnum | None = getattr(settings, field)
+    if backend is None and settings.in_lambda:
+        raise ValueError(f"{name} is not set (the stack sets {name}={deployed})")
+    if backend is None:
+        backend = inferred
+        object.__setattr__(settings, field, backend)
+    if settings.in_lambda and backend in LOCAL_ONLY_BACKENDS:
+        raise ValueError(f"{name}={backend} runs only in the local runtime, not in Lambda")
+    return backend
+
+
+class SignatureSettings(_EnvironmentModel):
+    hmac_keys: CommaSeparatedSecrets = Field(default=(), validation_alias="ELEVENLABS_HMAC_KEY")
+    signature_tolerance_seconds: int = Field(
+        default=30 * 60, ge=10, validation_alias="SIGNATURE_TOLERANCE_SECONDS"
+    )
+
+    _split_hmac_keys = field_validator("hmac_keys", mode="before")(_split)
+
+
+class WorkspaceKeySettings(_EnvironmentModel):
+    workspace_keys: CommaSeparatedSecrets = Field(default=(), validation_alias="ELEVENLABS_WORKSPACE_KEY")
+
+    _split_workspace_keys = field_validator("workspace_keys", mode="before")(_split)
+
+
+class ToolSettings(_EnvironmentModel):
+    # When set, the search_memory tool requires one of these in X-Tool-Key.
+    tool_keys: CommaSeparatedSecrets = Field(default=(), validation_alias="ELEVENLABS_TOOL_KEY")
+    mem0_search_limit: int = Field(default=3, ge=1, le=50, validation_alias="MEM0_SEARCH_LIMIT")
+
+    _split_tool_keys = field_validator("tool_keys", mode="before")(_split)
+
+
+class GreetingSettings(IdentitySettings):
     # The agent's own phone numbers: a pre-call whose caller_id is one of them is an outbound call.
-    agent_numbers: frozenset[str] = frozenset()
-    default_country_code: str = "1"
-    welcome_message: str = DEFAULT_WELCOME
-    returning_greeting: str = DEFAULT_RETURNING_GREETING
-    signature_tolerance_seconds: int = Field(default=30 * 60, ge=10)
+    agent_numbers: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias="AGENT_PHONE_NUMBERS"
+    )
+    welcome_message: str = Field(default=DEFAULT_WELCOME, validation_alias="WELCOME_MESSAGE")
+    returning_greeting: str = Field(default=DEFAULT_RETURNING_GREETING, validation_alias="RETURNING_GREETING")
     # The whole pre-call answer must leave within this; the memory read gets what remains.
-    precall_budget_seconds: float = Field(default=0.4, gt=0, le=5)
+    precall_budget_seconds: float = Field(default=0.4, gt=0, le=5, validation_alias="PRECALL_BUDGET_SECONDS")
     # Optional full system prompt override (DESIGN decision 5); {{variable}} slots are filled in.
-    prompt_override_template: str | None = None
+    prompt_override_template: str | None = Field(default=None, validation_alias="PROMPT_OVERRIDE_TEMPLATE")
+
+    _split_agent_numbers = field_validator("agent_numbers", mode="before")(_split)
 
     @field_validator("returning_greeting")
     @classmethod
@@ -57,45 +240,45 @@ class Settings(BaseModel):
             raise ValueError("RETURNING_GREETING must contain {name}")
         return value
 
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> "Settings":
-        def secrets(name: str) -> tuple[SecretStr, ...]:
-            return tuple(SecretStr(v) for v in _split(environ.get(name)))
+    @model_validator(mode="after")
+    def _agent_numbers_in_e164(self) -> Self:
+        numbers = (normalise_phone_number(n, self.default_country_code) for n in self.agent_numbers)
+        object.__setattr__(self, "agent_numbers", frozenset(n for n in numbers if n))
+        return self
 
-        values: dict[str, object] = {
-            "workspace_keys": secrets("ELEVENLABS_WORKSPACE_KEY"),
-            "hmac_keys": secrets("ELEVENLABS_HMAC_KEY"),
-            "tool_keys": secrets("ELEVENLABS_TOOL_KEY"),
-            "mem0_api_key": SecretStr(environ["MEM0_API_KEY"]) if environ.get("MEM0_API_KEY") else None,
-            "mem0_org_id": environ.get("MEM0_ORG_ID") or None,
-            "mem0_project_id": environ.get("MEM0_PROJECT_ID") or None,
-            "s3_bucket_name": environ.get("S3_BUCKET_NAME") or None,
-            "elevenlabs_api_key": (
-                SecretStr(environ["ELEVENLABS_API_KEY"]) if environ.get("ELEVENLABS_API_KEY") else None
-            ),
-        }
-        optional = {
-            "mem0_base_url": "MEM0_BASE_URL",
-            "elevenlabs_base_url": "ELEVENLABS_BASE_URL",
-            "mem0_search_limit": "MEM0_SEARCH_LIMIT",
-            "mem0_timeout": "MEM0_TIMEOUT",
-            "log_level": "LOG_LEVEL",
-            "home": "AGENTIC_MEMORY_HOME",
-            "default_country_code": "DEFAULT_COUNTRY_CODE",
-            "welcome_message": "WELCOME_MESSAGE",
-            "returning_greeting": "RETURNING_GREETING",
-            "signature_tolerance_seconds": "SIGNATURE_TOLERANCE_SECONDS",
-            "precall_budget_seconds": "PRECALL_BUDGET_SECONDS",
-            "prompt_override_template": "PROMPT_OVERRIDE_TEMPLATE",
-        }
-        values.update({field: environ[name] for field, name in optional.items() if environ.get(name)})
-        country_code = environ.get("DEFAULT_COUNTRY_CODE") or "1"
-        numbers = (
-            normalise_phone_number(n, country_code) for n in _split(environ.get("AGENT_PHONE_NUMBERS"))
-        )
-        values["agent_numbers"] = frozenset(n for n in numbers if n)
-        return cls.model_validate(values)
 
-    @staticmethod
-    def reveal(keys: tuple[SecretStr, ...]) -> list[str]:
-        return [key.get_secret_value() for key in keys]
+class AudioSourceSettings(_EnvironmentModel):
+    # Lets processing fetch a call's audio from ElevenLabs when the webhook was over the size limit.
+    elevenlabs_api_key: SecretStr | None = Field(default=None, validation_alias="ELEVENLABS_API_KEY")
+    elevenlabs_base_url: str = Field(
+        default="https://api.elevenlabs.io", validation_alias="ELEVENLABS_BASE_URL"
+    )
+
+
+# ---- one model per function: the union of the groups it uses ----
+
+
+class ClientDataSettings(WorkspaceKeySettings, GreetingSettings, MemorySettings, ArchiveSettings):
+    """The conversation initiation webhook: its key, greetings, the caller's memory, the archive."""
+
+
+class RetrieveSettings(ToolSettings, IdentitySettings, MemorySettings):
+    """The search_memory server tool: its key and the memory it searches."""
+
+
+class PostCallSettings(SignatureSettings, IdentitySettings, ArchiveSettings):
+    """The post-call webhook acknowledgement: signature secrets and the archive, nothing else."""
+
+
+class ProcessorSettings(IdentitySettings, MemorySettings, ArchiveSettings, AudioSourceSettings):
+    """Post-call processing: the archive, the memory it writes and where missing audio comes from."""
+
+
+class Settings(ClientDataSettings, RetrieveSettings, PostCallSettings, ProcessorSettings):
+    """Every setting: the local runtime and the operator commands serve all functions in one process."""
+
+
+def environment_names(model: type[BaseSettings]) -> frozenset[str]:
+    """Every environment variable ``model`` reads."""
+    aliases = (field.validation_alias for field in model.model_fields.values())
+    return frozenset(alias for alias in aliases if isinstance(alias, str))

@@ -1,25 +1,88 @@
-"""The composition root: which adapters serve a process, chosen from the settings.
+"""The composition root of the deployed functions: each builds only the adapters it uses.
 
-Entry points ask ``current_dependencies()``; it is built once per process (per Lambda execution
-environment) on first use, never at import. The local runtime and tests install their own.
+An entry point asks for its own dependencies (``post_call_dependencies()`` and so on); they are built
+once per process (per Lambda execution environment) on first use, never at import, from that
+function's settings model and nothing else:
+
+- post-call acknowledgement: the archive and the signature secrets;
+- processor: the archive, the memory and the audio source;
+- client-data: the memory and the archive;
+- retrieve: the memory.
+
+This module knows only the deployed backends (Mem0 Platform, S3). The local runtime's backends (the
+embedded engine, the filesystem archive) live in ``agentic_memory.local.backends``, which installs a
+complete ``Dependencies`` with ``use_dependencies``; so no handler can reach them by accident, and the
+Lambda artifact does not carry them. A backend this module cannot build is a ``ConfigurationError``
+that names the setting to fix.
 """
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 from .ports import Archive, AudioSource, MemoryStore
-from .settings import Settings
+from .settings import (
+    ArchiveBackend,
+    ArchiveSettings,
+    AudioSourceSettings,
+    ClientDataSettings,
+    ConfigurationError,
+    MemoryBackend,
+    MemorySettings,
+    PostCallSettings,
+    ProcessorSettings,
+    RetrieveSettings,
+    Settings,
+)
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class PostCallDependencies(Protocol):
+    @property
+    def settings(self) -> PostCallSettings: ...
+    @property
+    def archive(self) -> Archive: ...
+
+
+class ProcessorDependencies(Protocol):
+    @property
+    def settings(self) -> ProcessorSettings: ...
+    @property
+    def archive(self) -> Archive: ...
+    @property
+    def memory(self) -> MemoryStore: ...
+    @property
+    def audio_source(self) -> AudioSource | None: ...
+
+
+class ClientDataDependencies(Protocol):
+    @property
+    def settings(self) -> ClientDataSettings: ...
+    @property
+    def memory(self) -> MemoryStore: ...
+    @property
+    def archive(self) -> Archive: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+
+class RetrieveDependencies(Protocol):
+    @property
+    def settings(self) -> RetrieveSettings: ...
+    @property
+    def memory(self) -> MemoryStore: ...
+
+
 @dataclass(frozen=True)
 class Dependencies:
+    """Everything every function uses: what the local runtime and the tests install in one process."""
+
     settings: Settings
     memory: MemoryStore
     archive: Archive
@@ -27,37 +90,99 @@ class Dependencies:
     audio_source: AudioSource | None = None
 
 
+@dataclass(frozen=True)
+class _PostCall:
+    settings: PostCallSettings
+    archive: Archive
+
+
+@dataclass(frozen=True)
+class _Processor:
+    settings: ProcessorSettings
+    archive: Archive
+    memory: MemoryStore
+    audio_source: AudioSource | None
+
+
+@dataclass(frozen=True)
+class _ClientData:
+    settings: ClientDataSettings
+    memory: MemoryStore
+    archive: Archive
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+
+@dataclass(frozen=True)
+class _Retrieve:
+    settings: RetrieveSettings
+    memory: MemoryStore
+
+
 _installed: Dependencies | None = None
+_built: dict[str, object] = {}
 _lock = threading.Lock()
+T = TypeVar("T")
 
 
 def use_dependencies(dependencies: Dependencies | None) -> None:
-    """Make every entry point in this process use ``dependencies`` (None: back to the default)."""
+    """Make every entry point in this process use ``dependencies`` (None: back to their own wiring)."""
     global _installed
     with _lock:
         _installed = dependencies
+        _built.clear()
 
 
-def current_dependencies() -> Dependencies:
-    global _installed
+def installed_dependencies() -> Dependencies | None:
+    return _installed
+
+
+def post_call_dependencies() -> PostCallDependencies:
+    return _installed or _once("post-call", _build_post_call)
+
+
+def processor_dependencies() -> ProcessorDependencies:
+    return _installed or _once("processor", _build_processor)
+
+
+def client_data_dependencies() -> ClientDataDependencies:
+    return _installed or _once("client-data", _build_client_data)
+
+
+def retrieve_dependencies() -> RetrieveDependencies:
+    return _installed or _once("retrieve", _build_retrieve)
+
+
+def _once(function: str, build: Callable[[Mapping[str, str]], T]) -> T:
     with _lock:
-        if _installed is None:
+        if function not in _built:
             from .adapters.ssm_parameters import resolve_secret_parameters
 
-            _installed = dependencies_from(Settings.from_environment(resolve_secret_parameters(os.environ)))
-        return _installed
+            _built[function] = build(resolve_secret_parameters(os.environ))
+        built: T = _built[function]  # type: ignore[assignment]
+        return built
 
 
-def dependencies_from(settings: Settings) -> Dependencies:
-    return Dependencies(
-        settings=settings,
-        memory=memory_store_for(settings),
-        archive=archive_for(settings),
-        audio_source=audio_source_for(settings),
-    )
+def _build_post_call(environ: Mapping[str, str]) -> _PostCall:
+    settings = PostCallSettings.from_environment(environ)
+    return _PostCall(settings, archive_for(settings))
 
 
-def audio_source_for(settings: Settings) -> AudioSource | None:
+def _build_processor(environ: Mapping[str, str]) -> _Processor:
+    settings = ProcessorSettings.from_environment(environ)
+    return _Processor(settings, archive_for(settings), memory_store_for(settings), audio_source_for(settings))
+
+
+def _build_client_data(environ: Mapping[str, str]) -> _ClientData:
+    settings = ClientDataSettings.from_environment(environ)
+    return _ClientData(settings, memory_store_for(settings), archive_for(settings))
+
+
+def _build_retrieve(environ: Mapping[str, str]) -> _Retrieve:
+    settings = RetrieveSettings.from_environment(environ)
+    return _Retrieve(settings, memory_store_for(settings))
+
+
+def audio_source_for(settings: AudioSourceSettings) -> AudioSource | None:
     if settings.elevenlabs_api_key is None:
         return None
     from .adapters.elevenlabs_audio import ElevenLabsAudioClient
@@ -65,21 +190,25 @@ def audio_source_for(settings: Settings) -> AudioSource | None:
     return ElevenLabsAudioClient(settings.elevenlabs_api_key.get_secret_value(), settings.elevenlabs_base_url)
 
 
-def memory_store_for(settings: Settings) -> MemoryStore:
-    if settings.mem0_api_key is not None:
+def memory_store_for(settings: MemorySettings) -> MemoryStore:
+    """Mem0 Platform; any other backend belongs to the local runtime (``agentic_memory.local.backends``)."""
+    if settings.memory_backend is MemoryBackend.MEM0_PLATFORM:
         from .adapters.mem0_platform import Mem0PlatformStore
 
         return Mem0PlatformStore.from_settings(settings)
-    from .adapters.mem0_local import EmbeddedMemoryStore
+    raise ConfigurationError(
+        f"MEMORY_BACKEND={settings.memory_backend} is served only by the local runtime "
+        "(agentic-memory serve); set MEMORY_BACKEND=mem0-platform and MEM0_API_KEY"
+    )
 
-    return EmbeddedMemoryStore(settings.home / "memory")
 
-
-def archive_for(settings: Settings) -> Archive:
-    if settings.s3_bucket_name:
+def archive_for(settings: ArchiveSettings) -> Archive:
+    """S3; the filesystem archive belongs to the local runtime (``agentic_memory.local.backends``)."""
+    if settings.archive_backend is ArchiveBackend.S3 and settings.s3_bucket_name:
         from .adapters.s3_archive import S3Archive
 
         return S3Archive(settings.s3_bucket_name)
-    from .adapters.filesystem_archive import FilesystemArchive
-
-    return FilesystemArchive(settings.home / "archive")
+    raise ConfigurationError(
+        f"ARCHIVE_BACKEND={settings.archive_backend} is served only by the local runtime "
+        "(agentic-memory serve); set ARCHIVE_BACKEND=s3 and S3_BUCKET_NAME"
+    )

@@ -6,17 +6,15 @@ alarms and the outputs.
 """
 
 import json
-import runpy
 
-import pulumi
 import pytest
 
-from infra import packaging
-from infra.functions import FUNCTIONS
+from agentic_memory.settings import environment_names
+from infra.functions import CLIENT_DATA, FUNCTIONS, RETRIEVE
 from infra.graph import is_secret, snapshot_value
 from infra.settings import Mem0Settings
 from infra.stack import function_environment
-from infra.synth import MOCK_ACCOUNT_ID, PROJECT_NAMESPACE, settings_of, stack_config, synthesize, use_mocks
+from infra.synth import MOCK_ACCOUNT_ID, settings_of, synthesize
 
 FUNCTION = "aws:lambda/function:Function"
 LAMBDA_ALIAS = "aws:lambda/alias:Alias"
@@ -209,10 +207,32 @@ def test_function_environment_is_plain_configuration(stack):
         assert variables["POWERTOOLS_SERVICE_NAME"] == key
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "AgenticMemory"
         assert variables["LOG_LEVEL"] == settings.log_level
-        assert variables["S3_BUCKET_NAME"] == stack.outputs["archiveBucketName"]
         # Mem0 settings the stack files leave unset are left to the application's defaults.
         assert not {"MEM0_BASE_URL", "MEM0_SEARCH_LIMIT", "MEM0_TIMEOUT", "MEM0_ORG_ID"} & set(variables)
         assert settings.mem0.timeout_seconds is None
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.key)
+def test_each_function_gets_its_backends_by_name_and_only_settings_it_reads(stack, spec):
+    variables = environment(stack, spec.key)
+    reads = environment_names(spec.settings_model)
+    # Powertools' own variables, the SSM parameter names and the secret versions are not application settings.
+    infrastructure = {
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "LOG_LEVEL",
+        "SECRET_PARAMETER_VERSIONS",
+    }
+    application = {
+        name for name in variables if name not in infrastructure and not name.endswith("_PARAMETER")
+    }
+    assert application <= reads, f"{spec.key} is given settings it never reads: {sorted(application - reads)}"
+    if "ARCHIVE_BACKEND" in reads:
+        assert variables["ARCHIVE_BACKEND"] == "s3"
+        assert variables["S3_BUCKET_NAME"] == stack.outputs["archiveBucketName"]
+    if "MEMORY_BACKEND" in reads:
+        assert variables["MEMORY_BACKEND"] == "mem0-platform"
+        assert "MEM0_API_KEY_PARAMETER" in variables
 
 
 def test_new_post_call_events_reach_the_processor_through_the_queue(stack):
@@ -323,11 +343,12 @@ def test_mem0_settings_reach_every_function_when_a_stack_sets_them():
     settings = settings_of("dev").model_copy(
         update={"mem0": Mem0Settings(base_url="https://mem0.internal", search_limit=5, timeout_seconds=0.3)}
     )
-    spec = FUNCTIONS[0]
-    environment_ = function_environment(spec, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
-    assert environment_["MEM0_BASE_URL"] == "https://mem0.internal"
-    assert (environment_["MEM0_SEARCH_LIMIT"], environment_["MEM0_TIMEOUT"]) == ("5", "0.3")
-    assert "MEM0_ORG_ID" not in environment_
+    retrieve = function_environment(RETRIEVE, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
+    assert retrieve["MEM0_BASE_URL"] == "https://mem0.internal"
+    assert (retrieve["MEM0_SEARCH_LIMIT"], retrieve["MEM0_TIMEOUT"]) == ("5", "0.3")
+    # The search limit is the search_memory tool's; the pre-call never reads it, so it is not given it.
+    client_data = function_environment(CLIENT_DATA, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
+    assert client_data["MEM0_TIMEOUT"] == "0.3" and "MEM0_SEARCH_LIMIT" not in client_data
 
 
 class _ArchiveNamed:
@@ -351,34 +372,3 @@ def test_optional_secrets_reach_only_the_functions_that_use_them():
             environment(dev, key)
         )
     test_each_function_reads_only_its_own_secrets_by_name(dev)
-
-
-def test_the_entry_point_pulumi_runs_refuses_to_deploy_without_the_artifact(tmp_path, monkeypatch):
-    # Given no Lambda zip has been built
-    monkeypatch.setattr(packaging, "ARTIFACT_DIR", tmp_path)
-    config, secret_keys, _ = stack_config("dev")
-    use_mocks(PROJECT_NAMESPACE, "dev", "us-east-1", config, secret_keys)
-
-    @pulumi.runtime.test
-    def run_entry_point():
-        runpy.run_path(str(packaging.REPOSITORY / "infra"), run_name="__main__")
-
-    # When Pulumi runs infra/ as a script, then it stops with the command that builds the zip
-    with pytest.raises(FileNotFoundError, match="make package ARCH=arm64"):
-        run_entry_point()
-
-
-def test_the_entry_point_pulumi_runs_builds_the_stack_once_the_artifact_exists(
-    tmp_path, monkeypatch, synthesized
-):
-    monkeypatch.setattr(packaging, "ARTIFACT_DIR", tmp_path)
-    packaging.artifact_path("arm64").write_bytes(b"a zip")
-    config, secret_keys, _ = stack_config("dev")
-    monitor = use_mocks(PROJECT_NAMESPACE, "dev", "us-east-1", config, secret_keys)
-
-    @pulumi.runtime.test
-    def run_entry_point():
-        runpy.run_path(str(packaging.REPOSITORY / "infra"), run_name="__main__")
-
-    run_entry_point()
-    assert set(monitor.nodes) == set(synthesized["dev"].nodes)

@@ -244,17 +244,6 @@ def test_the_base_url_may_end_with_a_slash(emulator: Mem0Emulator, api_key: str,
     assert calls_to(emulator, "list")[0].path == "/v3/memories/"
 
 
-def test_org_and_project_are_not_sent(emulator: Mem0Emulator, api_key: str):
-    # mem0ai 2.x resolves them from the key and sends neither; the store mirrors it
-    store = Mem0PlatformStore(api_key, emulator.url, org_id="org_1", project_id="proj_1")
-    store.add(CALLER, user_says("hello"), {"type": "semantic"})
-    store.search(CALLER, "hello", limit=1)
-    store.list_all(CALLER)
-    for request in emulator.requests():
-        assert "org_id" not in request.query and "project_id" not in request.query
-        assert not {"org_id", "project_id"} & set(request.body or {})
-
-
 @pytest.mark.parametrize(
     "base_url", ["ftp://api.mem0.ai", "api.mem0.ai", "https://", ""], ids=["ftp", "bare", "no-host", "empty"]
 )

@@ -9,6 +9,9 @@ from pydantic import ValidationError
 from agentic_memory.settings import (
     DEFAULT_RETURNING_GREETING,
     DEFAULT_WELCOME,
+    ArchiveBackend,
+    ConfigurationError,
+    MemoryBackend,
     Settings,
 )
 
@@ -25,12 +28,14 @@ def test_an_empty_environment_gives_the_documented_defaults() -> None:
     assert settings.mem0_base_url == "https://api.mem0.ai"
     assert settings.mem0_search_limit == 3
     assert settings.s3_bucket_name is None
-    assert settings.log_level == "INFO"
     assert settings.home == Path(".agentic-memory")
     assert settings.agent_numbers == frozenset()
     assert settings.welcome_message == DEFAULT_WELCOME
     assert settings.returning_greeting == DEFAULT_RETURNING_GREETING
     assert settings.signature_tolerance_seconds == 30 * 60
+    # Outside Lambda an unconfigured machine gets the local runtime's backends.
+    assert settings.memory_backend is MemoryBackend.EMBEDDED
+    assert settings.archive_backend is ArchiveBackend.FILESYSTEM
 
 
 @pytest.mark.parametrize(
@@ -60,32 +65,28 @@ def test_secret_values_never_appear_in_the_settings_repr() -> None:
 
 def test_empty_values_count_as_unset() -> None:
     settings = Settings.from_environment(
-        {"MEM0_API_KEY": "", "S3_BUCKET_NAME": "", "MEM0_SEARCH_LIMIT": "", "LOG_LEVEL": ""}
+        {"MEM0_API_KEY": "", "S3_BUCKET_NAME": "", "MEM0_SEARCH_LIMIT": "", "MEMORY_BACKEND": ""}
     )
 
     assert settings.mem0_api_key is None and settings.s3_bucket_name is None
-    assert settings.mem0_search_limit == 3 and settings.log_level == "INFO"
+    assert settings.mem0_search_limit == 3 and settings.memory_backend is MemoryBackend.EMBEDDED
 
 
 def test_documented_names_set_their_fields() -> None:
     settings = Settings.from_environment(
         {
             "MEM0_BASE_URL": "http://127.0.0.1:9000",
-            "MEM0_ORG_ID": "org_1",
-            "MEM0_PROJECT_ID": "proj_1",
             "MEM0_SEARCH_LIMIT": "5",
             "MEM0_TIMEOUT": "1.5",
             "S3_BUCKET_NAME": "agentic-memory-dev-archive",
-            "LOG_LEVEL": "DEBUG",
             "AGENTIC_MEMORY_HOME": "/tmp/agentic-memory-test",
         }
     )
 
     assert settings.mem0_base_url == "http://127.0.0.1:9000"
-    assert (settings.mem0_org_id, settings.mem0_project_id) == ("org_1", "proj_1")
     assert settings.mem0_search_limit == 5 and settings.mem0_timeout == 1.5
     assert settings.s3_bucket_name == "agentic-memory-dev-archive"
-    assert settings.log_level == "DEBUG"
+    assert settings.archive_backend is ArchiveBackend.S3
     assert settings.home == Path("/tmp/agentic-memory-test")
 
 
@@ -98,13 +99,13 @@ def test_documented_names_set_their_fields() -> None:
         ("SIGNATURE_TOLERANCE_SECONDS", "1"),
     ],
 )
-def test_invalid_values_are_refused_at_start(variable: str, value: str) -> None:
-    with pytest.raises(ValidationError):
+def test_invalid_values_are_refused_at_start_naming_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
         Settings.from_environment({variable: value})
 
 
 def test_a_returning_greeting_without_a_name_slot_is_refused() -> None:
-    with pytest.raises(ValidationError, match=r"\{name\}"):
+    with pytest.raises(ConfigurationError, match=r"RETURNING_GREETING.*\{name\}"):
         Settings.from_environment({"RETURNING_GREETING": "Welcome back!"})
 
 
@@ -132,4 +133,4 @@ def test_settings_are_frozen() -> None:
     settings = Settings.from_environment({})
 
     with pytest.raises(ValidationError):
-        settings.log_level = "DEBUG"  # type: ignore[misc]
+        settings.mem0_search_limit = 5  # type: ignore[misc]

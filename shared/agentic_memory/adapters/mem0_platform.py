@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     import http.client
     import ssl
 
-    from ..settings import Settings
+    from ..settings import MemorySettings
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +136,6 @@ class Mem0PlatformStore:
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        org_id: str | None = None,
-        project_id: str | None = None,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         write_timeout: float = DEFAULT_WRITE_TIMEOUT,
         page_size: int = DEFAULT_PAGE_SIZE,
@@ -151,9 +149,6 @@ class Mem0PlatformStore:
         if not 1 <= page_size <= 200:
             raise ValueError("page_size must be between 1 and 200")
         self.base_url = base_url.rstrip("/")
-        # Mem0 2.x resolves both from the key and sends neither; kept so that logs can name them.
-        self.org_id = org_id
-        self.project_id = project_id
         self.read_timeout = read_timeout
         self.write_timeout = write_timeout
         self.page_size = page_size
@@ -173,14 +168,12 @@ class Mem0PlatformStore:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Mem0PlatformStore:
+    def from_settings(cls, settings: MemorySettings) -> Mem0PlatformStore:
         if settings.mem0_api_key is None:
             raise ValueError("MEM0_API_KEY is not set")
         return cls(
             settings.mem0_api_key.get_secret_value(),
             settings.mem0_base_url,
-            org_id=settings.mem0_org_id,
-            project_id=settings.mem0_project_id,
             read_timeout=settings.mem0_timeout,
         )
 

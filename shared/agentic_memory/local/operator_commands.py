@@ -15,8 +15,9 @@ from ..adapters.ssm_parameters import resolve_secret_parameters
 from ..errors import MemoryUnavailable, UnsafeIdentifier
 from ..identity import caller_key
 from ..settings import Settings
-from ..wiring import Dependencies, dependencies_from
+from ..wiring import Dependencies
 from . import dead_letter
+from .backends import dependencies_from
 
 
 def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -9,7 +9,8 @@ from ..archive_keys import is_post_call_event
 from ..errors import MemoryUnavailable
 from ..ports import Archive, AudioSource, MemoryStore
 from ..settings import Settings
-from ..wiring import Dependencies, archive_for, audio_source_for, memory_store_for, use_dependencies
+from ..wiring import Dependencies, audio_source_for, use_dependencies
+from .backends import archive_for, memory_store_for
 from .oversized import oversized_audio_recorder
 from .processing_queue import DEFAULT_BACKOFF_SECONDS, NotifyingArchive, ProcessingQueue
 from .server import LocalRuntimeServer, Route

@@ -1,0 +1,109 @@
+"""The deployed functions' wiring builds only deployed adapters, and only the ones each function uses.
+
+Given a function's environment in Lambda, When its dependencies are built, Then the post-call
+acknowledgement gets an archive and no memory, retrieve a memory and no archive, and a backend the
+deployed wiring cannot build is refused with the setting to fix, never replaced by a local one.
+"""
+
+import json
+
+import pytest
+from helpers import api_event, lambda_context
+
+from agentic_memory import wiring
+from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
+from agentic_memory.adapters.s3_archive import S3Archive
+from agentic_memory.settings import ConfigurationError, Settings
+
+LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "agentic-memory-dev-fn", "AWS_DEFAULT_REGION": "us-east-1"}
+ARCHIVE = {"ARCHIVE_BACKEND": "s3", "S3_BUCKET_NAME": "agentic-memory-dev-archive"}
+MEMORY = {"MEMORY_BACKEND": "mem0-platform", "MEM0_API_KEY": "m0-test-key"}
+
+
+@pytest.fixture(autouse=True)
+def nothing_installed(monkeypatch: pytest.MonkeyPatch):
+    wiring.use_dependencies(None)
+    yield
+    wiring.use_dependencies(None)
+
+
+def lambda_environment(monkeypatch: pytest.MonkeyPatch, *parts: dict[str, str]) -> None:
+    for name in (
+        "MEM0_API_KEY",
+        "S3_BUCKET_NAME",
+        "MEMORY_BACKEND",
+        "ARCHIVE_BACKEND",
+        "AGENTIC_MEMORY_HOME",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for part in (LAMBDA, *parts):
+        for name, value in part.items():
+            monkeypatch.setenv(name, value)
+
+
+def test_post_call_builds_an_s3_archive_and_no_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    lambda_environment(monkeypatch, ARCHIVE, {"ELEVENLABS_HMAC_KEY": "whsec_test"})
+
+    deps = wiring.post_call_dependencies()
+
+    assert isinstance(deps.archive, S3Archive)
+    assert not hasattr(deps, "memory")
+
+
+def test_retrieve_builds_mem0_platform_and_no_archive(monkeypatch: pytest.MonkeyPatch) -> None:
+    lambda_environment(monkeypatch, MEMORY)
+
+    deps = wiring.retrieve_dependencies()
+
+    assert isinstance(deps.memory, Mem0PlatformStore)
+    assert not hasattr(deps, "archive")
+
+
+def test_processor_and_client_data_build_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    lambda_environment(monkeypatch, MEMORY, ARCHIVE)
+
+    processor, client_data = wiring.processor_dependencies(), wiring.client_data_dependencies()
+
+    assert isinstance(processor.archive, S3Archive) and isinstance(processor.memory, Mem0PlatformStore)
+    assert processor.audio_source is None  # no ELEVENLABS_API_KEY
+    assert isinstance(client_data.archive, S3Archive) and isinstance(client_data.memory, Mem0PlatformStore)
+
+
+def test_dependencies_are_built_once_per_execution_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    lambda_environment(monkeypatch, MEMORY)
+
+    assert wiring.retrieve_dependencies() is wiring.retrieve_dependencies()
+
+
+def test_post_call_without_a_backend_is_refused_not_sent_to_a_local_archive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lambda_environment(monkeypatch, {"ELEVENLABS_HMAC_KEY": "whsec_test"})
+
+    with pytest.raises(ConfigurationError, match="ARCHIVE_BACKEND"):
+        wiring.post_call_dependencies()
+
+
+def test_the_deployed_wiring_refuses_local_backends_even_outside_lambda(tmp_path) -> None:
+    settings = Settings.from_environment({"AGENTIC_MEMORY_HOME": str(tmp_path)})
+
+    with pytest.raises(ConfigurationError, match="MEMORY_BACKEND=embedded"):
+        wiring.memory_store_for(settings)
+    with pytest.raises(ConfigurationError, match="ARCHIVE_BACKEND=filesystem"):
+        wiring.archive_for(settings)
+
+
+def test_a_misconfigured_function_answers_a_json_500_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from services.post_call.handler import lambda_handler
+
+    lambda_environment(monkeypatch, {"ELEVENLABS_HMAC_KEY": "whsec_test"})
+
+    response = lambda_handler(api_event("POST", "/post-call", b"{}"), lambda_context())
+
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {
+        "error": "misconfigured",
+        "detail": "settings: ARCHIVE_BACKEND is not set (the stack sets ARCHIVE_BACKEND=s3)",
+    }
