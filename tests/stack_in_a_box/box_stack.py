@@ -1,0 +1,63 @@
+"""One stack in the box: its plan, its resources in moto, its Mem0, and its functions' environments.
+
+Shared by the fixtures (conftest.py) and the tests, which import it by name.
+"""
+
+from dataclasses import dataclass, field
+
+from box_aws import DeployedStack
+from box_graph import StackPlan
+from box_lambda import ColdStart, ExecutionEnvironment, LambdaSetup, lambda_environment
+
+from agentic_memory.local.mem0_emulator import Mem0Emulator
+
+# Every cold start measured in this session (the first invocation of each environment).
+COLD_STARTS: list[ColdStart] = []
+
+
+@dataclass
+class BoxStack:
+    """One stack in the box: its plan, its resources in moto, its Mem0, its secrets by variable."""
+
+    plan: StackPlan
+    deployed: DeployedStack
+    mem0: Mem0Emulator
+    secrets: dict[str, str] = field(default_factory=dict)  # e.g. ELEVENLABS_HMAC_KEY -> value
+
+    @property
+    def stack(self) -> str:
+        return self.plan.stack
+
+
+@dataclass
+class Functions:
+    """The execution environments of one stack, by function key."""
+
+    box: BoxStack
+    environments: dict[str, ExecutionEnvironment]
+
+    def __getitem__(self, key: str) -> ExecutionEnvironment:
+        return self.environments[key]
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {key} ---\n{env.log_tail()}" for key, env in self.environments.items())
+
+
+def start_environment(box: BoxStack, key: str, setup: LambdaSetup) -> ExecutionEnvironment:
+    """A fresh execution environment of ``key`` with its user's credentials; its cold start is kept."""
+    function = box.plan.functions[key]
+    credentials = box.deployed.credentials[key]
+    environment = lambda_environment(
+        function,
+        setup,
+        box.plan.region,
+        {"access_key_id": credentials.access_key_id, "secret_access_key": credentials.secret_access_key},
+        {"AWS_ENDPOINT_URL": box.deployed.server.endpoint, "MEM0_BASE_URL": box.mem0.url},
+    )
+    arn = function.alias_arn(box.plan.region, box.deployed.server.account)
+    return ExecutionEnvironment(box.stack, function, setup, environment, arn)
+
+
+def record_cold_start(cold_start: ColdStart) -> None:
+    if cold_start.first_invocation_ms:
+        COLD_STARTS.append(cold_start)
