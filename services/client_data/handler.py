@@ -37,7 +37,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     logger.append_keys(conversation_id=initiation.conversation_id, agent_id=initiation.agent_id)
     metrics.add_metric(name="PrecallAnswered", unit=MetricUnit.Count, value=1)
-    if not outcome.memory_available:
+    if outcome.withheld:
+        metrics.add_metric(name="WithheldCaller", unit=MetricUnit.Count, value=1)
+    elif not outcome.memory_available:
         metrics.add_metric(name="MemoryUnavailable", unit=MetricUnit.Count, value=1)
         logger.warning("answered with the neutral context", extra={"reason": outcome.memory_error})
     if not outcome.archived:
@@ -45,7 +47,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.info(
         "pre-call answered",
         extra={
-            "caller": mask(outcome.caller_id),
+            "caller": mask(outcome.caller_id) if outcome.caller_id else "withheld",
             "returning_caller": outcome.response.dynamic_variables["returning_caller"],
             "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
         },

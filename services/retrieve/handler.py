@@ -48,7 +48,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.info(
         "memories searched",
         extra={
-            "caller": mask(caller_id),
+            "caller": mask(caller_id) if caller_id else "withheld",
             "found": len(memories),
             "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
         },

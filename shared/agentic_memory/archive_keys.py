@@ -15,13 +15,15 @@ AUDIO_PREFIX = "post-call/audio-only/"
 FAILURE_PREFIX = "post-call/initiation-failure/"
 # Audio deliveries too large for the request limit: a record, so the audio is fetched instead.
 OVERSIZED_AUDIO_PREFIX = "post-call/oversized-audio/"
+# Transcriptions that name nobody (a withheld number): kept, but under no caller.
+UNATTRIBUTED_PREFIX = "post-call/unattributed/"
 
 # Matched with fullmatch: "$" would also accept a trailing newline.
 # Conversation, agent and call ids are ASCII words with - and _; E.164 numbers add a leading +.
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,127}")
 _CALLER = re.compile(r"\+?[A-Za-z0-9][A-Za-z0-9_.@:+\-]{0,63}")
 # Prefixes our own layout uses below post-call/: a caller id must never collide with them.
-_RESERVED_CALLER_SEGMENTS = {"audio-only", "initiation-failure", "oversized-audio"}
+_RESERVED_CALLER_SEGMENTS = {"audio-only", "initiation-failure", "oversized-audio", "unattributed"}
 
 
 def safe_id(value: str, what: str) -> str:
@@ -45,6 +47,10 @@ def client_data_folder(caller_id: str, received_at: datetime, call_sid: str | No
 
 def transcription_key(caller_id: str, conversation_id: str) -> str:
     return f"{POST_CALL_PREFIX}{safe_caller(caller_id)}/{safe_id(conversation_id, 'conversation_id')}.json"
+
+
+def unattributed_transcription_key(conversation_id: str) -> str:
+    return f"{UNATTRIBUTED_PREFIX}{safe_id(conversation_id, 'conversation_id')}.json"
 
 
 def audio_event_key(agent_id: str, conversation_id: str) -> str:

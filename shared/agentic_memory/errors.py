@@ -37,6 +37,16 @@ class MissingCaller(BadRequest):
     code = "missing_caller"
 
 
+class WithheldCaller(MissingCaller):
+    """The only caller id is a carrier's placeholder for a withheld number: nobody to remember.
+
+    Pre-call answers it with the neutral context, post-call archives it unattributed and the
+    processor skips it; where it is not handled it is a missing caller.
+    """
+
+    code = "withheld_caller"
+
+
 class ArchiveUnavailable(DomainError):
     """The archive could not store an event durably: ElevenLabs must retry, so this is a 5xx."""
 

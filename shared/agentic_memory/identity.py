@@ -2,7 +2,8 @@
 
 Memories are keyed by the caller's phone number in E.164. The person on the line is
 ``metadata.phone_call.external_number`` in post-call events whatever the direction; in the
-initiation webhook ``caller_id`` is the agent's own number on outbound calls.
+initiation webhook ``caller_id`` is the agent's own number on outbound calls. A carrier's
+placeholder for a withheld number (``withheld``) is nobody: it never becomes a key.
 """
 
 import re
@@ -10,7 +11,8 @@ from collections.abc import Collection
 
 from .elevenlabs.initiation import ConversationInitiationRequest
 from .elevenlabs.post_call import TranscriptionData
-from .errors import MissingCaller, UnsafeIdentifier
+from .errors import MissingCaller, UnsafeIdentifier, WithheldCaller
+from .withheld import is_withheld
 
 _SEPARATORS = re.compile(r"[\s().\-/]")
 # ASCII digits only: str.isdigit() and \d also accept other scripts' digits.
@@ -38,8 +40,11 @@ def normalise_phone_number(raw: str, default_country_code: str = "1") -> str | N
 
 
 def caller_key(raw: str | None, default_country_code: str = "1") -> str | None:
-    """The memory key for a caller id: E.164 for phone numbers, a safe opaque id otherwise."""
-    if raw is None or not raw.strip():
+    """The memory key for a caller id: E.164 for phone numbers, a safe opaque id otherwise.
+
+    None when there is no caller id or only a placeholder for a withheld one.
+    """
+    if raw is None or not raw.strip() or is_withheld(raw):
         return None
     phone = normalise_phone_number(raw, default_country_code)
     if phone is not None:
@@ -69,6 +74,8 @@ def caller_of_initiation(
     if caller is not None:
         # called_number is not looked at on inbound calls: a bad one must not stop the call.
         return caller
+    if is_withheld(request.caller_id):
+        raise WithheldCaller("the caller withheld their number")
     raise MissingCaller("the request carries no caller_id")
 
 
@@ -76,7 +83,8 @@ def caller_of_transcription(data: TranscriptionData, default_country_code: str =
     """The person on the line for a post-call transcription.
 
     ``phone_call.external_number`` first; then ``user_id``; then the system variables, direction
-    aware (on outbound calls ``system__caller_id`` is the agent).
+    aware (on outbound calls ``system__caller_id`` is the agent). Placeholders for a withheld number
+    are passed over; when nothing else names the caller, that is a ``WithheldCaller``.
     """
     phone_call = data.metadata.phone_call
     if phone_call is not None:
@@ -97,6 +105,9 @@ def caller_of_transcription(data: TranscriptionData, default_country_code: str =
     from_variables = caller_key(value, default_country_code) if isinstance(value, str) else None
     if from_variables is not None:
         return from_variables
+    offered = (phone_call.external_number if phone_call is not None else None, data.user_id, value)
+    if any(isinstance(raw, str) and is_withheld(raw) for raw in offered):
+        raise WithheldCaller("the caller withheld their number")
     raise MissingCaller("the transcription names no caller (no phone_call, user_id or system__caller_id)")
 
 

@@ -5,7 +5,7 @@
 * the *semantic* memory: the transcript as chat messages (agent turns become ``assistant``).
 
 Both carry the metadata of DESIGN.md: ``type``, ``agent_id``, ``conversation_id``, ``timestamp``
-and ``call_duration_seconds``.
+and ``call_duration_seconds``. A call that did not happen (``why_no_call``) is no memory at all.
 """
 
 from datetime import UTC, datetime
@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .elevenlabs.post_call import TranscriptionData
+from .elevenlabs.post_call import TranscriptionData, TranscriptTurn
 from .names import name_from_data_collection
 from .ports import ChatMessage
 
@@ -80,15 +80,44 @@ def semantic_memory(data: TranscriptionData) -> MemoryDraft | None:
     messages = tuple(
         ChatMessage(role="user" if turn.role == "user" else "assistant", content=printable(turn.message))
         for turn in data.transcript
-        if turn.message and turn.message.strip()
+        if _spoken(turn) and turn.message
     )
     if not messages:
         return None
     return MemoryDraft(type="semantic", messages=messages, metadata=call_metadata(data, "semantic"))
 
 
+def why_no_call(data: TranscriptionData) -> str | None:
+    """Why this transcription is no past call, or None when the call happened.
+
+    ElevenLabs sends a transcription for conversations that failed (``status`` ``failed``, one of
+    ``initiated | in-progress | processing | done | failed``), that carry an error
+    (``metadata.error``, ``{code, reason}`` when set) or in which nobody said anything. Their
+    analysis is a placeholder ("Summary couldn't be generated"): remembering it would make the
+    next caller "returning" to a call that never took place.
+    """
+    if (data.status or "").strip().lower() == "failed":
+        return "status is failed"
+    if _carries_error(data.metadata.error):
+        return "metadata carries an error"
+    if not any(_spoken(turn) for turn in data.transcript):
+        return "the transcript is empty"
+    return None
+
+
 def memories_of(data: TranscriptionData) -> list[MemoryDraft]:
     return [draft for draft in (factual_memory(data), semantic_memory(data)) if draft is not None]
+
+
+def _spoken(turn: TranscriptTurn) -> bool:
+    return bool(turn.message and turn.message.strip())
+
+
+def _carries_error(error: Any) -> bool:
+    # An error object whose fields are all null (some deliveries carry one) reports nothing.
+    if isinstance(error, dict):
+        return any(value not in (None, "") for value in error.values())
+    return error not in (None, "", [])
 
 
 def _short(value: Any) -> str:

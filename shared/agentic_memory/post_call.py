@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict
 
 from . import archive_keys
 from .elevenlabs import post_call as wire
-from .errors import ArchiveUnavailable, BadRequest, Unauthorized, UnsafeIdentifier
+from .errors import ArchiveUnavailable, BadRequest, Unauthorized, UnsafeIdentifier, WithheldCaller
 from .http import parse
 from .identity import caller_of_transcription
-from .memory_building import memories_of
+from .memory_building import memories_of, why_no_call
 from .ports import Archive, AudioSource, MemoryStore
 from .settings import IdentitySettings, PostCallSettings, ProcessorSettings
 from .signature import SignatureError, verify
@@ -56,7 +56,11 @@ class ProcessingResult(BaseModel):
     event_type: str
     conversation_id: str
     memories_added: int = 0
-    skipped: Literal["already_processed", "nothing_to_store"] | None = None
+    skipped: (
+        Literal["already_processed", "nothing_to_store", "withheld_caller", "call_did_not_happen"] | None
+    ) = None
+    # Why a transcription was skipped, in words (e.g. "status is failed"); never personal data.
+    reason: str | None = None
     audio_key: str | None = None
 
 
@@ -81,7 +85,10 @@ def parse_event(raw_body: bytes) -> wire.PostCallEvent:
 
 def archive_key_for(event: wire.PostCallEvent, settings: IdentitySettings) -> str:
     if isinstance(event, wire.PostCallTranscription):
-        caller_id = caller_of_transcription(event.data, settings.default_country_code)
+        try:
+            caller_id = caller_of_transcription(event.data, settings.default_country_code)
+        except WithheldCaller:
+            return archive_keys.unattributed_transcription_key(event.data.conversation_id)
         return archive_keys.transcription_key(caller_id, event.data.conversation_id)
     if isinstance(event, wire.PostCallAudio):
         return archive_keys.audio_event_key(event.data.agent_id, event.data.conversation_id)
@@ -154,9 +161,17 @@ def _store_memories(
     key: str, event: wire.PostCallTranscription, settings: IdentitySettings, memory: MemoryStore
 ) -> ProcessingResult:
     data = event.data
-    caller_id = caller_of_transcription(data, settings.default_country_code)
-    drafts = memories_of(data)
     result = ProcessingResult(key=key, event_type=event.type, conversation_id=data.conversation_id)
+    # Both checks come before any memory read: a call that did not happen, or one from nobody,
+    # must not count as anybody's past call.
+    not_a_call = why_no_call(data)
+    if not_a_call is not None:
+        return result.model_copy(update={"skipped": "call_did_not_happen", "reason": not_a_call})
+    try:
+        caller_id = caller_of_transcription(data, settings.default_country_code)
+    except WithheldCaller:
+        return result.model_copy(update={"skipped": "withheld_caller", "reason": "the number was withheld"})
+    drafts = memories_of(data)
     if not drafts:
         return result.model_copy(update={"skipped": "nothing_to_store"})
     # Idempotency: a retry after a crash between a memory write and the queue's acknowledgement

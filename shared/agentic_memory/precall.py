@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from . import archive_keys, background
 from .call_context import CallContext, Greetings, build_call_context, neutral_call_context
 from .elevenlabs.initiation import ConversationInitiationClientData, ConversationInitiationRequest
+from .errors import WithheldCaller
 from .identity import caller_of_initiation
 from .ports import Archive, MemoryRecord, MemoryStore
 from .settings import DEFAULT_RETURNING_GREETING_NO_NAME, ClientDataSettings, GreetingSettings
@@ -32,6 +33,8 @@ class PrecallOutcome(BaseModel):
     memory_available: bool
     memory_error: str | None = None
     archived: bool = True
+    # The caller withheld their number: nobody, so nothing was read or archived.
+    withheld: bool = False
 
 
 def greetings_from(settings: GreetingSettings) -> Greetings:
@@ -52,7 +55,10 @@ def answer_precall(
     deadline: float,
 ) -> PrecallOutcome:
     """Build the initiation answer before ``deadline`` (a ``time.monotonic()`` value)."""
-    caller_id = caller_of_initiation(request, settings.agent_numbers, settings.default_country_code)
+    try:
+        caller_id = caller_of_initiation(request, settings.agent_numbers, settings.default_country_code)
+    except WithheldCaller:
+        return answer_withheld_caller(settings)
     folder = archive_keys.client_data_folder(caller_id, received_at, request.call_sid)
     received_write = background.submit(archive.put, folder + "received.json", raw_body, "application/json")
     read = background.submit(memory.list_all, caller_id, _remaining(deadline))
@@ -74,6 +80,21 @@ def answer_precall(
         memory_available=memories is not None,
         memory_error=error,
         archived=archived,
+    )
+
+
+def answer_withheld_caller(settings: ClientDataSettings) -> PrecallOutcome:
+    """The neutral answer for a withheld number, with ``caller_id`` empty.
+
+    Nothing is read and nothing is archived: every withheld caller shares the placeholder, so any
+    memory or archive folder under it would be everybody's, and the request names nobody to keep.
+    """
+    context = neutral_call_context("", greetings_from(settings))
+    return PrecallOutcome(
+        caller_id="",
+        response=context.to_response(settings.prompt_override_template),
+        memory_available=False,
+        withheld=True,
     )
 
 

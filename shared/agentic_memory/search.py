@@ -6,6 +6,7 @@ from .elevenlabs.tool import SearchMemoryRequest
 from .errors import MissingCaller
 from .identity import caller_key
 from .ports import MemoryRecord, MemoryStore
+from .withheld import is_withheld
 
 # How much an agent line's similarity counts against the caller's own words.
 ASSISTANT_WEIGHT = 0.85
@@ -22,8 +23,13 @@ def search_memories(
     limit: int,
     timeout: float | None = None,
     default_country_code: str = "1",
-) -> tuple[str, list[str]]:
-    """The caller's key and the texts of the best ``limit`` memories for the query."""
+) -> tuple[str | None, list[str]]:
+    """The caller's key and the texts of the best ``limit`` memories for the query.
+
+    A placeholder for a withheld number is nobody: no key and no memories, without a search.
+    """
+    if is_withheld(request.user_id):
+        return None, []
     caller_id = caller_key(request.user_id, default_country_code)
     if caller_id is None:
         raise MissingCaller("user_id is empty")

@@ -15,6 +15,7 @@ from agentic_memory.archive_keys import (
     safe_caller,
     safe_id,
     transcription_key,
+    unattributed_transcription_key,
 )
 from agentic_memory.errors import UnsafeIdentifier
 
@@ -140,6 +141,14 @@ def test_key_builders_reject_an_unsafe_caller() -> None:
         transcription_key("../admin", CONVERSATION)
     with pytest.raises(UnsafeIdentifier):
         client_data_folder("audio-only", RECEIVED_AT, CALL_SID)
+    with pytest.raises(UnsafeIdentifier):
+        transcription_key("Unattributed", CONVERSATION)
+
+
+def test_unattributed_transcriptions_have_a_folder_of_their_own() -> None:
+    assert unattributed_transcription_key(CONVERSATION) == f"post-call/unattributed/{CONVERSATION}.json"
+    with pytest.raises(UnsafeIdentifier):
+        unattributed_transcription_key("../escape")
 
 
 @pytest.mark.parametrize(
@@ -179,4 +188,4 @@ def test_any_accepted_caller_has_no_separator_or_parent_reference(value: str) ->
     except UnsafeIdentifier:
         return
     assert "/" not in accepted and "\\" not in accepted and ".." not in accepted and "\x00" not in accepted
-    assert accepted not in {"audio-only", "initiation-failure"}
+    assert accepted.lower() not in {"audio-only", "initiation-failure", "oversized-audio", "unattributed"}

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from agentic_memory.archive_keys import safe_caller
 from agentic_memory.elevenlabs.initiation import ConversationInitiationRequest
 from agentic_memory.elevenlabs.post_call import TranscriptionData
-from agentic_memory.errors import MissingCaller, UnsafeIdentifier
+from agentic_memory.errors import MissingCaller, UnsafeIdentifier, WithheldCaller
 from agentic_memory.identity import (
     caller_key,
     caller_of_initiation,
@@ -236,6 +236,46 @@ def test_without_external_number_an_outbound_call_uses_the_system_called_number(
 def test_transcription_naming_nobody_is_a_missing_caller() -> None:
     with pytest.raises(MissingCaller):
         caller_of_transcription(transcription(conversation_initiation_client_data=None))
+
+
+WITHHELD = [
+    "anonymous",
+    "Restricted",
+    "+266696687",
+    "+86282452253",
+    '"Anonymous" <sip:anonymous@anonymous.invalid>',
+]
+
+
+@pytest.mark.parametrize("placeholder", WITHHELD)
+def test_a_placeholder_for_a_withheld_number_has_no_key(placeholder: str) -> None:
+    assert caller_key(placeholder) is None
+
+
+@pytest.mark.parametrize("placeholder", WITHHELD)
+def test_an_initiation_from_a_withheld_number_is_a_withheld_caller(placeholder: str) -> None:
+    with pytest.raises(WithheldCaller):
+        caller_of_initiation(initiation(caller_id=placeholder), agent_numbers={AGENT_NUMBER})
+
+
+@pytest.mark.parametrize("placeholder", WITHHELD)
+def test_a_transcription_from_a_withheld_number_is_a_withheld_caller(placeholder: str) -> None:
+    data = transcription(
+        metadata={"phone_call": {"direction": "inbound", "external_number": placeholder}},
+        conversation_initiation_client_data={"dynamic_variables": {"system__caller_id": placeholder}},
+    )
+
+    with pytest.raises(WithheldCaller):
+        caller_of_transcription(data)
+
+
+def test_a_withheld_number_falls_back_to_an_explicit_user_id() -> None:
+    data = transcription(
+        metadata={"phone_call": {"direction": "inbound", "external_number": "anonymous"}},
+        user_id="user_7f3c2a91d4",
+    )
+
+    assert caller_of_transcription(data) == "user_7f3c2a91d4"
 
 
 @pytest.mark.parametrize(("value", "masked"), [(MARGARET, "********0142"), ("abcd", "****"), ("ab", "**")])

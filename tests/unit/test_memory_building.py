@@ -7,7 +7,13 @@ import pytest
 
 from agentic_memory.elevenlabs.post_call import PostCallTranscription, TranscriptionData
 from agentic_memory.local.fixtures import load_fixture
-from agentic_memory.memory_building import call_metadata, factual_memory, memories_of, semantic_memory
+from agentic_memory.memory_building import (
+    call_metadata,
+    factual_memory,
+    memories_of,
+    semantic_memory,
+    why_no_call,
+)
 
 AGENT = "agent_2401kn076can47sp0fftkzytzrjx"
 CONVERSATION = "conv_6801khe5t8577ext65zsntr4mfdw"
@@ -185,3 +191,42 @@ def test_missing_start_time_is_stamped_now() -> None:
     stamped = datetime.fromisoformat(call_metadata(transcription(), "factual")["timestamp"])
 
     assert before - timedelta(seconds=1) <= stamped <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"status": "failed"}, "status is failed"),
+        ({"status": "FAILED"}, "status is failed"),
+        ({"transcript": []}, "the transcript is empty"),
+        ({"transcript": None}, "the transcript is empty"),
+        (
+            {"transcript": [{"role": "agent", "message": "  "}, {"role": "user", "message": None}]},
+            "the transcript is empty",
+        ),
+    ],
+)
+def test_a_call_that_did_not_happen_says_why(change: dict[str, Any], reason: str) -> None:
+    event = load_fixture("transcription_twilio_inbound")
+    event["data"].update(change)
+
+    assert why_no_call(PostCallTranscription.model_validate(event).data) == reason
+
+
+def test_a_call_whose_metadata_carries_an_error_did_not_happen() -> None:
+    event = load_fixture("transcription_twilio_inbound")
+    event["data"]["metadata"]["error"] = {"code": 1011, "reason": "LLM provider unavailable"}
+
+    assert why_no_call(PostCallTranscription.model_validate(event).data) == "metadata carries an error"
+
+
+@pytest.mark.parametrize("error", [None, {}, {"code": None, "reason": None}, ""])
+def test_an_empty_error_field_is_no_error(error: Any) -> None:
+    event = load_fixture("transcription_twilio_inbound")
+    event["data"]["metadata"]["error"] = error
+
+    assert why_no_call(PostCallTranscription.model_validate(event).data) is None
+
+
+def test_a_call_that_happened_has_no_reason_against_it() -> None:
+    assert why_no_call(margaret_first_call()) is None

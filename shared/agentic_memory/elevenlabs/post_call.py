@@ -61,6 +61,8 @@ class CallMetadata(WireModel):
     phone_call: PhoneCall | None = None
     termination_reason: str | None = None
     main_language: str | None = None
+    # Set when the conversation failed: ``{code, reason}`` in the SDK's model; any shape is kept.
+    error: Any = None
 
 
 class EvaluationResult(WireModel):
