@@ -132,3 +132,74 @@ def test_a_memory_read_beyond_the_budget_yields_the_neutral_context(deps, keys):
     variables = response_json(precall(deps, keys))["dynamic_variables"]
     assert variables["returning_caller"] == "no"
     assert variables["caller_name"] == ""
+
+
+def withheld(fixture: str, placeholder: str, conversation_id: str | None = None) -> bytes:
+    """A fixture as a withheld caller makes it: every caller id field holds ``placeholder``."""
+    event = load_fixture(fixture)
+    if "data" not in event:
+        return json.dumps(event | {"caller_id": placeholder}).encode()
+    data = event["data"]
+    data["metadata"]["phone_call"]["external_number"] = placeholder
+    data["conversation_initiation_client_data"]["dynamic_variables"]["system__caller_id"] = placeholder
+    data["conversation_id"] = conversation_id or data["conversation_id"]
+    return json.dumps(event).encode()
+
+
+def test_two_withheld_callers_share_nothing(deps, keys):
+    # Given a first caller who withheld her number, gave her name and was processed
+    first = withheld("transcription_twilio_inbound", "+266696687", "conv_first_withheld")
+    headers = signed_headers(first, keys["hmac"])
+    assert post_call(api_event("POST", "/post-call", first, headers), lambda_context())["statusCode"] == 200
+    for key in list(deps.archive.keys("post-call/")):
+        assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    # When a second caller, also withheld (in another notation), starts a call
+    for placeholder in ("+266696687", "Anonymous", "sip:anonymous@anonymous.invalid"):
+        response = precall(deps, keys, body=withheld("precall_twilio_inbound", placeholder))
+        # Then she is a stranger: not greeted by the first caller's name, told nothing of her call
+        assert response["statusCode"] == 200
+        body = response_json(response)
+        variables = body["dynamic_variables"]
+        assert set(variables) >= DESIGN_DYNAMIC_VARIABLES
+        assert variables["returning_caller"] == "no"
+        assert variables["caller_name"] == ""
+        assert variables["memory_count"] == "0"
+        assert variables["memory_context"] == ""
+        assert variables["caller_id"] == ""
+        assert "Margaret" not in json.dumps(body)
+        assert body["conversation_config_override"]["agent"]["first_message"] == deps.settings.welcome_message
+    # And nothing was remembered or archived under anybody for either of them
+    assert deps.memory._records == {}
+    assert list(deps.archive.keys("client-data/")) == []
+    assert list(deps.archive.keys("post-call/")) == ["post-call/unattributed/conv_first_withheld.json"]
+
+
+def test_a_withheld_caller_is_answered_without_reading_memory(deps, keys):
+    # Given a store that records every read
+    reads = []
+    deps.memory.list_all = lambda user_id, timeout=None: reads.append(user_id) or []
+    # When a withheld caller starts a call
+    response = precall(deps, keys, body=withheld("precall_twilio_inbound", "RESTRICTED"))
+    # Then the neutral answer comes without a read, and nothing is archived
+    assert response["statusCode"] == 200
+    assert response_json(response)["dynamic_variables"]["returning_caller"] == "no"
+    assert reads == []
+    assert list(deps.archive.keys("")) == []
+
+
+def test_a_failed_call_is_no_previous_call(deps, keys):
+    # Given a signed transcription of a call that failed, with ElevenLabs' placeholder summary
+    event = load_fixture("transcription_twilio_inbound")
+    event["data"]["status"] = "failed"
+    event["data"]["analysis"]["transcript_summary"] = "Summary couldn't be generated"
+    body = json.dumps(event).encode()
+    headers = signed_headers(body, keys["hmac"])
+    assert post_call(api_event("POST", "/post-call", body, headers), lambda_context())["statusCode"] == 200
+    for key in list(deps.archive.keys("post-call/")):
+        assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    # When the same number calls next
+    variables = response_json(precall(deps, keys))["dynamic_variables"]
+    # Then it is not a returning caller and hears nothing of the failed call
+    assert variables["returning_caller"] == "no"
+    assert variables["memory_count"] == "0"
+    assert "Summary couldn't be generated" not in variables["memory_context"]

@@ -4,9 +4,11 @@ import base64
 import json
 import time
 
+import pytest
 from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
 
 from agentic_memory.local.fixtures import fixture_bytes, load_fixture
+from agentic_memory.post_call import process_archived_event
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
 
@@ -160,3 +162,56 @@ def test_a_memory_outage_during_processing_is_retried_by_the_queue(deps, keys):
     deps.memory.fail_with = None
     assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
     assert deps.memory.list_all(caller_of(INBOUND))
+
+
+def as_withheld(event: dict, placeholder: str) -> dict:
+    data = event["data"]
+    data["metadata"]["phone_call"]["external_number"] = placeholder
+    data["conversation_initiation_client_data"]["dynamic_variables"]["system__caller_id"] = placeholder
+    return event
+
+
+def test_a_withheld_callers_transcription_is_archived_unattributed_and_adds_no_memory(deps, keys):
+    # Given a signed transcription from a caller who withheld her number
+    event = as_withheld(load_fixture(INBOUND), "Anonymous")
+    body = json.dumps(event).encode()
+    # When it is delivered and processed
+    response = deliver(body, signed_headers(body, keys["hmac"]))
+    [key] = deps.archive.keys("post-call/")
+    result = process_archived_event(key, deps.settings, deps.archive, deps.memory)
+    # Then it is kept under no caller, answered 200, and skipped by the processor without failing
+    assert response["statusCode"] == 200
+    assert key == f"post-call/unattributed/{event['data']['conversation_id']}.json"
+    assert deps.archive.get(key) == body
+    assert result.skipped == "withheld_caller"
+    assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    assert deps.memory._records == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda data: data.update(status="failed"), "status is failed"),
+        (lambda data: data.update(transcript=[]), "the transcript is empty"),
+        (
+            lambda data: data["metadata"].update(error={"code": 1011, "reason": "LLM failed"}),
+            "metadata carries an error",
+        ),
+    ],
+    ids=["failed", "empty", "error"],
+)
+def test_a_call_that_did_not_happen_is_archived_but_stores_no_memory(deps, keys, change, reason):
+    # Given a signed transcription of a call that did not happen
+    event = load_fixture(INBOUND)
+    change(event["data"])
+    body = json.dumps(event).encode()
+    # When it is delivered and processed
+    assert deliver(body, signed_headers(body, keys["hmac"]))["statusCode"] == 200
+    [key] = deps.archive.keys("post-call/")
+    result = process_archived_event(key, deps.settings, deps.archive, deps.memory)
+    # Then it is archived under its caller, but skipped, saying why, and nothing is remembered
+    assert key.startswith(f"post-call/{caller_of(INBOUND)}/")
+    assert deps.archive.get(key) == body
+    assert (result.skipped, result.reason, result.memories_added) == ("call_did_not_happen", reason, 0)
+    assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    assert deps.memory.list_all(caller_of(INBOUND)) == []

@@ -72,3 +72,14 @@ def test_the_tool_key_is_required_once_configured(deps, keys):
     assert post({"query": "dog", "user_id": CALLER})["statusCode"] == 401
     assert post({"query": "dog", "user_id": CALLER}, {"X-Tool-Key": "wrong"})["statusCode"] == 401
     assert post({"query": "dog", "user_id": CALLER}, {"X-Tool-Key": keys["tool"]})["statusCode"] == 200
+
+
+def test_a_withheld_caller_finds_no_memories(deps):
+    # Given memories that an older version stored under Twilio's "anonymous" placeholder
+    for placeholder in ("+266696687", "anonymous"):
+        deps.memory.add(placeholder, [ChatMessage(role="user", content="My name is Margaret")], {})
+    # When the tool is called for any withheld number, Then it answers 200 with no memories
+    for placeholder in ("+266696687", "Anonymous", "sip:anonymous@anonymous.invalid"):
+        response = post({"query": "what is my name", "user_id": placeholder})
+        assert response["statusCode"] == 200
+        assert response_json(response) == {"memories": []}
