@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus
 
 from box_aws import DeployedStack
 from box_lambda import ExecutionEnvironment, InvocationFailed
@@ -75,6 +76,22 @@ class Delivery:
     @property
     def records(self) -> list[dict[str, Any]]:
         return [record for batch in self.batches for record in batch]
+
+    def notified(self) -> list[str]:
+        """What each delivered record announced: the object keys of its S3 notification, or S3's test
+        event ("s3:TestEvent"), in delivery order."""
+        announced: list[str] = []
+        for record in self.records:
+            notification = json.loads(record["body"])
+            if notification.get("Event") == "s3:TestEvent":
+                announced.append("s3:TestEvent")
+            announced += [unquote_plus(r["s3"]["object"]["key"]) for r in notification.get("Records", [])]
+        return announced
+
+    def failures(self) -> str:
+        """The failed records' bodies and the invocation errors, for an assertion message."""
+        failed = [r["body"][:300] for r in self.records if r["messageId"] in self.failed_ids]
+        return "\n".join(["failed records:", *failed, "invocation errors:", *self.errors])
 
     def receive_counts(self, predicate: Any) -> list[int]:
         """ApproximateReceiveCount of every delivered record whose body satisfies ``predicate``."""

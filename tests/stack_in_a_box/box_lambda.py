@@ -44,6 +44,7 @@ class ColdStart:
     init_ms: float  # the handler module's import, measured inside (Lambda's Init phase)
     first_invocation_ms: float  # the handler's first call, measured inside (includes SSM, clients)
     warm_invocation_ms: list[float] = field(default_factory=list)
+    source: str = ""  # what measured it: the scenario, or the cold-start sampling
 
     @property
     def cold_total_ms(self) -> float:

@@ -4,15 +4,18 @@ Shared by the fixtures (conftest.py) and the tests, which import it by name.
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from box_aws import DeployedStack
+from box_aws import DeployedStack, MotoServer, deploy
 from box_graph import StackPlan
 from box_lambda import ColdStart, ExecutionEnvironment, LambdaSetup, lambda_environment
 
-from agentic_memory.local.mem0_emulator import Mem0Emulator
+from agentic_memory.local.mem0_emulator import Mem0Emulator, start_emulator
 
 # Every cold start measured in this session (the first invocation of each environment).
 COLD_STARTS: list[ColdStart] = []
+# The same handlers' import times in the development interpreter, for comparison.
+DEV_IMPORTS: list[dict[str, Any]] = []
 
 
 @dataclass
@@ -43,6 +46,21 @@ class Functions:
         return "\n".join(f"--- {key} ---\n{env.log_tail()}" for key, env in self.environments.items())
 
 
+def box_up(plan: StackPlan, server: MotoServer) -> BoxStack:
+    """``plan`` deployed into ``server``, with a Mem0 emulator that accepts the stack's Mem0 key."""
+    deployed = deploy(plan, server)
+    by_name = {parameter.name: parameter.value for parameter in plan.parameters}
+    secrets = {
+        variable.removesuffix("_PARAMETER"): by_name[name]
+        for function in plan.functions.values()
+        for variable, name in function.environment.items()
+        if variable.endswith("_PARAMETER") and name in by_name
+    }
+    # Exactly the key the functions will read from SSM.
+    mem0 = start_emulator(api_keys=[secrets["MEM0_API_KEY"]], profile="none")
+    return BoxStack(plan, deployed, mem0, secrets)
+
+
 def start_environment(box: BoxStack, key: str, setup: LambdaSetup) -> ExecutionEnvironment:
     """A fresh execution environment of ``key`` with its user's credentials; its cold start is kept."""
     function = box.plan.functions[key]
@@ -58,6 +76,8 @@ def start_environment(box: BoxStack, key: str, setup: LambdaSetup) -> ExecutionE
     return ExecutionEnvironment(box.stack, function, setup, environment, arn)
 
 
-def record_cold_start(cold_start: ColdStart) -> None:
+def record_cold_start(cold_start: ColdStart, source: str) -> None:
+    """Keep a cold start for the report, labelled with what measured it (when it was invoked at all)."""
     if cold_start.first_invocation_ms:
+        cold_start.source = source
         COLD_STARTS.append(cold_start)

@@ -11,6 +11,7 @@ in pytest's terminal summary (with or without ``-s``).
 """
 
 import json
+import shutil
 import statistics
 import sys
 import warnings
@@ -26,8 +27,8 @@ if str(REPOSITORY) not in sys.path:
     sys.path.insert(0, str(REPOSITORY))
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulumi_aws")
 
-from box_aws import MotoServer, deploy  # noqa: E402
-from box_graph import plan_of  # noqa: E402
+from box_aws import MotoServer  # noqa: E402
+from box_graph import StackPlan, plan_of  # noqa: E402
 from box_lambda import LambdaSetup  # noqa: E402
 from box_runtime import (  # noqa: E402
     BOX_BUILD_DIR,
@@ -38,9 +39,16 @@ from box_runtime import (  # noqa: E402
     install_runtime_sdk,
     unzip_task_root,
 )
-from box_stack import COLD_STARTS, BoxStack, Functions, record_cold_start, start_environment  # noqa: E402
+from box_stack import (  # noqa: E402
+    COLD_STARTS,
+    DEV_IMPORTS,
+    BoxStack,
+    Functions,
+    box_up,
+    record_cold_start,
+    start_environment,
+)
 
-from agentic_memory.local.mem0_emulator import start_emulator  # noqa: E402
 from infra.synth import STACKS, close_mocks, synthesize  # noqa: E402
 
 COLD_START_REPORT = BOX_BUILD_DIR / "cold-starts.json"
@@ -60,8 +68,10 @@ def lambda_setup(tmp_path_factory: pytest.TempPathFactory) -> LambdaSetup:
         pytest.fail(str(missing), pytrace=False)
     artifact = build_artifact(architecture)
     task_root = unzip_task_root(artifact, tmp_path_factory.mktemp("var-task"))
+    # The functions' logs of this session only (they are what to read when a scenario fails).
     logs = BOX_BUILD_DIR / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
     return LambdaSetup(python=python, task_root=task_root, sdk=sdk, logs=logs)
 
 
@@ -74,30 +84,34 @@ def moto_server() -> Iterator[MotoServer]:
 
 
 @pytest.fixture(scope="session")
-def boxed_stacks(moto_server: MotoServer) -> Iterator[Callable[[str], BoxStack]]:
-    """``get(stack)``: the stack synthesized, deployed into moto and given a Mem0, once per session."""
+def plans() -> Iterator[Callable[[str], StackPlan]]:
+    """``plan(stack)``: the stack synthesized by the program, read into a plan, once per session."""
+    synthesized: dict[str, StackPlan] = {}
+
+    def plan(stack: str) -> StackPlan:
+        if stack not in synthesized:
+            synthesized[stack] = plan_of(synthesize(stack))
+        return synthesized[stack]
+
+    yield plan
+    close_mocks()
+
+
+@pytest.fixture(scope="session")
+def boxed_stacks(
+    moto_server: MotoServer, plans: Callable[[str], StackPlan]
+) -> Iterator[Callable[[str], BoxStack]]:
+    """``get(stack)``: the stack deployed into moto and given a Mem0, once per session."""
     built: dict[str, BoxStack] = {}
 
     def get(stack: str) -> BoxStack:
         if stack not in built:
-            plan = plan_of(synthesize(stack))
-            deployed = deploy(plan, moto_server)
-            by_name = {parameter.name: parameter.value for parameter in plan.parameters}
-            secrets = {
-                variable.removesuffix("_PARAMETER"): by_name[name]
-                for function in plan.functions.values()
-                for variable, name in function.environment.items()
-                if variable.endswith("_PARAMETER") and name in by_name
-            }
-            # The emulator accepts exactly the key the functions will read from SSM.
-            mem0 = start_emulator(api_keys=[secrets["MEM0_API_KEY"]], profile="none")
-            built[stack] = BoxStack(plan, deployed, mem0, secrets)
+            built[stack] = box_up(plans(stack), moto_server)
         return built[stack]
 
     yield get
     for box in built.values():
         box.mem0.stop()
-    close_mocks()
 
 
 @pytest.fixture(params=STACKS)
@@ -111,13 +125,18 @@ def functions(box: BoxStack, lambda_setup: LambdaSetup) -> Iterator[Functions]:
     yield Functions(box, environments)
     for environment in environments.values():
         environment.stop()
-        record_cold_start(environment.cold_start)
+        record_cold_start(environment.cold_start, "scenario")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if COLD_STARTS:
         COLD_START_REPORT.parent.mkdir(parents=True, exist_ok=True)
-        COLD_START_REPORT.write_text(json.dumps([asdict(c) for c in COLD_STARTS], indent=2) + "\n")
+        report = {
+            "python": sys.version.split()[0],
+            "lambda_environments": [asdict(c) for c in COLD_STARTS],
+            "development_imports": DEV_IMPORTS,
+        }
+        COLD_START_REPORT.write_text(json.dumps(report, indent=2) + "\n")
 
 
 # (column title, width, what it shows for one function's samples)
@@ -134,12 +153,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not COLD_STARTS:
         return
     terminalreporter.section("stack in a box: cold starts on Python 3.12 from the artifact (ms)")
-    terminalreporter.write_line(f"{'function':<22}{'n':>3}" + "".join(f"{t:>{w}}" for t, w, _ in _COLUMNS))
-    for function in sorted({c.function for c in COLD_STARTS}):
-        samples = [c for c in COLD_STARTS if c.function == function]
+    terminalreporter.write_line(
+        f"{'function':<22}{'measured in':<13}{'n':>3}" + "".join(f"{t:>{w}}" for t, w, _ in _COLUMNS)
+    )
+    for function, source in sorted({(c.function, c.source) for c in COLD_STARTS}):
+        samples = [c for c in COLD_STARTS if (c.function, c.source) == (function, source)]
         cells = []
         for _, width, values in _COLUMNS:
             found = values(samples)
             cells.append(f"{statistics.median(found):>{width}.0f}" if found else f"{'-':>{width}}")
-        terminalreporter.write_line(f"{function:<22}{len(samples):>3}" + "".join(cells))
+        terminalreporter.write_line(f"{function:<22}{source:<13}{len(samples):>3}" + "".join(cells))
+    for function in sorted({d["function"] for d in DEV_IMPORTS}):
+        imports = [d["import_ms"] for d in DEV_IMPORTS if d["function"] == function]
+        terminalreporter.write_line(
+            f"{function:<22}{'dev venv':<13}{len(imports):>3}{'':>14}{statistics.median(imports):>9.0f}"
+            f"   (import only, Python {sys.version_info[0]}.{sys.version_info[1]} development environment)"
+        )
     terminalreporter.write_line(f"(medians; every sample in {COLD_START_REPORT.relative_to(REPOSITORY)})")
