@@ -45,22 +45,24 @@ def host_architecture() -> str:
 
 def find_python312() -> Path:
     """The first candidate that really is CPython 3.12: the override, pyenv's versions, then ``PATH``."""
-    tried: list[str] = []
-    for candidate in _python_candidates():
-        tried.append(str(candidate))
+    candidates, places = _python_candidates()
+    for candidate in candidates:
         if _is_python312(candidate):
             return candidate
+    tried = ", ".join(str(c) for c in candidates) or "no candidate"
     raise RuntimeUnavailable(
         "the stack-in-a-box suite runs the functions on CPython 3.12, the Lambda runtime's version, and "
-        f"found none (tried: {', '.join(tried) or 'nothing'}). Install it (`pyenv install 3.12`, or the "
-        f"distribution's python3.12) or point {PYTHON_OVERRIDE_VARIABLE} at a python3.12 executable."
+        f"found none. Looked in {'; '.join(places)} (tried: {tried}). Install it (`pyenv install 3.12`, "
+        f"or the distribution's python3.12) or point {PYTHON_OVERRIDE_VARIABLE} at a python3.12 executable."
     )
 
 
-def _python_candidates() -> list[Path]:
+def _python_candidates() -> tuple[list[Path], list[str]]:
     candidates: list[Path] = []
+    places: list[str] = []
     if os.environ.get(PYTHON_OVERRIDE_VARIABLE):
         candidates.append(Path(os.environ[PYTHON_OVERRIDE_VARIABLE]))
+        places.append(f"${PYTHON_OVERRIDE_VARIABLE}")
     pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
     # Newest 3.12 patch release first: versions/3.12.10 sorts after 3.12.9 by its numbers.
     versions = sorted(
@@ -69,10 +71,12 @@ def _python_candidates() -> list[Path]:
         reverse=True,
     )
     candidates += [version / "bin" / f"python{LAMBDA_PYTHON}" for version in versions]
+    places.append(f"{pyenv_root}/versions/{LAMBDA_PYTHON}.*")
     on_path = shutil.which(f"python{LAMBDA_PYTHON}")
     if on_path:
         candidates.append(Path(on_path))
-    return candidates
+    places.append(f"python{LAMBDA_PYTHON} on PATH")
+    return candidates, places
 
 
 def _is_python312(executable: Path) -> bool:

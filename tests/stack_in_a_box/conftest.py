@@ -65,7 +65,11 @@ def lambda_setup(tmp_path_factory: pytest.TempPathFactory) -> LambdaSetup:
         sdk = install_runtime_sdk(python)
         architecture = host_architecture()
     except RuntimeUnavailable as missing:
-        pytest.fail(str(missing), pytrace=False)
+        unavailable = str(missing)
+    else:
+        unavailable = ""
+    if unavailable:
+        pytest.fail(unavailable, pytrace=False)
     artifact = build_artifact(architecture)
     task_root = unzip_task_root(artifact, tmp_path_factory.mktemp("var-task"))
     # The functions' logs of this session only (they are what to read when a scenario fails).
