@@ -182,6 +182,7 @@ def function_environment(
         "MEM0_SEARCH_LIMIT": mem0.search_limit,
         "MEM0_TIMEOUT": mem0.timeout_seconds,
         "AGENT_PHONE_NUMBERS": ",".join(settings.agent_phone_numbers) or None,
+        "WORKSPACE_KEY_HEADER": settings.workspace_key_header,
     }
     read = environment_names(spec.settings_model)
     for name, value in configured.items():

@@ -28,7 +28,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     started = time.monotonic()
     deps = client_data_dependencies()
     request = request_from_event(event)
-    require_key(request.header("x-workspace-key"), deps.settings.workspace_keys, "X-Workspace-Key")
+    header = deps.settings.workspace_key_header
+    require_key(request.header(header), deps.settings.workspace_keys, header)
     initiation = parse(ConversationInitiationRequest, request.json_body(), "initiation request")
     remaining = context.get_remaining_time_in_millis() / 1000 - LAMBDA_SAFETY_MARGIN_SECONDS
     deadline = started + min(deps.settings.precall_budget_seconds, remaining)

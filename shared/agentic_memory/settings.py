@@ -38,6 +38,8 @@ DEFAULT_RETURNING_GREETING = "Welcome back, {name}! It's good to hear from you a
 DEFAULT_RETURNING_GREETING_NO_NAME = "Welcome back! It's good to hear from you again."
 # Lambda sets this in every execution environment (AWS docs, "Defined runtime environment variables").
 LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
+# An HTTP field name is an RFC 9110 token.
+HTTP_HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$"
 
 
 class MemoryBackend(StrEnum):
@@ -207,6 +209,10 @@ class SignatureSettings(_EnvironmentModel):
 
 class WorkspaceKeySettings(_EnvironmentModel):
     workspace_keys: CommaSeparatedSecrets = Field(default=(), validation_alias="ELEVENLABS_WORKSPACE_KEY")
+    # The header the key arrives in: ElevenLabs lets the workspace name its pre-call webhook headers.
+    workspace_key_header: str = Field(
+        default="X-Workspace-Key", pattern=HTTP_HEADER_NAME, validation_alias="WORKSPACE_KEY_HEADER"
+    )
 
     _split_workspace_keys = field_validator("workspace_keys", mode="before")(_split)
 

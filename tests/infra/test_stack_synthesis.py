@@ -351,6 +351,18 @@ def test_mem0_settings_reach_every_function_when_a_stack_sets_them():
     assert client_data["MEM0_TIMEOUT"] == "0.3" and "MEM0_SEARCH_LIMIT" not in client_data
 
 
+def test_the_workspace_key_header_reaches_only_the_pre_call_when_a_stack_names_it():
+    settings = settings_of("dev").model_copy(update={"workspace_key_header": "Authorization-Token"})
+    client_data = function_environment(CLIENT_DATA, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
+    retrieve = function_environment(RETRIEVE, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
+    assert client_data["WORKSPACE_KEY_HEADER"] == "Authorization-Token"
+    assert "WORKSPACE_KEY_HEADER" not in retrieve
+    # Unnamed, the application's default applies.
+    assert "WORKSPACE_KEY_HEADER" not in function_environment(
+        CLIENT_DATA, settings_of("dev"), _ArchiveNamed("bucket"), _NoSecretParameters()
+    )
+
+
 class _ArchiveNamed:
     def __init__(self, name):
         self.name = name

@@ -73,7 +73,7 @@ def build_request(
             raise SystemExit("no HMAC key: pass --hmac-key or set ELEVENLABS_HMAC_KEY")
         headers[HEADER] = sign(body, str(keys["hmac"]), int(time.time()))
     elif route == "client-data" and keys.get("workspace"):
-        headers["X-Workspace-Key"] = str(keys["workspace"])
+        headers[str(keys.get("workspace_header") or "X-Workspace-Key")] = str(keys["workspace"])
     elif route == "retrieve" and keys.get("tool"):
         headers["X-Tool-Key"] = str(keys["tool"])
     return urllib.request.Request(url, data=body, headers=headers, method="POST")
@@ -97,6 +97,7 @@ def send_from_cli(args: argparse.Namespace) -> int:
         "hmac": args.hmac_key or first_key(os.environ, home, "ELEVENLABS_HMAC_KEY"),
         "workspace": args.workspace_key or first_key(os.environ, home, "ELEVENLABS_WORKSPACE_KEY"),
         "tool": args.tool_key or first_key(os.environ, home, "ELEVENLABS_TOOL_KEY"),
+        "workspace_header": os.environ.get("WORKSPACE_KEY_HEADER"),
     }
     request = build_request(payload, route, args.url, keys)
     try:
