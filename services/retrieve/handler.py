@@ -30,8 +30,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     deps = retrieve_dependencies()
     request = request_from_event(event)
     require_key_if_configured(request.header("x-tool-key"), deps.settings.tool_keys, "X-Tool-Key")
-    body = request.json_body() if request.method == "POST" else None
-    search = parse(SearchMemoryRequest, search_request_from(body, request.query), "search request")
+    search = parse(SearchMemoryRequest, search_request_from(request), "search request")
     try:
         caller_id, memories = search_memories(
             search,

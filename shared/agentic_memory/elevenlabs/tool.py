@@ -6,20 +6,31 @@ from pydantic import AliasChoices, Field, model_validator
 
 from .base import WireModel
 
+# Where tool definitions put the search text: ours (``query``), Mem0's own ElevenLabs tools
+# (``message``), and the names people give a free-text parameter. The first one present wins.
+QUERY_NAMES = ("query", "message", "text", "question")
+# Where they put the caller: ours, and a definition sourcing it from ``system__caller_id``.
+CALLER_NAMES = ("user_id", "caller_id")
+
 
 class SearchMemoryRequest(WireModel):
-    """``{"query": ..., "user_id": ...}`` as a POST body or as GET query parameters.
+    """``{"query": ..., "user_id": ...}`` from a JSON body, a form body or the query string.
 
-    ``caller_id`` is accepted for ``user_id`` (a common tool definition names it so), and a
+    The query may be named as any of ``QUERY_NAMES`` and the caller as any of ``CALLER_NAMES``. A
     ``{"parameters": {...}}`` wrapper, which one unverified ElevenLabs text describes, is unwrapped.
     """
 
-    query: str = Field(min_length=1, max_length=2000)
-    user_id: str = Field(min_length=1, max_length=64, validation_alias=AliasChoices("user_id", "caller_id"))
+    query: str = Field(min_length=1, max_length=2000, validation_alias=AliasChoices(*QUERY_NAMES))
+    user_id: str = Field(min_length=1, max_length=64, validation_alias=AliasChoices(*CALLER_NAMES))
 
     @model_validator(mode="before")
     @classmethod
     def _unwrap_parameters(cls, value: Any) -> Any:
-        if isinstance(value, dict) and isinstance(value.get("parameters"), dict) and "query" not in value:
-            return value["parameters"]
+        if (
+            isinstance(value, dict)
+            and isinstance(value.get("parameters"), dict)
+            and not any(name in value for name in QUERY_NAMES)
+        ):
+            outside = {key: item for key, item in value.items() if key != "parameters"}
+            return outside | value["parameters"]
         return value
