@@ -16,6 +16,7 @@ resource after the mapping fails the deployment rather than silently granting no
 import json
 import os
 import secrets
+import select
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ ADMIN_BOOTSTRAP_ACTIONS = 3
 ADMIN_USER = "stack-in-a-box-admin"
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 SERVER_SCRIPT = Path(__file__).with_name("box_moto_server.py")
+SERVER_START_SECONDS = 60
 # The visibility timeout the box gives the processing queue (the stack's is 6 x the processor's
 # timeout, 360 s). The event source mapping would wait that long before a failed message can be
 # received again; with 0 it is visible at the next receive. Receive counting and the redrive to the
@@ -71,7 +73,8 @@ class MotoServer:
                 text=True,
             )
         assert self.process.stdout is not None
-        announced = self.process.stdout.readline().split()
+        started, _, _ = select.select([self.process.stdout], [], [], SERVER_START_SECONDS)
+        announced = self.process.stdout.readline().split() if started else []
         if announced[:1] != ["PORT"]:
             self.stop()
             raise RuntimeError(

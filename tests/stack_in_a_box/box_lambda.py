@@ -155,8 +155,12 @@ class ExecutionEnvironment:
             "request_id": str(uuid.uuid4()),
             "timeout_ms": self.function.timeout_seconds * 1000,
         }
-        self.process.stdin.write((json.dumps(request) + "\n").encode())
-        self.process.stdin.flush()
+        try:
+            self.process.stdin.write((json.dumps(request) + "\n").encode())
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            gone = f"{self.function.key}: the environment is gone\n{self.log_tail()}"
+            raise InvocationFailed(gone) from None
         answer = self._reply(self.function.timeout_seconds + TIMEOUT_GRACE_SECONDS, "Invoke")
         if self.invocations == 0:
             self.cold_start.first_invocation_ms = answer["duration_ms"]

@@ -31,6 +31,11 @@ class BoxStack:
     def stack(self) -> str:
         return self.plan.stack
 
+    @property
+    def workspace_key_header(self) -> str:
+        """The header the pre-call key arrives in: as the stack configures it, or DESIGN.md's default."""
+        return self.plan.functions["client-data"].environment.get("WORKSPACE_KEY_HEADER", "X-Workspace-Key")
+
 
 @dataclass
 class Functions:

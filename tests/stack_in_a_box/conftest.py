@@ -29,7 +29,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulumi_aw
 
 from box_aws import MotoServer  # noqa: E402
 from box_graph import StackPlan, plan_of  # noqa: E402
-from box_lambda import LambdaSetup  # noqa: E402
+from box_lambda import ExecutionEnvironment, LambdaSetup  # noqa: E402
 from box_runtime import (  # noqa: E402
     BOX_BUILD_DIR,
     RuntimeUnavailable,
@@ -125,11 +125,15 @@ def box(request: pytest.FixtureRequest, boxed_stacks: Callable[[str], BoxStack])
 
 @pytest.fixture
 def functions(box: BoxStack, lambda_setup: LambdaSetup) -> Iterator[Functions]:
-    environments = {key: start_environment(box, key, lambda_setup) for key in box.plan.functions}
-    yield Functions(box, environments)
-    for environment in environments.values():
-        environment.stop()
-        record_cold_start(environment.cold_start, "scenario")
+    environments: dict[str, ExecutionEnvironment] = {}
+    try:
+        for key in box.plan.functions:
+            environments[key] = start_environment(box, key, lambda_setup)
+        yield Functions(box, environments)
+    finally:
+        for environment in environments.values():
+            environment.stop()
+            record_cold_start(environment.cold_start, "scenario")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -61,9 +61,8 @@ def first_event(box: BoxStack, key: str) -> dict[str, Any]:
         body = json.dumps(
             rewrite(load_fixture("precall_twilio_inbound"), CALLER, None, FIXTURE_CALLER)
         ).encode()
-        return api_request(
-            "POST", "/client-data", body, {"X-Workspace-Key": secrets["ELEVENLABS_WORKSPACE_KEY"]}
-        )
+        headers = {box.workspace_key_header: secrets["ELEVENLABS_WORKSPACE_KEY"]}
+        return api_request("POST", "/client-data", body, headers)
     if key == "retrieve":
         headers = {"X-Tool-Key": secrets["ELEVENLABS_TOOL_KEY"]} if "ELEVENLABS_TOOL_KEY" in secrets else {}
         return api_request("GET", "/retrieve", b"", headers, urlencode({"query": "dog", "user_id": CALLER}))

@@ -68,7 +68,7 @@ POISON_KEY = f"post-call/{POISON_CALLER}/{POISON_CONVERSATION}.json"
 
 def precall(functions: Functions, caller: str = CALLER) -> dict[str, Any]:
     body = json.dumps(rewrite(load_fixture("precall_twilio_inbound"), caller, None, CALLER)).encode()
-    headers = {"X-Workspace-Key": functions.box.secrets["ELEVENLABS_WORKSPACE_KEY"]}
+    headers = {functions.box.workspace_key_header: functions.box.secrets["ELEVENLABS_WORKSPACE_KEY"]}
     response = functions["client-data"].invoke(api_request("POST", "/client-data", body, headers))
     assert response["statusCode"] == 200, (response, functions["client-data"].log_tail())
     variables: dict[str, Any] = response_json(response)["dynamic_variables"]
