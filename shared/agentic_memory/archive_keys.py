@@ -17,6 +17,8 @@ FAILURE_PREFIX = "post-call/initiation-failure/"
 OVERSIZED_AUDIO_PREFIX = "post-call/oversized-audio/"
 # Transcriptions that name nobody (a withheld number): kept, but under no caller.
 UNATTRIBUTED_PREFIX = "post-call/unattributed/"
+# One caller brief per caller, rewritten by the processor after each call, read by the pre-call.
+PROFILE_PREFIX = "profiles/"
 
 # Matched with fullmatch: "$" would also accept a trailing newline.
 # Conversation, agent and call ids are ASCII words with - and _; E.164 numbers add a leading +.
@@ -47,6 +49,10 @@ def client_data_folder(caller_id: str, received_at: datetime, call_sid: str | No
 
 def transcription_key(caller_id: str, conversation_id: str) -> str:
     return f"{POST_CALL_PREFIX}{safe_caller(caller_id)}/{safe_id(conversation_id, 'conversation_id')}.json"
+
+
+def profile_key(caller_id: str) -> str:
+    return f"{PROFILE_PREFIX}{safe_caller(caller_id)}.json"
 
 
 def unattributed_transcription_key(conversation_id: str) -> str:

@@ -1,5 +1,6 @@
 """In-memory implementations of the ports, for unit tests and for wiring checks."""
 
+import hashlib
 import itertools
 import re
 import threading
@@ -88,6 +89,20 @@ class InMemoryArchive:
         except KeyError:
             raise ArchiveKeyMissing(key) from None
 
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        with self._lock:
+            body = self.get(key)
+            return body, _version_of(body)
+
+    def put_if_version(self, key: str, body: bytes, content_type: str, version: str | None) -> bool:
+        self._maybe_fail()
+        with self._lock:
+            current = self.objects.get(key)
+            if (None if current is None else _version_of(current)) != version:
+                return False
+            self.objects[key] = body
+            return True
+
     def exists(self, key: str) -> bool:
         return key in self.objects
 
@@ -101,3 +116,7 @@ class InMemoryArchive:
     def _maybe_fail(self) -> None:
         if self.fail_with is not None:
             raise self.fail_with
+
+
+def _version_of(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()

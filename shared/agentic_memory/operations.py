@@ -3,8 +3,8 @@
 These run from ``agentic-memory replay|forget|memories``, against the local data or a stack's
 bucket and Mem0 project. Everything a caller told us can be found from their number: memories by
 ``user_id``, pre-call exchanges under ``client-data/{caller}/``, transcriptions under
-``post-call/{caller}/``, and, joined through each transcription's agent and conversation ids, the
-audio under ``post-call/audio-only/``.
+``post-call/{caller}/``, the caller brief at ``profiles/{caller}.json``, and, joined through each
+transcription's agent and conversation ids, the audio under ``post-call/audio-only/``.
 """
 
 import json
@@ -97,6 +97,8 @@ def footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFo
     keys = list(archive.keys(f"{archive_keys.CLIENT_DATA_PREFIX}{caller}/")) + transcriptions
     for key in transcriptions:
         keys.extend(k for k in _audio_of(archive, key) if archive.exists(k))
+    if archive.exists(archive_keys.profile_key(caller)):
+        keys.append(archive_keys.profile_key(caller))
     return CallerFootprint(caller_id=caller, memories=memory.list_all(caller), object_keys=keys)
 
 

@@ -54,6 +54,20 @@ class Archive(Protocol):
         """The stored bytes; raises ``ArchiveKeyMissing`` when absent."""
         ...
 
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        """The stored bytes and an opaque version token for ``put_if_version`` (S3: the ETag).
+
+        Raises ``ArchiveKeyMissing`` when absent.
+        """
+        ...
+
+    def put_if_version(self, key: str, body: bytes, content_type: str, version: str | None) -> bool:
+        """Write ``body`` only if ``key`` is still at ``version`` (``None``: only if it is absent).
+
+        False means another write came first (or the key was deleted): read again and retry.
+        """
+        ...
+
     def exists(self, key: str) -> bool: ...
 
     def keys(self, prefix: str) -> Iterator[str]: ...

@@ -10,17 +10,20 @@ import base64
 import binascii
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from . import archive_keys
+from .caller_profile import call_facts
 from .elevenlabs import post_call as wire
 from .errors import ArchiveUnavailable, BadRequest, Unauthorized, UnsafeIdentifier, WithheldCaller
 from .http import parse
 from .identity import caller_of_transcription
 from .memory_building import memories_of, why_no_call
 from .ports import Archive, AudioSource, MemoryStore
+from .profile_store import record_call
 from .settings import IdentitySettings, PostCallSettings, ProcessorSettings
 from .signature import SignatureError, verify
 
@@ -62,6 +65,8 @@ class ProcessingResult(BaseModel):
     # Why a transcription was skipped, in words (e.g. "status is failed"); never personal data.
     reason: str | None = None
     audio_key: str | None = None
+    # Whether the call was added to the caller's brief (False: it was already in it).
+    brief_updated: bool = False
 
 
 class PoisonEvent(Exception):
@@ -144,6 +149,7 @@ def process_archived_event(
         raise PoisonEvent(error.detail) from None
     if isinstance(event, wire.PostCallTranscription):
         result = _store_memories(key, event, settings, memory)
+        result = _update_caller_brief(result, event, settings, archive)
         if fetch_missing_audio and audio_source is not None and event.data.has_audio:
             audio_key = _fetch_audio_if_missing(
                 event.data.agent_id, event.data.conversation_id, archive, audio_source
@@ -191,6 +197,18 @@ def _store_memories(
     if not added:
         return result.model_copy(update={"skipped": "already_processed"})
     return result.model_copy(update={"memories_added": added})
+
+
+def _update_caller_brief(
+    result: ProcessingResult, event: wire.PostCallTranscription, settings: IdentitySettings, archive: Archive
+) -> ProcessingResult:
+    """Add the call to the caller's brief, after its memories; a call that did not happen, or from
+    nobody, is skipped exactly as its memories were."""
+    if result.skipped in ("withheld_caller", "call_did_not_happen"):
+        return result
+    caller_id = caller_of_transcription(event.data, settings.default_country_code)
+    facts = call_facts(event.data, event.event_timestamp, datetime.now(UTC))
+    return result.model_copy(update={"brief_updated": record_call(archive, caller_id, facts)})
 
 
 def _store_audio(key: str, event: wire.PostCallAudio, archive: Archive) -> ProcessingResult:

@@ -12,6 +12,7 @@ from agentic_memory.archive_keys import (
     client_data_folder,
     initiation_failure_key,
     is_post_call_event,
+    profile_key,
     safe_caller,
     safe_id,
     transcription_key,
@@ -82,6 +83,14 @@ def test_client_data_folders_sort_by_time() -> None:
 
 def test_transcription_key_follows_the_design_layout() -> None:
     assert transcription_key(MARGARET, CONVERSATION) == f"post-call/{MARGARET}/{CONVERSATION}.json"
+
+
+def test_the_caller_brief_key_follows_the_design_layout() -> None:
+    assert profile_key(MARGARET) == f"profiles/{MARGARET}.json"
+    with pytest.raises(UnsafeIdentifier):
+        profile_key("../post-call/x")
+    with pytest.raises(UnsafeIdentifier):
+        profile_key("+1555\n")
 
 
 def test_audio_key_follows_the_design_layout() -> None:

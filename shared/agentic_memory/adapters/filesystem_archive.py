@@ -7,6 +7,8 @@ post-call webhook answers 200 only once the event is durable.
 """
 
 import contextlib
+import fcntl
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +20,8 @@ from ..errors import ArchiveKeyMissing
 _TEMP_PREFIX = ".tmp-"
 # How often a write re-creates a directory that a concurrent delete() pruned under it.
 _WRITE_ATTEMPTS = 3
+# Serialises conditional writes (put_if_version); a dot name is never listed as a key.
+_LOCK_FILE = ".conditional-writes.lock"
 
 
 class FilesystemArchive:
@@ -61,6 +65,28 @@ class FilesystemArchive:
             # A directory or a path through a file is no object in S3 either.
             raise ArchiveKeyMissing(key) from None
 
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        body = self.get(key)
+        return body, _version_of(body)
+
+    def put_if_version(self, key: str, body: bytes, content_type: str, version: str | None) -> bool:
+        """Compare-and-swap on the content's SHA-256, under an exclusive lock on one lock file.
+
+        The lock (``flock``) holds across threads and processes, so the server and an operator
+        command rebuilding briefs exclude each other. One lock for the whole archive: its name
+        names no caller, and the critical section is one small read and one write.
+        """
+        target = self._path_for(key)
+        with self._exclusive_lock():
+            try:
+                current: str | None = _version_of(target.read_bytes())
+            except (FileNotFoundError, NotADirectoryError):
+                current = None
+            if current != version:
+                return False
+            self.put(key, body, content_type)
+            return True
+
     def exists(self, key: str) -> bool:
         return self._path_for(key).is_file()
 
@@ -89,6 +115,16 @@ class FilesystemArchive:
         except FileNotFoundError:
             return
         _fsync_directory(self._prune_empty_directories(target.parent))
+
+    @contextlib.contextmanager
+    def _exclusive_lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.root / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock
 
     def _path_for(self, key: str) -> Path:
         """The file for ``key``; ValueError for anything that could name a path outside the root.
@@ -162,3 +198,7 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _version_of(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()

@@ -94,6 +94,28 @@ class S3Archive:
                 raise ArchiveKeyMissing(key) from None
             raise
 
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        try:
+            response = self._call("GetObject", "get_object", Key=key)
+            body: bytes = _guarded("GetObject", response["Body"].read)
+            return body, str(response["ETag"])
+        except _S3Failure as failure:
+            if failure.s3_error_code in _MISSING:
+                raise ArchiveKeyMissing(key) from None
+            raise
+
+    def put_if_version(self, key: str, body: bytes, content_type: str, version: str | None) -> bool:
+        condition = {"IfMatch": version} if version is not None else {"IfNoneMatch": "*"}
+        try:
+            self._put_object(key, body, content_type, **condition)
+            return True
+        except _S3Failure as failure:
+            # 412: changed since read (or created, for If-None-Match); 409: a concurrent write; 404:
+            # deleted since read. Each means "read again"; anything else is a real failure.
+            if failure.s3_error_code in {_DUPLICATE, _CONFLICT, *_MISSING}:
+                return False
+            raise
+
     def exists(self, key: str) -> bool:
         try:
             self._call("HeadObject", "head_object", Key=key)

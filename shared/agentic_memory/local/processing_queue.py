@@ -141,6 +141,13 @@ class NotifyingArchive:
     def get(self, key: str) -> bytes:
         return self.inner.get(key)
 
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        return self.inner.get_versioned(key)
+
+    def put_if_version(self, key: str, body: bytes, content_type: str, version: str | None) -> bool:
+        # Briefs are no events: nothing to notify (the wanted() filter would refuse them anyway).
+        return self.inner.put_if_version(key, body, content_type, version)
+
     def exists(self, key: str) -> bool:
         return self.inner.exists(key)
 

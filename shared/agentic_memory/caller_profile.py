@@ -1,0 +1,306 @@
+"""The caller brief ("caller profile"): what the pre-call needs about one caller, in one small document.
+
+Kept in the archive at ``profiles/{caller_id}.json`` and rewritten by the processor after each call
+(``profile_store``), so the pre-call reads one object whatever the caller's history. This module is
+pure: it turns a transcription into the facts of one call (``call_facts``), folds them into a brief
+(``with_call``) and keeps the encoded brief under ``MAX_PROFILE_BYTES`` (``encode``).
+
+Sources of facts, all from the ``post_call_transcription`` event: the call time is
+``metadata.start_time_unix_secs`` (else the envelope's ``event_timestamp``); the caller's timezone is
+``metadata.timezone`` or the ``system__timezone`` dynamic variable; the summary and title are
+ElevenLabs' own ``analysis.transcript_summary`` and ``analysis.call_summary_title``; collected fields
+are ``analysis.data_collection_results``; the name comes from data collection, else from what the
+caller said ("my name is …"), else from the ``caller_name`` dynamic variable the call started with.
+"""
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .elevenlabs.post_call import TranscriptionData
+from .memory_building import printable
+from .names import clean_name, name_from_data_collection, name_from_text
+
+PROFILE_VERSION = 1
+# The hard cap on the encoded brief, in bytes (UTF-8 JSON), whatever the caller's history.
+MAX_PROFILE_BYTES = 16 * 1024
+RECENT_CALLS = 10
+EARLIER_NAMES = 5
+MAX_AGENTS = 20
+MAX_COLLECTED_FIELDS = 30
+# Conversation ids remembered for idempotency; older calls are covered by ``counted_through``.
+MAX_CONVERSATIONS = 100
+MIN_CONVERSATIONS = 10
+SUMMARY_MAX_CHARS = 600
+TITLE_MAX_CHARS = 120
+VALUE_MAX_CHARS = 200
+TIMEZONE_MAX_CHARS = 64
+
+NameSource = Literal["data_collection", "stated_in_call", "caller_name_variable"]
+Scalar = str | int | float | bool
+
+
+class _Part(BaseModel):
+    # Briefs written by a newer version may carry fields this one does not know: ignore them.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class GivenName(_Part):
+    """A name the caller went by, where it came from and the call (time, UTC) it came from."""
+
+    name: str
+    source: NameSource
+    at: datetime
+    conversation_id: str
+
+
+class CallNote(_Part):
+    """One past call: ElevenLabs' summary and title of it, clipped."""
+
+    conversation_id: str
+    at: datetime
+    agent_id: str
+    title: str = ""
+    summary: str = ""
+
+
+class CollectedValue(_Part):
+    value: Scalar
+    at: datetime
+    conversation_id: str
+
+
+class CallerProfile(_Part):
+    """The brief. Times are UTC; ``timezone`` is the caller's own when a call carried one."""
+
+    version: int = PROFILE_VERSION
+    caller_id: str
+    name: GivenName | None = None
+    earlier_names: tuple[GivenName, ...] = ()  # newest first
+    call_count: int = 0
+    first_call_at: datetime | None = None
+    last_call_at: datetime | None = None
+    timezone: str | None = None
+    agents: tuple[str, ...] = ()  # most recently spoken to last
+    recent_calls: tuple[CallNote, ...] = ()  # newest first
+    collected: dict[str, CollectedValue] = Field(default_factory=dict)
+    # Conversation id → call start (unix seconds), for idempotency; calls at or before
+    # ``counted_through`` had their ids trimmed and count as already seen.
+    conversations: dict[str, int] = Field(default_factory=dict)
+    counted_through: datetime | None = None
+
+
+class CallFacts(_Part):
+    """What one transcription tells the brief."""
+
+    conversation_id: str
+    agent_id: str
+    at: datetime
+    timezone: str | None = None
+    name: GivenName | None = None
+    title: str = ""
+    summary: str = ""
+    collected: dict[str, Scalar] = Field(default_factory=dict)
+
+
+def call_facts(data: TranscriptionData, event_timestamp: int | None, now: datetime) -> CallFacts:
+    started = data.metadata.start_time_unix_secs or event_timestamp
+    at = datetime.fromtimestamp(started, UTC) if started else now.astimezone(UTC)
+    analysis = data.analysis
+    variables = (
+        data.conversation_initiation_client_data.dynamic_variables
+        if (data.conversation_initiation_client_data)
+        else {}
+    )
+    timezone = (data.metadata.model_extra or {}).get("timezone") or variables.get("system__timezone")
+    collected: dict[str, Scalar] = {}
+    if analysis is not None:
+        for field, result in analysis.data_collection_results.items():
+            value = _scalar(result.value)
+            if value is not None:
+                collected[_clip(printable(field), TITLE_MAX_CHARS)] = value
+    return CallFacts(
+        conversation_id=data.conversation_id,
+        agent_id=data.agent_id,
+        at=at,
+        timezone=_clip(printable(timezone), TIMEZONE_MAX_CHARS) if isinstance(timezone, str) else None,
+        name=_name_of(data, variables, at),
+        title=_clip(printable(analysis.call_summary_title or ""), TITLE_MAX_CHARS) if analysis else "",
+        summary=_clip(printable(analysis.transcript_summary or ""), SUMMARY_MAX_CHARS) if analysis else "",
+        collected=collected,
+    )
+
+
+def already_counted(profile: CallerProfile, conversation_id: str, at: datetime) -> bool:
+    if conversation_id in profile.conversations:
+        return True
+    return profile.counted_through is not None and at <= profile.counted_through
+
+
+def with_call(profile: CallerProfile, call: CallFacts) -> CallerProfile | None:
+    """``profile`` with one more call, or None when the call is already counted (a replay)."""
+    if already_counted(profile, call.conversation_id, call.at):
+        return None
+    newest = profile.last_call_at is None or call.at >= profile.last_call_at
+    name, earlier = _names_after(profile, call.name)
+    collected = dict(profile.collected)
+    for field, value in call.collected.items():
+        known = collected.get(field)
+        if known is None or call.at >= known.at:
+            collected[field] = CollectedValue(value=value, at=call.at, conversation_id=call.conversation_id)
+    note = CallNote(
+        conversation_id=call.conversation_id,
+        at=call.at,
+        agent_id=call.agent_id,
+        title=call.title,
+        summary=call.summary,
+    )
+    conversations = {**profile.conversations, call.conversation_id: int(call.at.timestamp())}
+    return _bounded(
+        profile.model_copy(
+            update={
+                "name": name,
+                "earlier_names": earlier,
+                "call_count": profile.call_count + 1,
+                "first_call_at": min(filter(None, (profile.first_call_at, call.at))),
+                "last_call_at": max(filter(None, (profile.last_call_at, call.at))),
+                "timezone": call.timezone if call.timezone and newest else profile.timezone,
+                "agents": (*(a for a in profile.agents if a != call.agent_id), call.agent_id)
+                if newest or call.agent_id not in profile.agents
+                else profile.agents,
+                "recent_calls": tuple(sorted((note, *profile.recent_calls), key=_when, reverse=True)),
+                "collected": collected,
+                "conversations": conversations,
+            }
+        )
+    )
+
+
+def encode(profile: CallerProfile) -> bytes:
+    """The brief as UTF-8 JSON, trimmed (oldest first) until it fits ``MAX_PROFILE_BYTES``."""
+    body = _dump(profile)
+    while len(body) > MAX_PROFILE_BYTES:
+        profile = _trimmed_once(profile)
+        body = _dump(profile)
+    return body
+
+
+def decode(body: bytes) -> CallerProfile | None:
+    """The brief in ``body``, or None when it is unreadable (then it is rebuilt by the next call)."""
+    try:
+        return CallerProfile.model_validate_json(body)
+    except (ValidationError, ValueError):
+        return None
+
+
+def _names_after(
+    profile: CallerProfile, given: GivenName | None
+) -> tuple[GivenName | None, tuple[GivenName, ...]]:
+    current, earlier = profile.name, profile.earlier_names
+    if given is None or (current is not None and given.name == current.name):
+        return current, earlier
+    if current is None or given.at >= current.at:
+        # A newer name replaces the older one, which is kept in the history.
+        history = (current, *earlier) if current is not None else earlier
+        return given, _distinct_names(history, given.name)
+    # A late-processed older call: its name is history, not news.
+    if any(old.name == given.name for old in earlier):
+        return current, earlier
+    return current, tuple(sorted((*earlier, given), key=_when, reverse=True))[:EARLIER_NAMES]
+
+
+def _distinct_names(history: tuple[GivenName, ...], current: str) -> tuple[GivenName, ...]:
+    seen, kept = {current}, []
+    for old in history:
+        if old.name not in seen:
+            seen.add(old.name)
+            kept.append(old)
+    return tuple(kept[:EARLIER_NAMES])
+
+
+def _bounded(profile: CallerProfile) -> CallerProfile:
+    """Count bounds: the last calls, the latest fields and agents, the last conversation ids."""
+    collected = dict(
+        sorted(profile.collected.items(), key=lambda item: item[1].at, reverse=True)[:MAX_COLLECTED_FIELDS]
+    )
+    return _without_oldest_conversations(
+        profile.model_copy(
+            update={
+                "recent_calls": profile.recent_calls[:RECENT_CALLS],
+                "agents": profile.agents[-MAX_AGENTS:],
+                "collected": collected,
+            }
+        ),
+        MAX_CONVERSATIONS,
+    )
+
+
+def _trimmed_once(profile: CallerProfile) -> CallerProfile:
+    """One step towards the size cap, dropping the least useful oldest thing first."""
+    if len(profile.recent_calls) > 1:
+        return profile.model_copy(update={"recent_calls": profile.recent_calls[:-1]})
+    if profile.earlier_names:
+        return profile.model_copy(update={"earlier_names": profile.earlier_names[:-1]})
+    if profile.collected:
+        oldest = min(profile.collected, key=lambda field: profile.collected[field].at)
+        return profile.model_copy(
+            update={"collected": {k: v for k, v in profile.collected.items() if k != oldest}}
+        )
+    if len(profile.conversations) > MIN_CONVERSATIONS:
+        return _without_oldest_conversations(profile, len(profile.conversations) - 1)
+    if len(profile.agents) > 1:
+        return profile.model_copy(update={"agents": profile.agents[-1:]})
+    # Only the last call's text is left: nothing else in a brief can grow past the cap.
+    last = profile.recent_calls[0]
+    shorter = last.model_copy(update={"summary": last.summary[: len(last.summary) // 2]})
+    return profile.model_copy(update={"recent_calls": (shorter,)})
+
+
+def _without_oldest_conversations(profile: CallerProfile, keep: int) -> CallerProfile:
+    if len(profile.conversations) <= keep:
+        return profile
+    ordered = sorted(profile.conversations.items(), key=lambda item: (item[1], item[0]))
+    dropped, kept = ordered[: len(ordered) - keep], ordered[len(ordered) - keep :]
+    through = datetime.fromtimestamp(max(started for _, started in dropped), UTC)
+    if profile.counted_through is not None:
+        through = max(through, profile.counted_through)
+    return profile.model_copy(update={"conversations": dict(kept), "counted_through": through})
+
+
+def _name_of(data: TranscriptionData, variables: dict[str, Any], at: datetime) -> GivenName | None:
+    said = "\n".join(turn.message or "" for turn in data.transcript if turn.role == "user")
+    candidates: list[tuple[str | None, NameSource]] = [
+        (
+            name_from_data_collection(data.analysis.data_collection_results) if data.analysis else None,
+            "data_collection",
+        ),
+        (name_from_text(said), "stated_in_call"),
+        (clean_name(variables.get("caller_name")), "caller_name_variable"),
+    ]
+    for name, source in candidates:
+        if name:
+            return GivenName(name=name, source=source, at=at, conversation_id=data.conversation_id)
+    return None
+
+
+def _scalar(value: Any) -> Scalar | None:
+    if isinstance(value, bool | int) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    if isinstance(value, str) and value.strip():
+        return _clip(printable(value), VALUE_MAX_CHARS)
+    return None  # None, "", and structured values (the summary already covers them)
+
+
+def _when(item: CallNote | GivenName) -> datetime:
+    return item.at
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _dump(profile: CallerProfile) -> bytes:
+    return json.dumps(profile.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")).encode()
