@@ -6,8 +6,11 @@ policy; S3, SQS, SSM and KMS are moto's server with IAM enforcement on; Mem0 Pla
 project's emulator over HTTP. S3 notifications feed the queue, the queue feeds the processor through
 an emulated event source mapping, and the dead-letter queue is SQS's own redrive.
 
-What moto's policy evaluation cannot judge (found by experiment with moto 5.2.5; each is a place
-where the box is weaker than AWS, never one where a function gets more than its policy says):
+moto does check, for every request after the admin's bootstrap: the SigV4 signature against the
+user's secret key, the action against the user's policies (explicit Deny first), and for S3 and SQS
+the resource ARN (object keys under their prefixes, the queue). What its policy evaluation cannot
+judge (found by experiment and in its access-control code, moto 5.2.5; each is a place where the
+box is weaker than AWS, never one where a function gets more than its policy says):
 
 - **Conditions.** moto passes no request context to identity policies and knows only
   ``StringEquals``, so every condition holds: ``kms:ViaService`` and
@@ -15,7 +18,8 @@ where the box is weaker than AWS, never one where a function gets more than its 
   processor's ListBucket (moto lets it list ``client-data/`` too; AWS would not).
 - **kms:Decrypt is never asked for.** moto's SSM decrypts SecureStrings itself, without calling KMS as
   the caller, so the Decrypt statements are not exercised at all (a role without one would still read
-  its secrets here), and moto accepts a SecureString whose KeyId names no key.
+  its secrets here), and moto accepts a SecureString whose KeyId names no key. (A function calling
+  KMS directly would be refused: moto judges KMS requests against the resource ``*``.)
 - **Resources outside S3 and SQS.** moto checks every other service against the resource ``*``,
   which no exact-ARN Allow matches: SSM would refuse every function its own parameters. The box's
   server authorises each parameter a request names against its ARN (``box_moto_server.py``), which is
