@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .errors import ArchiveKeyMissing, MemoryUnavailable
-from .ports import ChatMessage, MemoryRecord
+from .ports import ChatMessage, InferredAdd, MemoryRecord
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -17,11 +17,13 @@ _WORD = re.compile(r"[a-z0-9]+")
 class InMemoryMemoryStore:
     """Keeps memories in a dict; search ranks by shared words, which is enough to test the logic."""
 
-    def __init__(self) -> None:
+    def __init__(self, infers: bool = False) -> None:
         self._records: dict[str, list[MemoryRecord]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.fail_with: Exception | None = None
+        # With ``infers``, ``add_inferred`` keeps the caller's messages as the "extracted" facts.
+        self.infers = infers
 
     def add(self, user_id: str, messages: Sequence[ChatMessage], metadata: Mapping[str, Any]) -> list[str]:
         self._maybe_fail()
@@ -37,6 +39,14 @@ class InMemoryMemoryStore:
                 self._records.setdefault(user_id, []).append(record)
                 ids.append(record.id)
         return ids
+
+    def add_inferred(
+        self, user_id: str, messages: Sequence[ChatMessage], metadata: Mapping[str, Any]
+    ) -> InferredAdd:
+        if not self.infers:
+            raise MemoryUnavailable("this store has no LLM to infer with")
+        said = [message for message in messages if message.role == "user"]
+        return InferredAdd(ids=tuple(self.add(user_id, said, metadata)))
 
     def search(
         self, user_id: str, query: str, limit: int, timeout: float | None = None

@@ -1,24 +1,46 @@
-"""Turning a post-call transcription into the two memories we store.
+"""Turning a post-call transcription into the memories we store.
 
 * the *factual* memory: one text with the summary, the outcome, evaluation and data-collection
-  results, and the caller's name when it was collected;
-* the *semantic* memory: the transcript as chat messages (agent turns become ``assistant``).
+  results, and the caller's name when it was collected; always stored verbatim;
+* the *semantic* memory, from the transcript, in one of two forms:
+
+  - for a store that infers (Mem0 Platform, the embedded engine with an LLM): the transcript as chat
+    messages (agent turns become ``assistant``), added with ``infer`` so that Mem0 extracts and
+    consolidates the facts worth keeping;
+  - for a store without an LLM: *passages* of consecutive question-and-answer exchanges, stored
+    verbatim, so that a ten-minute call is a dozen memories rather than one per line.
+
+A call gives at most ``MAX_MEMORIES_PER_CALL`` verbatim memories, whatever its length.
 
 Both carry the metadata of DESIGN.md: ``type``, ``agent_id``, ``conversation_id``, ``timestamp``
 and ``call_duration_seconds``. A call that did not happen (``why_no_call``) is no memory at all.
 """
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .call_time import describe_call
 from .elevenlabs.post_call import TranscriptionData, TranscriptTurn
 from .names import name_from_data_collection
 from .ports import ChatMessage
+from .redaction import ALL_KINDS, SensitiveKind, redact_fields
 
 MemoryType = Literal["factual", "semantic"]
 _MAX_VALUE_CHARS = 300
+
+# The bound issue 10 sets: one factual memory and at most this many passages per call, so that a
+# caller's memories grow with the number of calls, not with how much was said.
+MAX_MEMORIES_PER_CALL = 20
+MAX_PASSAGES_PER_CALL = MAX_MEMORIES_PER_CALL - 1
+# A passage fits the embedder's window: MiniLM reads 256 word pieces (about 1,000 characters of
+# English) and ignores the rest, so a longer passage would be searchable by its beginning only.
+PASSAGE_MAX_CHARS = 1_000
+PASSAGE_MAX_EXCHANGES = 4
+AGENT_LABEL = "Agent"
+CALLER_LABEL = "Caller"
 
 
 class MemoryDraft(BaseModel):
@@ -27,6 +49,9 @@ class MemoryDraft(BaseModel):
     type: MemoryType
     messages: tuple[ChatMessage, ...]
     metadata: dict[str, Any]
+    # True: the store's LLM extracts facts from the messages (``MemoryStore.add_inferred``); False:
+    # each message is one memory, stored as it is.
+    infer: bool = False
 
 
 def call_metadata(data: TranscriptionData, memory_type: MemoryType) -> dict[str, Any]:
@@ -47,7 +72,7 @@ def factual_memory(data: TranscriptionData) -> MemoryDraft | None:
     lines: list[str] = []
     name = None
     metadata = call_metadata(data, "factual")
-    date = metadata["timestamp"][:10]
+    date = describe_call(data)  # the caller's day, not UTC's: an evening in Los Angeles is not tomorrow
     if analysis is not None:
         name = name_from_data_collection(analysis.data_collection_results)
         title = f" ({analysis.call_summary_title})" if analysis.call_summary_title else ""
@@ -77,14 +102,36 @@ def factual_memory(data: TranscriptionData) -> MemoryDraft | None:
 
 
 def semantic_memory(data: TranscriptionData) -> MemoryDraft | None:
-    messages = tuple(
-        ChatMessage(role="user" if turn.role == "user" else "assistant", content=printable(turn.message))
-        for turn in data.transcript
-        if _spoken(turn) and turn.message
-    )
+    """The transcript as chat messages, for a store that extracts facts from it (``infer``)."""
+    messages = _spoken_messages(data)
     if not messages:
         return None
-    return MemoryDraft(type="semantic", messages=messages, metadata=call_metadata(data, "semantic"))
+    return MemoryDraft(
+        type="semantic", messages=messages, metadata=call_metadata(data, "semantic"), infer=True
+    )
+
+
+def transcript_passages(data: TranscriptionData) -> MemoryDraft | None:
+    """The transcript as passages of consecutive exchanges, for a store without an LLM.
+
+    An exchange is what the agent said followed by the caller's answer. A passage holds up to
+    ``PASSAGE_MAX_EXCHANGES`` exchanges and ``PASSAGE_MAX_CHARS`` characters (a single longer exchange
+    is a passage of its own), one line per turn: ``Agent: ...`` / ``Caller: ...``. A call that would
+    give more than ``MAX_PASSAGES_PER_CALL`` passages (far longer than ten minutes) has its exchanges
+    spread evenly over that many instead: the bound holds, and the passages grow.
+    """
+    exchanges = [_exchange_text(exchange) for exchange in _exchanges(_spoken_messages(data))]
+    if not exchanges:
+        return None
+    passages = _grouped(exchanges)
+    if len(passages) > MAX_PASSAGES_PER_CALL:
+        size = -(-len(exchanges) // MAX_PASSAGES_PER_CALL)  # ceiling division
+        passages = ["\n".join(exchanges[i : i + size]) for i in range(0, len(exchanges), size)]
+    return MemoryDraft(
+        type="semantic",
+        messages=tuple(ChatMessage(role="user", content=passage) for passage in passages),
+        metadata=call_metadata(data, "semantic"),
+    )
 
 
 def why_no_call(data: TranscriptionData) -> str | None:
@@ -105,8 +152,58 @@ def why_no_call(data: TranscriptionData) -> str | None:
     return None
 
 
-def memories_of(data: TranscriptionData) -> list[MemoryDraft]:
-    return [draft for draft in (factual_memory(data), semantic_memory(data)) if draft is not None]
+def memories_of(
+    data: TranscriptionData, infer: bool = False, redact_kinds: Iterable[SensitiveKind] = ALL_KINDS
+) -> list[MemoryDraft]:
+    """The factual memory and the transcript: as messages to infer from when the store has an LLM
+    (``infer``), as passages otherwise. Sensitive numbers of ``redact_kinds`` never reach a memory."""
+    transcript = semantic_memory(data) if infer else transcript_passages(data)
+    drafts = [draft for draft in (factual_memory(data), transcript) if draft is not None]
+    return [_redacted(draft, redact_kinds) for draft in drafts]
+
+
+def _redacted(draft: MemoryDraft, kinds: Iterable[SensitiveKind]) -> MemoryDraft:
+    messages = tuple(redact_fields(message, ("content",), kinds) for message in draft.messages)
+    return draft.model_copy(update={"messages": messages})
+
+
+def _spoken_messages(data: TranscriptionData) -> tuple[ChatMessage, ...]:
+    return tuple(
+        ChatMessage(role="user" if turn.role == "user" else "assistant", content=printable(turn.message))
+        for turn in data.transcript
+        if _spoken(turn) and turn.message
+    )
+
+
+def _exchanges(messages: tuple[ChatMessage, ...]) -> list[list[ChatMessage]]:
+    """Agent turns followed by the caller's turns; a new exchange starts when the agent speaks again."""
+    exchanges: list[list[ChatMessage]] = []
+    for message in messages:
+        answered = bool(exchanges) and exchanges[-1][-1].role == "user"
+        if not exchanges or (message.role == "assistant" and answered):
+            exchanges.append([message])
+        else:
+            exchanges[-1].append(message)
+    return exchanges
+
+
+def _exchange_text(exchange: list[ChatMessage]) -> str:
+    label = {"assistant": AGENT_LABEL, "user": CALLER_LABEL}
+    return "\n".join(f"{label[message.role]}: {message.content}" for message in exchange)
+
+
+def _grouped(exchanges: list[str]) -> list[str]:
+    passages: list[list[str]] = []
+    length = 0
+    for exchange in exchanges:
+        fits = length + 1 + len(exchange) <= PASSAGE_MAX_CHARS
+        if passages and len(passages[-1]) < PASSAGE_MAX_EXCHANGES and fits:
+            passages[-1].append(exchange)
+            length += 1 + len(exchange)
+        else:
+            passages.append([exchange])
+            length = len(exchange)
+    return ["\n".join(passage) for passage in passages]
 
 
 def _spoken(turn: TranscriptTurn) -> bool:

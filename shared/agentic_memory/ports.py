@@ -25,11 +25,38 @@ class MemoryRecord(BaseModel):
     score: float | None = None
 
 
+class InferredAdd(BaseModel):
+    """What an add with inference gave: the memories stored by now, and the event of an add that goes
+    on after the answer (Mem0 Platform answers ``{"event_id", "status": "PENDING"}``; its memories
+    appear once extraction has run)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ids: tuple[str, ...] = ()
+    event_id: str | None = None
+
+
 class MemoryStore(Protocol):
     """A caller's memories. ``timeout`` is the time the caller can still wait, in seconds."""
 
+    @property
+    def infers(self) -> bool:
+        """True when ``add_inferred`` extracts facts with an LLM (Mem0 Platform, the embedded engine
+        with an LLM configured); False when the store can only keep messages verbatim."""
+        ...
+
     def add(self, user_id: str, messages: Sequence[ChatMessage], metadata: Mapping[str, Any]) -> list[str]:
         """Store the messages verbatim (no LLM inference); return the new memory ids."""
+        ...
+
+    def add_inferred(
+        self, user_id: str, messages: Sequence[ChatMessage], metadata: Mapping[str, Any]
+    ) -> InferredAdd:
+        """Let the store's LLM extract and consolidate facts from a conversation (Mem0's ``infer``).
+
+        Every memory extracted carries ``metadata``. Raises ``MemoryUnavailable`` when the store has
+        no LLM or cannot be reached; never retried inside (a lost answer may hide an accepted add).
+        """
         ...
 
     def search(

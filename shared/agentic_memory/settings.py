@@ -32,6 +32,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 # Re-exported: whoever reads settings catches it from here.
 from .errors import ConfigurationError as ConfigurationError
 from .identity import normalise_phone_number
+from .redaction import ALL_KINDS, SensitiveKind, parse_kinds
 
 DEFAULT_WELCOME = "Hello! Thanks for calling. Who do I have the pleasure of speaking with today?"
 DEFAULT_RETURNING_GREETING = "Welcome back, {name}! It's good to hear from you again."
@@ -138,8 +139,15 @@ def _describe(error: ValidationError) -> str:
 
 
 class IdentitySettings(_EnvironmentModel):
-    # Country code for national numbers that arrive without one.
+    # Country calling code ("1", "44") whose numbering plan reads national numbers (trunk prefix or not).
     default_country_code: str = Field(default="1", validation_alias="DEFAULT_COUNTRY_CODE")
+    # Dynamic variables that may name the caller when nothing else does (a custom dialer's own
+    # variable), looked in last and in this order: comma-separated names, e.g. "customer_phone".
+    caller_id_variables: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias="CALLER_ID_VARIABLES"
+    )
+
+    _split_caller_id_variables = field_validator("caller_id_variables", mode="before")(_split)
 
 
 class LocalDataSettings(_EnvironmentModel):
@@ -261,14 +269,43 @@ class AudioSourceSettings(_EnvironmentModel):
     )
 
 
+class RedactionSettings(_EnvironmentModel):
+    # Sensitive numbers kept out of memories and of what later calls hear: national_id, payment_card,
+    # bank_account (comma-separated), "all" or "none". The archive keeps what was said.
+    redact_kinds: Annotated[frozenset[SensitiveKind], NoDecode] = Field(
+        default=ALL_KINDS, validation_alias="REDACT_KINDS"
+    )
+
+    _parse_redact_kinds = field_validator("redact_kinds", mode="before")(parse_kinds)
+
+
+class EmbeddedLlmSettings(_EnvironmentModel):
+    # An OpenAI-compatible LLM for the embedded engine (local runtime only). With a URL and a model,
+    # Mem0 extracts facts from each transcript; without them, transcripts are stored as passages.
+    embedded_llm_base_url: str | None = Field(default=None, validation_alias="EMBEDDED_LLM_BASE_URL")
+    embedded_llm_model: str | None = Field(default=None, validation_alias="EMBEDDED_LLM_MODEL")
+    # Left unset for servers that need none (Ollama, llama.cpp).
+    embedded_llm_api_key: SecretStr | None = Field(default=None, validation_alias="EMBEDDED_LLM_API_KEY")
+
+    @model_validator(mode="after")
+    def _llm_is_complete(self) -> Self:
+        if bool(self.embedded_llm_base_url) != bool(self.embedded_llm_model):
+            raise ValueError("EMBEDDED_LLM_BASE_URL and EMBEDDED_LLM_MODEL go together: set both or neither")
+        if self.embedded_llm_base_url and not self.embedded_llm_base_url.startswith(("http://", "https://")):
+            raise ValueError("EMBEDDED_LLM_BASE_URL must be an http:// or https:// URL")
+        return self
+
+
 # ---- one model per function: the union of the groups it uses ----
 
 
-class ClientDataSettings(WorkspaceKeySettings, GreetingSettings, MemorySettings, ArchiveSettings):
+class ClientDataSettings(
+    WorkspaceKeySettings, GreetingSettings, MemorySettings, ArchiveSettings, RedactionSettings
+):
     """The conversation initiation webhook: its key, greetings, the caller's memory, the archive."""
 
 
-class RetrieveSettings(ToolSettings, IdentitySettings, MemorySettings):
+class RetrieveSettings(ToolSettings, IdentitySettings, MemorySettings, RedactionSettings):
     """The search_memory server tool: its key and the memory it searches."""
 
 
@@ -276,11 +313,15 @@ class PostCallSettings(SignatureSettings, IdentitySettings, ArchiveSettings):
     """The post-call webhook acknowledgement: signature secrets and the archive, nothing else."""
 
 
-class ProcessorSettings(IdentitySettings, MemorySettings, ArchiveSettings, AudioSourceSettings):
+class ProcessorSettings(
+    IdentitySettings, MemorySettings, ArchiveSettings, AudioSourceSettings, RedactionSettings
+):
     """Post-call processing: the archive, the memory it writes and where missing audio comes from."""
 
 
-class Settings(ClientDataSettings, RetrieveSettings, PostCallSettings, ProcessorSettings):
+class Settings(
+    ClientDataSettings, RetrieveSettings, PostCallSettings, ProcessorSettings, EmbeddedLlmSettings
+):
     """Every setting: the local runtime and the operator commands serve all functions in one process."""
 
 

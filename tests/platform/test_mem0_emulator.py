@@ -80,6 +80,31 @@ def test_an_inferred_add_is_accepted_as_a_pending_event(http: httpx.Client):
     assert response.json()["status"] == "PENDING"
 
 
+def test_an_inferred_add_extracts_the_users_first_person_facts_with_the_adds_metadata(
+    http: httpx.Client, emulator: Mem0Emulator
+):
+    # Given Mem0 still extracting
+    emulator.configure(extraction_seconds=3600)
+    messages = [
+        {"role": "assistant", "content": "I am your assistant. What brings you here today?"},
+        {"role": "user", "content": "My dog Biscuit needs his shots. Okay. I live in Leeds now."},
+        {"role": "user", "content": "my dog biscuit needs his shots!"},
+    ]
+    body = {"messages": messages, "user_id": "alice", "metadata": {"conversation_id": "c1"}}
+    event_id = http.post("/v3/memories/add/", json=body).json()["event_id"]
+    # Then the event is pending and nothing is listed yet
+    assert http.get(f"/v1/event/{event_id}/").json()["status"] == "PENDING"
+    assert listed(http, {"user_id": "alice"})["results"] == []
+    # When extraction runs
+    assert http.post("/_emulator/settle").json() == {"settled": 1}
+    # Then the user's first-person sentences are the memories (once each, none of the assistant's)
+    event = http.get(f"/v1/event/{event_id}/").json()
+    assert event["status"] == "SUCCEEDED" and len(event["results"]) == 2
+    stored = listed(http, {"user_id": "alice"})["results"]
+    assert sorted(m["memory"] for m in stored) == ["I live in Leeds now.", "My dog Biscuit needs his shots."]
+    assert all(m["metadata"] == {"conversation_id": "c1"} for m in stored)
+
+
 def test_a_user_id_filter_leaves_out_memories_with_an_agent(http: httpx.Client):
     # Given one memory of the user alone and one of the user with an agent (an entity)
     add(http, messages=[{"role": "user", "content": "plain memory"}], user_id="bob")

@@ -119,6 +119,27 @@ def test_add_search_list_and_delete_go_out_as_the_sdk_sends_them(
     assert wire(ours[-1]) == wire(theirs[-1])
 
 
+def test_an_add_with_inference_goes_out_as_the_sdk_sends_it(sdk: Any, emulator: Mem0Emulator, api_key: str):
+    store = Mem0PlatformStore(api_key, emulator.url)
+    conversation = [
+        ChatMessage(role="assistant", content="What is your dog called?"),
+        ChatMessage(role="user", content="My dog is called Biscuit."),
+    ]
+    metadata = {"type": "semantic", "agent_id": "agent_7f3a", "conversation_id": "conv_1"}
+    on_the_wire = {"type": "semantic", "elevenlabs_agent_id": "agent_7f3a", "conversation_id": "conv_1"}
+    ours = exchange(emulator, lambda: store.add_inferred(CALLER, conversation, metadata))
+    theirs = exchange(
+        emulator,
+        lambda: sdk.add(
+            [{"role": m.role, "content": m.content} for m in conversation],
+            user_id=CALLER,
+            metadata=on_the_wire,
+            infer=True,
+        ),
+    )
+    assert [wire(r) for r in ours] == [wire(r) for r in theirs]
+
+
 def test_following_pages_matches_asking_the_sdk_for_each_page(sdk: Any, emulator: Mem0Emulator, api_key: str):
     store = Mem0PlatformStore(api_key, emulator.url, page_size=2)
     for n in range(5):

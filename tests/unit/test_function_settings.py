@@ -12,6 +12,7 @@ from agentic_memory.settings import (
     ArchiveBackend,
     ClientDataSettings,
     ConfigurationError,
+    EmbeddedLlmSettings,
     MemoryBackend,
     PostCallSettings,
     ProcessorSettings,
@@ -35,9 +36,10 @@ def test_each_function_reads_only_the_settings_it_uses() -> None:
     assert not {"S3_BUCKET_NAME", "ARCHIVE_BACKEND", "ELEVENLABS_HMAC_KEY"} & retrieve
     assert "ELEVENLABS_API_KEY" in environment_names(ProcessorSettings)
     assert "ELEVENLABS_WORKSPACE_KEY" in environment_names(ClientDataSettings)
-    # The local runtime's model is the union of the four.
+    # The local runtime's model is the union of the four and the embedded engine's LLM (local only).
     union = set().union(*(environment_names(m) for m in (PostCallSettings, RetrieveSettings,
-                                                         ProcessorSettings, ClientDataSettings)))  # fmt: skip
+                                                         ProcessorSettings, ClientDataSettings,
+                                                         EmbeddedLlmSettings)))  # fmt: skip
     assert environment_names(Settings) == union
 
 

@@ -4,14 +4,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from long_calls import long_call, long_call_turns
 
 from agentic_memory.elevenlabs.post_call import PostCallTranscription, TranscriptionData
 from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.memory_building import (
+    MAX_MEMORIES_PER_CALL,
+    MAX_PASSAGES_PER_CALL,
+    PASSAGE_MAX_CHARS,
     call_metadata,
     factual_memory,
     memories_of,
     semantic_memory,
+    transcript_passages,
     why_no_call,
 )
 
@@ -59,7 +64,9 @@ def test_factual_memory_text_holds_summary_outcome_evaluations_and_collected_dat
 
     lines = draft.messages[0].content.splitlines()
 
-    assert lines[0].startswith("Call on 2025-11-18 (Check-up booked for Biscuit): Margaret called")
+    assert lines[0].startswith(
+        "Call on Tuesday 18 November 2025, afternoon (UTC) (Check-up booked for Biscuit): Margaret called"
+    )
     assert "grandson’s wedding" in lines[0]
     assert "Call outcome: success." in lines
     assert "Evaluation appointment_booked: success." in lines
@@ -230,3 +237,68 @@ def test_an_empty_error_field_is_no_error(error: Any) -> None:
 
 def test_a_call_that_happened_has_no_reason_against_it() -> None:
     assert why_no_call(margaret_first_call()) is None
+
+
+# -- the transcript: passages for a store without an LLM, messages for one that infers ----------------
+
+
+def test_without_an_llm_a_ten_minute_call_is_a_few_passages_of_exchanges() -> None:
+    # Given a 120-turn, ten-minute call
+    data = long_call().data
+    # When its memories are built for a store without an LLM
+    factual, passages = memories_of(data, infer=False)
+    # Then the transcript is a handful of passages, each of whole question-and-answer exchanges
+    texts = [message.content for message in passages.messages]
+    assert (factual.type, passages.type, passages.infer) == ("factual", "semantic", False)
+    assert len(texts) == 15 and 1 + len(texts) <= MAX_MEMORIES_PER_CALL
+    assert texts[0].splitlines()[:2] == [
+        "Agent: Thank you. Where did you grow up?",
+        "Caller: I grew up in Leeds, in a terraced house near the mill.",
+    ]
+    for text in texts:
+        lines = text.splitlines()
+        assert lines[0].startswith("Agent: ") and lines[-1].startswith("Caller: ")
+        assert len(text) <= PASSAGE_MAX_CHARS and sum(line.startswith("Agent: ") for line in lines) <= 4
+    # And nothing said is lost
+    assert sum(len(text.splitlines()) for text in texts) == 120
+
+
+def test_a_call_far_longer_than_ten_minutes_still_gives_at_most_nineteen_passages() -> None:
+    # Given a two-hour call of long answers
+    turns = long_call_turns(exchanges=720)
+    for turn in turns[1::2]:
+        turn["message"] = turn["message"] + " " + "And there is a lot more to say about that. " * 8
+    data = transcription(transcript=turns)
+    # When it becomes passages
+    passages = transcript_passages(data)
+    # Then the bound holds: the passages grow instead
+    assert passages is not None
+    assert len(passages.messages) == MAX_PASSAGES_PER_CALL
+    assert sum(len(m.content.splitlines()) for m in passages.messages) == 1440
+
+
+def test_an_answer_longer_than_a_passage_is_a_passage_of_its_own() -> None:
+    long_answer = "I remember. " * 120
+    data = transcription(
+        transcript=[
+            {"role": "agent", "message": "Tell me about the mill."},
+            {"role": "user", "message": long_answer},
+            {"role": "agent", "message": "And then?"},
+            {"role": "user", "message": "Then I left."},
+        ]
+    )
+    passages = transcript_passages(data)
+    assert passages is not None
+    assert [m.content for m in passages.messages] == [
+        f"Agent: Tell me about the mill.\nCaller: {long_answer.strip()}",
+        "Agent: And then?\nCaller: Then I left.",
+    ]
+
+
+def test_a_store_that_infers_gets_the_transcript_as_chat_messages_to_extract_from() -> None:
+    # When the memories are built for a store with an LLM
+    factual, transcript = memories_of(long_call().data, infer=True)
+    # Then the factual summary stays verbatim and the transcript goes whole, agent turns as assistant
+    assert (factual.infer, transcript.infer) == (False, True)
+    assert len(transcript.messages) == 120
+    assert [m.role for m in transcript.messages[:2]] == ["assistant", "user"]

@@ -8,6 +8,11 @@ Offline by construction: embeddings come from the ONNX MiniLM model registered a
 provider; memories are stored verbatim (``infer=False``) and the LLM provider registered for Mem0
 refuses to run, so no key is faked and nothing can call out; telemetry is off before Mem0 is imported.
 
+**Inference is opt-in.** Given an ``OpenAICompatibleLlm`` (a base URL, a model and a key: OpenAI,
+or a local server such as Ollama, vLLM or llama.cpp that speaks ``/v1/chat/completions``), the store
+``infers``: ``add_inferred`` runs Mem0's own extraction through Mem0's ``openai`` LLM provider pointed
+at that URL. That is the only network the store ever uses, and only on those adds.
+
 **One process owns the store.** Embedded Qdrant locks its folder: a second process (or a second open
 store on the same folder) fails to open with ``MemoryUnavailable``. Threads of the owning process may
 share one instance; their calls run one at a time.
@@ -25,13 +30,14 @@ import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from ..errors import MemoryUnavailable
-from ..ports import ChatMessage, MemoryRecord
+from ..ports import ChatMessage, InferredAdd, MemoryRecord
 from .embedding.onnx_minilm import DIMENSIONS, MODEL_ID, shared_embedder
 
 logger = logging.getLogger(__name__)
@@ -50,12 +56,35 @@ class LlmNotConfigured(RuntimeError):
     """Mem0 tried to call an LLM: this store only ever adds verbatim (``infer=False``)."""
 
 
+@dataclass(frozen=True)
+class OpenAICompatibleLlm:
+    """An LLM behind an OpenAI-compatible chat-completions API, for Mem0's fact extraction.
+
+    ``base_url`` ends where ``/chat/completions`` is appended (e.g. ``http://127.0.0.1:11434/v1``).
+    Servers that need no key get a placeholder: the OpenAI client refuses to start without one.
+    """
+
+    base_url: str
+    model: str
+    api_key: str | None = field(default=None, repr=False)
+
+    def mem0_config(self) -> dict[str, Any]:
+        return {"model": self.model, "api_key": self.api_key or "unused", "openai_base_url": self.base_url}
+
+
 class EmbeddedMemoryStore:
     """A caller's memories in Mem0's open-source engine, embedded in this process (see the module doc)."""
 
-    def __init__(self, directory: Path | str, *, collection_name: str = DEFAULT_COLLECTION) -> None:
+    def __init__(
+        self,
+        directory: Path | str,
+        *,
+        collection_name: str = DEFAULT_COLLECTION,
+        llm: OpenAICompatibleLlm | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.collection_name = collection_name
+        self.llm = llm
         self._memory: Any = None  # mem0.Memory once open
         self._lock = threading.RLock()
 
@@ -89,7 +118,24 @@ class EmbeddedMemoryStore:
 
     # -- the MemoryStore port ----------------------------------------------------------------------
 
+    @property
+    def infers(self) -> bool:
+        return self.llm is not None
+
     def add(self, user_id: str, messages: Sequence[ChatMessage], metadata: Mapping[str, Any]) -> list[str]:
+        return self._add(user_id, messages, metadata, infer=False)
+
+    def add_inferred(
+        self, user_id: str, messages: Sequence[ChatMessage], metadata: Mapping[str, Any]
+    ) -> InferredAdd:
+        if self.llm is None:
+            raise MemoryUnavailable("the embedded memory store has no LLM configured (EMBEDDED_LLM_BASE_URL)")
+        # Mem0's engine extracts while the add runs: the memories exist when it returns.
+        return InferredAdd(ids=tuple(self._add(user_id, messages, metadata, infer=True)))
+
+    def _add(
+        self, user_id: str, messages: Sequence[ChatMessage], metadata: Mapping[str, Any], infer: bool
+    ) -> list[str]:
         if not messages:
             return []
         stored_metadata = dict(metadata)
@@ -102,7 +148,7 @@ class EmbeddedMemoryStore:
                 user_id=user_id,
                 agent_id=agent_id,
                 metadata=stored_metadata,
-                infer=False,
+                infer=infer,
             )
         return [str(item["id"]) for item in result["results"]]
 
@@ -149,7 +195,7 @@ class EmbeddedMemoryStore:
     def _opened(self) -> Any:
         if self._memory is None:
             with _mem0_errors(f"open the memory store in {self.directory}"):
-                self._memory = _open_mem0(self.directory, self.collection_name)
+                self._memory = _open_mem0(self.directory, self.collection_name, self.llm)
         return self._memory
 
 
@@ -192,7 +238,7 @@ def _mem0_errors(action: str) -> Iterator[None]:
 # -- Mem0 set-up --------------------------------------------------------------------------------------
 
 
-def _open_mem0(directory: Path, collection_name: str) -> Any:
+def _open_mem0(directory: Path, collection_name: str, llm: OpenAICompatibleLlm | None) -> Any:
     mem0_dir = directory / "mem0"
     mem0_dir.mkdir(parents=True, exist_ok=True)
     _import_mem0_offline(mem0_dir)
@@ -227,7 +273,11 @@ def _open_mem0(directory: Path, collection_name: str) -> Any:
         config.embedder = EmbedderConfig.model_construct(
             provider=EMBEDDER_PROVIDER, config={"model": MODEL_ID, "embedding_dims": DIMENSIONS}
         )
-        config.llm = LlmConfig.model_construct(provider=LLM_PROVIDER, config={})
+        if llm is None:
+            config.llm = LlmConfig.model_construct(provider=LLM_PROVIDER, config={})
+        else:
+            # Mem0's own OpenAI provider: it takes a base URL, so any compatible server will do.
+            config.llm = LlmConfig(provider="openai", config=llm.mem0_config())
         with warnings.catch_warnings():
             # Mem0 asks any Qdrant it did not connect itself for payload indexes; locally they are no-ops.
             warnings.filterwarnings("ignore", message="Payload indexes have no effect", category=UserWarning)

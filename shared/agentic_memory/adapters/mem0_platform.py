@@ -22,6 +22,10 @@ Wire decisions, where the Platform differs from the port:
 * **Roles.** The port stores messages verbatim; the Platform does that with ``infer: false`` but
   keeps only ``user`` messages ("direct import"). So every message is sent as ``user`` and its real
   role travels in metadata as ``message_role``: one request per role present (two at most per add).
+  An add with inference (``add_inferred``) sends the conversation as it was, agent turns as
+  ``assistant``, in one request with ``infer: true``: Mem0 extracts and consolidates the facts, and
+  answers ``{"event_id", "status": "PENDING"}`` before it has (the memories appear later, each with
+  the metadata sent).
 * **Agent id.** ``agent_id`` is a Mem0 entity, and a filter on ``user_id`` alone only matches
   memories whose agent, app and run are null (implicit null scoping). The ElevenLabs agent id we keep
   in metadata therefore travels as ``elevenlabs_agent_id``; reads put both names back.
@@ -47,7 +51,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from ..errors import MemoryUnavailable
 from ..identity import mask
-from ..ports import ChatMessage, MemoryRecord
+from ..ports import ChatMessage, InferredAdd, MemoryRecord
 
 if TYPE_CHECKING:
     import http.client
@@ -192,6 +196,30 @@ class Mem0PlatformStore:
         self._pool.close_idle()
 
     # -- the MemoryStore port ------------------------------------------------------------------------
+
+    @property
+    def infers(self) -> bool:
+        return True
+
+    def add_inferred(
+        self, user_id: str, messages: Sequence[ChatMessage], metadata: Mapping[str, Any]
+    ) -> InferredAdd:
+        if not messages:
+            return InferredAdd()
+        operation = "POST /v3/memories/add/"
+        body = {
+            "messages": [{"role": message.role, "content": message.content} for message in messages],
+            "user_id": user_id,
+            "metadata": {_WIRE_NAMES.get(key, key): value for key, value in metadata.items()},
+            "infer": True,
+        }
+        deadline = time.monotonic() + self.write_timeout
+        answer = self._call("POST", "/v3/memories/add/", user_id, deadline, _Retries(0), body=body)
+        event_id = answer.get("event_id") if isinstance(answer, dict) else None
+        return InferredAdd(
+            ids=tuple(_ids_added(answer, operation)),
+            event_id=str(event_id) if isinstance(event_id, (str, int)) and event_id != "" else None,
+        )
 
     def add(self, user_id: str, messages: Sequence[ChatMessage], metadata: Mapping[str, Any]) -> list[str]:
         deadline = time.monotonic() + self.write_timeout

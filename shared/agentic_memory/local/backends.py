@@ -7,7 +7,14 @@ deployed adapters otherwise.
 """
 
 from ..ports import Archive, MemoryStore
-from ..settings import ArchiveBackend, ArchiveSettings, MemoryBackend, MemorySettings, Settings
+from ..settings import (
+    ArchiveBackend,
+    ArchiveSettings,
+    EmbeddedLlmSettings,
+    MemoryBackend,
+    MemorySettings,
+    Settings,
+)
 from ..wiring import Dependencies, audio_source_for
 from ..wiring import archive_for as deployed_archive_for
 from ..wiring import memory_store_for as deployed_memory_store_for
@@ -15,9 +22,17 @@ from ..wiring import memory_store_for as deployed_memory_store_for
 
 def memory_store_for(settings: MemorySettings) -> MemoryStore:
     if settings.memory_backend is MemoryBackend.EMBEDDED:
-        from ..adapters.mem0_local import EmbeddedMemoryStore
+        from ..adapters.mem0_local import EmbeddedMemoryStore, OpenAICompatibleLlm
 
-        return EmbeddedMemoryStore(settings.home / "memory")
+        llm = None
+        if isinstance(settings, EmbeddedLlmSettings) and settings.embedded_llm_base_url:
+            key = settings.embedded_llm_api_key
+            llm = OpenAICompatibleLlm(
+                base_url=settings.embedded_llm_base_url,
+                model=settings.embedded_llm_model or "",
+                api_key=key.get_secret_value() if key else None,
+            )
+        return EmbeddedMemoryStore(settings.home / "memory", llm=llm)
     return deployed_memory_store_for(settings)
 
 

@@ -6,9 +6,14 @@ and ``/v3/memories/`` (paginated ``{count, next, previous, results}``); ``DELETE
 entity query parameters; ``GET|DELETE /v1/memories/{id}/``; ``GET /v1/entities/`` and
 ``DELETE /v2/entities/{type}/{name}/``. Memories live in memory. It behaves as the Platform documents:
 ``Authorization: Token <key>`` is required (401 otherwise); ``infer: false`` stores only ``user``
-messages, verbatim; a filter naming only ``user_id`` matches memories whose agent, app and run are
-null; entity ids at the top level of search and list are a 400. Search scores by shared words
-(deterministic, in [0, 1]) and honours ``top_k`` and ``threshold`` (default 0.1).
+messages, verbatim, and answers the stored memories; ``infer: true`` (the default) answers
+``{"event_id", "status": "PENDING"}`` and the extracted memories appear afterwards (at once, or after
+``extraction_seconds``; ``settle()`` runs whatever is still pending), each carrying the add's
+metadata, and ``GET /v1/event/{id}/`` reports the event. The extraction is a deterministic stand-in
+for Mem0's LLM, not a model of it (see ``extracted_facts``). A filter naming only ``user_id`` matches
+memories whose agent, app and run are null; entity ids at the top level of search and list are a
+400. Search scores by shared words (deterministic, in [0, 1]) and honours ``top_k`` and ``threshold``
+(default 0.1).
 
 Injectable behaviour, at start and at run time: latency (zero, fixed, or lognormal from a p50 and a
 p95; per operation), 5xx and 429 rates (with ``Retry-After``), malformed answers, scripted faults for
@@ -18,7 +23,7 @@ Python: ``start_emulator(port=0, profile="published", api_keys=[key])`` returns 
 ``configure(...)``, ``requests()``, ``memories()``, ``reset()`` and ``stop()``.
 CLI: ``python -m agentic_memory.local.mem0_emulator --port 0 --profile published|none|slow``.
 Admin (no auth, loopback only): ``GET|POST /_emulator/config``, ``GET|DELETE /_emulator/requests``,
-``GET /_emulator/memories``, ``GET /_emulator/stats``, ``POST /_emulator/reset``.
+``GET /_emulator/memories``, ``GET /_emulator/stats``, ``POST /_emulator/settle``, ``POST /_emulator/reset``.
 """
 
 from __future__ import annotations
@@ -46,7 +51,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-OPERATIONS = ("ping", "add", "search", "list", "get", "delete", "delete_all", "entities", "delete_entity")
+OPERATIONS = (
+    "ping",
+    "add",
+    "event",
+    "search",
+    "list",
+    "get",
+    "delete",
+    "delete_all",
+    "entities",
+    "delete_entity",
+)
 ENTITY_FIELDS = ("user_id", "agent_id", "app_id", "run_id")
 FAULTS = ("ok", "error", "rate_limit", "not_json", "wrong_shape", "reset")
 OUTAGES = ("refuse", "reset")
@@ -131,6 +147,8 @@ class Behaviour:
     outage: Literal["refuse", "reset"] | None = None
     fault_operations: frozenset[str] | None = None
     next_faults: tuple[str, ...] = ()
+    # How long an inferred add stays PENDING before its memories appear (0: they appear at once).
+    extraction_seconds: float = 0.0
 
     def latency_of(self, operation: str) -> Latency:
         return self.latency_by_operation.get(operation, self.latency)
@@ -156,6 +174,8 @@ class Behaviour:
                 values[key] = None if value is None else _one_of(value, OUTAGES, key)
             elif key == "fault_operations":
                 values[key] = None if value is None else frozenset(_operation(op) for op in value)
+            elif key == "extraction_seconds":
+                values[key] = max(float(value), 0.0)
             elif key == "next_faults":
                 values[key] = tuple(_one_of(fault, FAULTS, key) for fault in value)
             else:
@@ -179,6 +199,7 @@ class Behaviour:
             "outage": self.outage,
             "fault_operations": None if self.fault_operations is None else sorted(self.fault_operations),
             "next_faults": list(self.next_faults),
+            "extraction_seconds": self.extraction_seconds,
         }
 
 
@@ -288,6 +309,63 @@ class StoredMemory:
         return found
 
 
+@dataclass
+class AddEvent:
+    """An add with inference: ``PENDING`` until its extraction ran, then ``SUCCEEDED``."""
+
+    id: str
+    entities: dict[str, str | None]
+    metadata: dict[str, Any]
+    messages: list[dict[str, Any]]
+    status: str = "PENDING"
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def user_id(self) -> str | None:
+        return self.entities.get("user_id")
+
+    def as_reported(self) -> dict[str, Any]:
+        return {"id": self.id, "event_type": "ADD", "status": self.status, "results": list(self.results)}
+
+
+# At most this many facts per add: Mem0 keeps the few facts worth remembering from a conversation, not
+# every sentence. The number is the stand-in's choice, not a figure Mem0 publishes.
+MAX_FACTS_PER_ADD = 10
+_FACT_MIN_WORDS = 4
+_FIRST_PERSON = frozenset({"i", "i'm", "i've", "i'd", "i'll", "my", "me", "mine", "we", "our", "us"})
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+def extracted_facts(messages: Iterable[Mapping[str, Any]], known: set[str]) -> list[str]:
+    """What the emulator "extracts" from an add with inference: a deterministic stand-in for Mem0's LLM.
+
+    Each sentence the *user* says in the first person ("I", "my", "we", ...) with at least four words
+    is a fact, kept as said; the assistant's turns give none. A fact the user already has (same words,
+    ignoring case and punctuation) is not added again, as Mem0 consolidates; at most
+    ``MAX_FACTS_PER_ADD`` per add, in the order they were said.
+    """
+    facts: list[str] = []
+    seen = set(known)
+    for message in messages:
+        content = message.get("content")
+        if message.get("role") != "user" or not isinstance(content, str):
+            continue
+        for sentence in (part.strip() for part in _SENTENCE.findall(content)):
+            words = re.findall(r"[a-z']+", sentence.lower())
+            key = _normalised(sentence)
+            if len(words) < _FACT_MIN_WORDS or not _FIRST_PERSON & set(words) or key in seen:
+                continue
+            seen.add(key)
+            facts.append(sentence)
+            if len(facts) == MAX_FACTS_PER_ADD:
+                return facts
+    return facts
+
+
+def _normalised(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
 class ApiError(Exception):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
@@ -318,6 +396,7 @@ class EmulatorState:
         self.open_connections: set[socket.socket] = set()
         self.stopping = threading.Event()
         self._last_created = datetime.min.replace(tzinfo=UTC)
+        self.events: dict[str, AddEvent] = {}
 
     # -- bookkeeping ---------------------------------------------------------------------------------
 
@@ -379,34 +458,79 @@ class EmulatorState:
         metadata = body.get("metadata") or {}
         if not isinstance(metadata, dict):
             raise ApiError(400, "metadata must be an object")
-        infer = body.get("infer", True)
-        # Direct import keeps user messages only; without an LLM, inference is emulated the same way.
+        if body.get("infer", True) is not False:
+            return self._accept_inferred(messages, entities, metadata)
+        # Direct import keeps user messages only.
         texts = [
             m["content"] for m in messages if m.get("role") == "user" and isinstance(m.get("content"), str)
         ]
-        added = []
         with self.lock:
-            for text in (t for t in texts if t.strip()):
-                created = self.now()
-                memory = StoredMemory(
-                    id=self.new_id(),
-                    memory=text,
-                    user_id=entities["user_id"],
-                    agent_id=entities["agent_id"],
-                    app_id=entities["app_id"],
-                    run_id=entities["run_id"],
-                    metadata=dict(metadata),
-                    created_at=created,
-                    updated_at=created,
-                )
-                self.memories[memory.id] = memory
-                added.append(memory)
-        if infer is not False:
-            return {"event_id": self.new_id(), "status": "PENDING"}
+            added = [self._store(text, entities, metadata) for text in texts if text.strip()]
         return {
             "message": "Memories added successfully.",
             "results": [{"id": m.id, "data": {"memory": m.memory}, "event": "ADD"} for m in added],
         }
+
+    def event(self, event_id: str) -> dict[str, Any]:
+        with self.lock:
+            event = self.events.get(event_id)
+            if event is None:
+                raise ApiError(404, "Event not found.")
+            return event.as_reported()
+
+    def settle(self) -> int:
+        """Run every extraction still pending now; return how many there were."""
+        with self.lock:
+            pending = [event for event in self.events.values() if event.status == "PENDING"]
+        for event in pending:
+            self.extract(event)
+        return len(pending)
+
+    def extract(self, event: AddEvent) -> None:
+        with self.lock:
+            if event.status != "PENDING":
+                return
+            known = {_normalised(m.memory) for m in self.memories.values() if m.user_id == event.user_id}
+            for text in extracted_facts(event.messages, known):
+                memory = self._store(text, event.entities, event.metadata)
+                event.results.append({"id": memory.id, "data": {"memory": memory.memory}, "event": "ADD"})
+            event.status = "SUCCEEDED"
+
+    def _accept_inferred(
+        self, messages: list[dict[str, Any]], entities: dict[str, str | None], metadata: dict[str, Any]
+    ) -> dict[str, Any]:
+        with self.lock:
+            event = AddEvent(
+                id=self.new_id(), entities=entities, metadata=dict(metadata), messages=list(messages)
+            )
+            self.events[event.id] = event
+            delay = self.behaviour.extraction_seconds
+        if delay > 0:
+            timer = threading.Timer(delay, self.extract, args=(event,))
+            timer.daemon = True
+            timer.start()
+        else:
+            self.extract(event)
+        return {"event_id": event.id, "status": "PENDING"}
+
+    def _store(
+        self, text: str, entities: Mapping[str, str | None], metadata: Mapping[str, Any]
+    ) -> StoredMemory:
+        """Store one memory (the caller holds the lock)."""
+        created = self.now()
+        memory = StoredMemory(
+            id=self.new_id(),
+            memory=text,
+            user_id=entities["user_id"],
+            agent_id=entities["agent_id"],
+            app_id=entities["app_id"],
+            run_id=entities["run_id"],
+            metadata=dict(metadata),
+            created_at=created,
+            updated_at=created,
+        )
+        self.memories[memory.id] = memory
+        return memory
 
     def search(self, body: Any) -> dict[str, Any]:
         body = _object(body)
@@ -650,6 +774,7 @@ _ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
     (re.compile(r"/v3/memories/"), {"POST": "list"}),
     (re.compile(r"/v1/memories/"), {"DELETE": "delete_all"}),
     (re.compile(r"/v1/memories/([^/]+)/"), {"GET": "get", "DELETE": "delete"}),
+    (re.compile(r"/v1/event/([^/]+)/"), {"GET": "event"}),
     (re.compile(r"/v1/entities/"), {"GET": "entities"}),
     (re.compile(r"/v2/entities/([^/]+)/([^/]+)/"), {"DELETE": "delete_entity"}),
 ]
@@ -808,6 +933,7 @@ class _Handler(BaseHTTPRequestHandler):
             "delete": lambda: state.delete(*arguments),
             "entities": state.entities,
             "delete_entity": lambda: state.delete_entity(*arguments),
+            "event": lambda: state.event(*arguments),
         }
         if operation == "not_allowed":
             return 405, {"detail": f'Method "{self.command}" not allowed.'}, {}
@@ -893,6 +1019,8 @@ class _Admin:
                 return 200, {"results": emulator.memories(users[-1] if users else None)}
             if (method, path) == ("GET", "/_emulator/stats"):
                 return 200, emulator.stats()
+            if (method, path) == ("POST", "/_emulator/settle"):
+                return 200, {"settled": emulator.settle()}
             if (method, path) == ("POST", "/_emulator/reset"):
                 emulator.reset()
                 return 200, {"status": "reset"}
@@ -987,8 +1115,13 @@ class Mem0Emulator:
         """Forget memories and requests, and go back to the behaviour the emulator started with."""
         with self.state.lock:
             self.state.memories.clear()
+            self.state.events.clear()
             self.state.log.clear()
         self.configure(**_start_settings(self.state.start_behaviour))
+
+    def settle(self) -> int:
+        """Let every pending add with inference finish now (its memories appear); return how many."""
+        return self.state.settle()
 
     def stop(self) -> None:
         with self._lock:
@@ -1042,6 +1175,7 @@ def _start_settings(behaviour: Behaviour) -> dict[str, Any]:
         "outage": behaviour.outage,
         "fault_operations": behaviour.fault_operations,
         "next_faults": behaviour.next_faults,
+        "extraction_seconds": behaviour.extraction_seconds,
     }
 
 
