@@ -38,6 +38,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             deps.settings.mem0_search_limit,
             deps.settings.mem0_timeout,
             deps.settings.default_country_code,
+            deps.settings.redact_kinds,
         )
     except MemoryUnavailable as error:
         metrics.add_metric(name="MemoryUnavailable", unit=MetricUnit.Count, value=1)

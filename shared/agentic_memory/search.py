@@ -1,5 +1,6 @@
 """Mid-call: the agent's ``search_memory`` tool, a semantic search of one caller's memories."""
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -8,6 +9,7 @@ from .errors import MissingCaller
 from .http import HttpRequest
 from .identity import caller_key
 from .ports import MemoryRecord, MemoryStore
+from .redaction import ALL_KINDS, SensitiveKind, redact
 from .withheld import is_withheld
 
 # How much an agent line's similarity counts against the caller's own words.
@@ -56,8 +58,12 @@ def search_memories(
     limit: int,
     timeout: float | None = None,
     default_country_code: str = "1",
+    redact_kinds: Iterable[SensitiveKind] = ALL_KINDS,
 ) -> tuple[str | None, list[str]]:
     """The caller's key and the texts of the best ``limit`` memories for the query.
+
+    Sensitive numbers of ``redact_kinds`` are redacted from the texts: memories stored before
+    redaction existed must not be read back to the caller either.
 
     A placeholder for a withheld number is nobody: no key and no memories, without a search.
     """
@@ -70,7 +76,7 @@ def search_memories(
     # echo the caller's words with pleasantries ("Thanks for calling about Biscuit…").
     records = memory.search(caller_id, request.query.strip(), limit * 2, timeout)
     ranked = sorted(records, key=_weighted_score, reverse=True)
-    return caller_id, [record.text for record in ranked[:limit]]
+    return caller_id, [redact(record.text, redact_kinds) for record in ranked[:limit]]
 
 
 def _weighted_score(record: MemoryRecord) -> float:
