@@ -1,25 +1,27 @@
 """What the agent knows when the call starts: name, greeting, summary, context, dynamic variables.
 
+All of it comes from the caller's brief (``caller_profile``): one small document, whatever the
+caller's history, so the answer costs the same for a first-time and a five-hundredth call.
+
 Every dynamic variable is always present and always a string: ElevenLabs fails a call whose prompt
 references a variable the webhook did not return.
 """
 
-from collections.abc import Sequence
-
 from pydantic import BaseModel, ConfigDict
 
+from .caller_profile import CallerProfile, CallNote
 from .elevenlabs.initiation import (
     AgentOverride,
     ConversationConfigOverride,
     ConversationInitiationClientData,
     PromptOverride,
 )
-from .names import name_from_memories
-from .ports import MemoryRecord
 
 SUMMARY_MAX_CHARS = 400
 CONTEXT_MAX_CHARS = 1500
-CONTEXT_MAX_SAID = 5
+# Per line of the context, so that several calls and fields fit within CONTEXT_MAX_CHARS.
+CONTEXT_CALL_MAX_CHARS = 300
+CONTEXT_VALUE_MAX_CHARS = 120
 
 
 class Greetings(BaseModel):
@@ -63,28 +65,25 @@ class CallContext(BaseModel):
         )
 
 
-def build_call_context(caller_id: str, memories: Sequence[MemoryRecord], greetings: Greetings) -> CallContext:
-    name = name_from_memories(memories) or ""
-    returning = bool(memories)
-    if not returning:
-        first_message = greetings.welcome
-    elif name:
-        first_message = greetings.returning.replace("{name}", name)
-    else:
-        first_message = greetings.returning_without_name
+def build_call_context(caller_id: str, profile: CallerProfile | None, greetings: Greetings) -> CallContext:
+    """The context from the caller's brief; no brief (or one with no call) is a new caller."""
+    if profile is None or profile.call_count == 0:
+        return neutral_call_context(caller_id, greetings)
+    name = profile.name.name if profile.name else ""
+    first_message = greetings.returning.replace("{name}", name) if name else greetings.returning_without_name
     return CallContext(
         caller_id=caller_id,
         caller_name=name,
-        returning=returning,
-        conversation_count=count_conversations(memories),
-        summary=summarise(memories),
-        context=memory_context(name, memories),
+        returning=True,
+        conversation_count=profile.call_count,
+        summary=summarise(profile),
+        context=memory_context(profile),
         first_message=first_message,
     )
 
 
 def neutral_call_context(caller_id: str, greetings: Greetings) -> CallContext:
-    """What the agent gets when memory is unavailable: complete, and promising nothing."""
+    """What the agent gets for a new caller, or when the brief is unavailable: complete, promising nothing."""
     return CallContext(
         caller_id=caller_id,
         caller_name="",
@@ -96,49 +95,39 @@ def neutral_call_context(caller_id: str, greetings: Greetings) -> CallContext:
     )
 
 
-def count_conversations(memories: Sequence[MemoryRecord]) -> int:
-    """Past conversations, as the agent prompt says "N previous interactions"."""
-    conversations = {
-        str(m.metadata["conversation_id"]) for m in memories if m.metadata.get("conversation_id")
-    }
-    if conversations:
-        return len(conversations)
-    return 1 if memories else 0
-
-
-def summarise(memories: Sequence[MemoryRecord]) -> str:
-    factual = _newest_first([m for m in memories if m.metadata.get("type") == "factual"])
-    if not memories:
-        return ""
-    calls = count_conversations(memories)
+def summarise(profile: CallerProfile) -> str:
+    """``N previous calls.`` and the last call's title and summary, at most ``SUMMARY_MAX_CHARS``."""
+    calls = profile.call_count
     head = f"{calls} previous call{'s' if calls != 1 else ''}."
-    if not factual:
+    if not profile.recent_calls:
         return head
-    latest = _first_line(factual[0].text)
-    return _clip(f"{head} Last call: {latest}", SUMMARY_MAX_CHARS)
+    return _clip(f"{head} Last call: {_describe(profile.recent_calls[0])}", SUMMARY_MAX_CHARS)
 
 
-def memory_context(name: str, memories: Sequence[MemoryRecord]) -> str:
-    """A compact text the agent's prompt template can include as ``{{memory_context}}``."""
-    if not memories:
-        return ""
+def memory_context(profile: CallerProfile) -> str:
+    """A compact text the agent's prompt template can include as ``{{memory_context}}``.
+
+    Whole lines only, newest first, until ``CONTEXT_MAX_CHARS``: the name, the calls so far, the
+    caller's timezone, the recent calls' summaries and the latest value of each collected field.
+    """
+    name = profile.name.name if profile.name else ""
     lines = [f"Caller's name: {name}." if name else "Caller's name: not known yet."]
-    lines.append(f"Previous calls: {count_conversations(memories)}.")
-    factual = _newest_first([m for m in memories if m.metadata.get("type") == "factual"])
-    if factual:
-        lines.append("What we know from earlier calls:")
-        lines.extend(f"- {_first_line(m.text)}" for m in factual)
-    said = _newest_first(
-        [
-            m
-            for m in memories
-            if m.metadata.get("type") != "factual" and m.metadata.get("role", "user") == "user"
-        ]
-    )[:CONTEXT_MAX_SAID]
-    if said:
-        lines.append("Things the caller said recently:")
-        lines.extend(f"- {m.text.strip()}" for m in said)
-    return _clip("\n".join(lines), CONTEXT_MAX_CHARS)
+    span = ""
+    if profile.first_call_at and profile.last_call_at:
+        span = f" (first {profile.first_call_at:%Y-%m-%d}, last {profile.last_call_at:%Y-%m-%d})"
+    lines.append(f"Previous calls: {profile.call_count}{span}.")
+    if profile.timezone:
+        lines.append(f"Caller's timezone: {profile.timezone}.")
+    if profile.recent_calls:
+        lines.append("Recent calls, newest first:")
+        lines.extend(f"- {_clip(_describe(note), CONTEXT_CALL_MAX_CHARS)}" for note in profile.recent_calls)
+    if profile.collected:
+        lines.append("Collected in calls:")
+        newest = sorted(profile.collected.items(), key=lambda item: item[1].at, reverse=True)
+        lines.extend(
+            f"- {field}: {_clip(str(value.value), CONTEXT_VALUE_MAX_CHARS)}" for field, value in newest
+        )
+    return _whole_lines(lines, CONTEXT_MAX_CHARS)
 
 
 def render(template: str, variables: dict[str, str]) -> str:
@@ -148,15 +137,20 @@ def render(template: str, variables: dict[str, str]) -> str:
     return text
 
 
-def _newest_first(memories: Sequence[MemoryRecord]) -> list[MemoryRecord]:
-    # All memories of one call share the call's timestamp; the store's created_at orders them within it.
-    return sorted(
-        memories, key=lambda m: (str(m.metadata.get("timestamp") or ""), m.created_at or ""), reverse=True
-    )
+def _describe(note: CallNote) -> str:
+    title = f" ({note.title})" if note.title else ""
+    summary = note.summary.strip() or "no summary."
+    return f"{note.at:%Y-%m-%d}{title}: {summary}"
 
 
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
+def _whole_lines(lines: list[str], limit: int) -> str:
+    text = ""
+    for line in lines:
+        candidate = f"{text}\n{line}" if text else line
+        if len(candidate) > limit:
+            break
+        text = candidate
+    return text
 
 
 def _clip(text: str, limit: int) -> str:

@@ -17,6 +17,7 @@ from .elevenlabs import post_call as wire
 from .errors import ArchiveKeyMissing, BadRequest
 from .ports import Archive, AudioSource, MemoryRecord, MemoryStore
 from .post_call import ProcessingResult, parse_event, process_archived_event
+from .profile_store import rebuild_profile
 from .settings import ProcessorSettings
 
 Progress = Callable[[int, int, str, str], None]
@@ -100,6 +101,33 @@ def footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFo
     if archive.exists(archive_keys.profile_key(caller)):
         keys.append(archive_keys.profile_key(caller))
     return CallerFootprint(caller_id=caller, memories=memory.list_all(caller), object_keys=keys)
+
+
+@dataclass
+class RebuildReport:
+    rebuilt: dict[str, int] = field(default_factory=dict)  # caller → calls in the new brief
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def rebuild_profiles(
+    callers: list[str], archive: Archive, progress: Callable[[int, int, str, str], None] | None = None
+) -> RebuildReport:
+    """Rebuild each caller's brief from their archived transcriptions (also how a deployment made
+    before briefs existed gets them). One caller failing does not stop the others."""
+    report = RebuildReport()
+    for index, caller in enumerate(callers, start=1):
+        try:
+            profile = rebuild_profile(archive, caller)
+        except Exception as error:
+            report.failed[caller] = f"{type(error).__name__}: {error}"
+            outcome = f"failed ({type(error).__name__})"
+        else:
+            calls = profile.call_count if profile is not None else 0
+            report.rebuilt[caller] = calls
+            outcome = f"{calls} call{'s' if calls != 1 else ''}" if calls else "no calls: no brief"
+        if progress is not None:
+            progress(index, len(callers), caller, outcome)
+    return report
 
 
 def forget(found: CallerFootprint, archive: Archive, memory: MemoryStore) -> int:

@@ -1,8 +1,10 @@
 """Pre-call: who is calling and what the agent should know, always answered in time.
 
 ElevenLabs may not start the call if this webhook fails or times out, and fails it if a dynamic
-variable is missing. So the memory read gets only what remains of the budget, a slow or failing
-memory store yields the neutral context, and archive writes run beside the read, not after it.
+variable is missing. So the one read on the path, the caller's brief from the archive
+(``profiles/{caller_id}.json``), gets only what remains of the budget; a slow or failing read yields
+the neutral context, and archive writes run beside the read, not after it. Mem0 is not called: the
+brief is the same size for every caller and is there while Mem0 is down.
 """
 
 import json
@@ -16,10 +18,12 @@ from pydantic import BaseModel, ConfigDict
 
 from . import archive_keys, background
 from .call_context import CallContext, Greetings, build_call_context, neutral_call_context
+from .caller_profile import CallerProfile
 from .elevenlabs.initiation import ConversationInitiationClientData, ConversationInitiationRequest
 from .errors import WithheldCaller
 from .identity import caller_of_initiation
-from .ports import Archive, MemoryRecord, MemoryStore
+from .ports import Archive
+from .profile_store import read_profile
 from .settings import DEFAULT_RETURNING_GREETING_NO_NAME, ClientDataSettings, GreetingSettings
 
 log = logging.getLogger(__name__)
@@ -49,7 +53,6 @@ def answer_precall(
     request: ConversationInitiationRequest,
     raw_body: bytes,
     settings: ClientDataSettings,
-    memory: MemoryStore,
     archive: Archive,
     received_at: datetime,
     deadline: float,
@@ -61,13 +64,13 @@ def answer_precall(
         return answer_withheld_caller(settings)
     folder = archive_keys.client_data_folder(caller_id, received_at, request.call_sid)
     received_write = background.submit(archive.put, folder + "received.json", raw_body, "application/json")
-    read = background.submit(memory.list_all, caller_id, _remaining(deadline))
+    read = background.submit(read_profile, archive, caller_id)
 
-    memories, error = _wait_for_memories(read, deadline)
+    profile, error = _wait_for_brief(read, deadline)
     greetings = greetings_from(settings)
     context: CallContext = (
-        build_call_context(caller_id, memories, greetings)
-        if memories is not None
+        build_call_context(caller_id, profile, greetings)
+        if error is None
         else neutral_call_context(caller_id, greetings)
     )
     response = context.to_response(settings.prompt_override_template)
@@ -77,7 +80,7 @@ def answer_precall(
     return PrecallOutcome(
         caller_id=caller_id,
         response=response,
-        memory_available=memories is not None,
+        memory_available=error is None,
         memory_error=error,
         archived=archived,
     )
@@ -98,14 +101,15 @@ def answer_withheld_caller(settings: ClientDataSettings) -> PrecallOutcome:
     )
 
 
-def _wait_for_memories(
-    read: "Future[list[MemoryRecord]]", deadline: float
-) -> tuple[list[MemoryRecord] | None, str | None]:
+def _wait_for_brief(
+    read: "Future[CallerProfile | None]", deadline: float
+) -> tuple[CallerProfile | None, str | None]:
+    """The brief (None: a new caller) and no error, or no brief and why it could not be read."""
     try:
         return read.result(timeout=_remaining(deadline)), None
     except FutureTimeout:
-        return None, "memory read exceeded the pre-call budget"
-    except Exception as error:  # any store failure must still yield an answer
+        return None, "the caller brief read exceeded the pre-call budget"
+    except Exception as error:  # any archive failure must still yield an answer
         return None, f"{type(error).__name__}: {error}"
 
 

@@ -1,5 +1,7 @@
 """Our answers, checked against the schemas of what ElevenLabs accepts (declared from the reference)."""
 
+from datetime import UTC, datetime
+
 import contract_schemas
 import pytest
 from helpers import DESIGN_DYNAMIC_VARIABLES
@@ -11,11 +13,9 @@ from agentic_memory.call_context import (
     build_call_context,
     neutral_call_context,
 )
+from agentic_memory.caller_profile import CallerProfile, call_facts, with_call
 from agentic_memory.elevenlabs.post_call import PostCallTranscription
-from agentic_memory.fakes import InMemoryMemoryStore
-from agentic_memory.identity import caller_of_transcription
 from agentic_memory.local.fixtures import load_fixture
-from agentic_memory.memory_building import memories_of
 from agentic_memory.settings import (
     DEFAULT_RETURNING_GREETING,
     DEFAULT_RETURNING_GREETING_NO_NAME,
@@ -39,23 +39,15 @@ FULL_PROMPT_TEMPLATE = (
 )
 
 
-def store_calls(*fixture_names: str) -> InMemoryMemoryStore:
-    store = InMemoryMemoryStore()
-    for name in fixture_names:
-        data = PostCallTranscription.model_validate(load_fixture(name)).data
-        for draft in memories_of(data):
-            store.add(caller_of_transcription(data), draft.messages, draft.metadata)
-    return store
-
-
 def returning_margaret() -> CallContext:
-    store = store_calls("transcription_twilio_inbound")
-    return build_call_context(MARGARET, store.list_all(MARGARET), GREETINGS)
+    event = PostCallTranscription.model_validate(load_fixture("transcription_twilio_inbound"))
+    facts = call_facts(event.data, event.event_timestamp, datetime.now(UTC))
+    return build_call_context(MARGARET, with_call(CallerProfile(caller_id=MARGARET), facts), GREETINGS)
 
 
 def contexts() -> dict[str, CallContext]:
     return {
-        "new caller": build_call_context(NEW_CALLER, [], GREETINGS),
+        "new caller": build_call_context(NEW_CALLER, None, GREETINGS),
         "returning caller": returning_margaret(),
         "neutral": neutral_call_context(MARGARET, GREETINGS),
     }

@@ -12,7 +12,7 @@ from helpers import (
     sqs_event,
 )
 
-from agentic_memory.errors import MemoryUnavailable
+from agentic_memory.errors import ArchiveUnavailable, MemoryUnavailable
 from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from services.client_data.handler import lambda_handler as client_data
 from services.post_call.handler import lambda_handler as post_call
@@ -109,29 +109,66 @@ def test_an_unsafe_call_sid_never_reaches_the_archive(deps, keys):
     assert list(deps.archive.keys("")) == []
 
 
-def test_memory_failure_still_answers_with_neutral_variables(deps, keys):
-    deps.memory.fail_with = MemoryUnavailable("mem0 is down")
-    response = precall(deps, keys)
-    assert response["statusCode"] == 200
-    variables = response_json(response)["dynamic_variables"]
-    assert set(variables) >= DESIGN_DYNAMIC_VARIABLES
-    assert variables["returning_caller"] == "no"
-
-
-def test_a_memory_read_beyond_the_budget_yields_the_neutral_context(deps, keys):
-    # Given a store that takes longer than the whole pre-call budget
+def test_with_mem0_down_a_known_caller_is_still_greeted_by_name_with_the_last_call(deps, keys):
+    # Given Margaret's processed call, and then Mem0 failing on every request
     remember_call(deps, keys)
-    slow_list_all = deps.memory.list_all
+    deps.memory.fail_with = MemoryUnavailable("mem0 is down")
+    # When she calls again
+    response = precall(deps, keys)
+    # Then the pre-call never needed Mem0: she is greeted by name with her last call's summary
+    assert response["statusCode"] == 200
+    body = response_json(response)
+    variables = body["dynamic_variables"]
+    assert set(variables) >= DESIGN_DYNAMIC_VARIABLES
+    assert variables["returning_caller"] == "yes"
+    assert variables["caller_name"] == "Margaret"
+    assert variables["memory_count"] == "1"
+    assert "Check-up booked for Biscuit" in variables["memory_summary"]
+    assert "Margaret" in body["conversation_config_override"]["agent"]["first_message"]
 
-    def slow(user_id, timeout=None):
-        time.sleep(deps.settings.precall_budget_seconds + 0.3)
-        return slow_list_all(user_id, timeout)
 
-    deps.memory.list_all = slow
-    # When the pre-call arrives, Then it answers without the memories rather than late
+def test_the_pre_call_reads_the_brief_and_never_lists_memories(deps, keys):
+    # Given a caller with a processed call, and a store that records every read
+    remember_call(deps, keys)
+    reads = []
+    deps.memory.list_all = lambda user_id, timeout=None: reads.append(user_id) or []
+    deps.memory.search = lambda *args, **kwargs: reads.append("search") or []
+    # When she calls again
+    variables = response_json(precall(deps, keys))["dynamic_variables"]
+    # Then the answer came from the brief alone
+    assert variables["caller_name"] == "Margaret"
+    assert reads == []
+
+
+def test_a_brief_read_beyond_the_budget_yields_the_neutral_context(deps, keys):
+    # Given an archive whose reads take longer than the whole pre-call budget
+    remember_call(deps, keys)
+    slow_get = deps.archive.get
+
+    def slow(key):
+        if key.startswith("profiles/"):
+            time.sleep(deps.settings.precall_budget_seconds + 0.3)
+        return slow_get(key)
+
+    deps.archive.get = slow
+    # When the pre-call arrives, Then it answers without the brief rather than late
     variables = response_json(precall(deps, keys))["dynamic_variables"]
     assert variables["returning_caller"] == "no"
     assert variables["caller_name"] == ""
+
+
+def test_a_failing_archive_read_yields_the_neutral_context(deps, keys):
+    # Given a processed call, and an archive that then fails every read
+    remember_call(deps, keys)
+
+    def broken(key):
+        raise ArchiveUnavailable("S3 GetObject failed: InternalError (HTTP 500)")
+
+    deps.archive.get = broken
+    # When the pre-call arrives, Then it still answers, neutral
+    response = precall(deps, keys)
+    assert response["statusCode"] == 200
+    assert response_json(response)["dynamic_variables"]["returning_caller"] == "no"
 
 
 def withheld(fixture: str, placeholder: str, conversation_id: str | None = None) -> bytes:

@@ -215,3 +215,19 @@ def test_a_call_that_did_not_happen_is_archived_but_stores_no_memory(deps, keys,
     assert (result.skipped, result.reason, result.memories_added) == ("call_did_not_happen", reason, 0)
     assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
     assert deps.memory.list_all(caller_of(INBOUND)) == []
+
+
+def test_s3s_test_event_is_acknowledged_without_work(deps):
+    # Given the message S3 sends to the queue when the bucket notification is configured
+    body = json.dumps(
+        {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-30T04:00:00.000Z",
+         "Bucket": "agentic-memory-dev-archive", "RequestId": "R1", "HostId": "H1"}
+    )  # fmt: skip
+    record = {"messageId": "m-1", "receiptHandle": "r", "body": body, "attributes": {},
+              "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+              "eventSourceARN": "arn:aws:sqs:us-east-1:111111111111:q", "md5OfBody": ""}  # fmt: skip
+    event = {"Records": [record]}
+
+    # When the processor receives it, then it succeeds (it must not end in the dead-letter queue)
+    assert process(event, lambda_context()) == {"batchItemFailures": []}
+    assert list(deps.archive.keys("")) == []

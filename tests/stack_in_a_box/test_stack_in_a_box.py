@@ -151,6 +151,10 @@ def test_a_callers_story_runs_on_the_stack_as_deployed(box: BoxStack, functions:
     # When their call starts, Then pre-call answers with the neutral context
     first = precall(functions)
     assert (first["caller_id"], first["returning_caller"], first["memory_count"]) == (CALLER, "no", "0")
+    # (a missing brief read as a new caller, not as a failed read: the role may tell 404 from 403)
+    assert "answered with the neutral context" not in functions["client-data"].log(), functions[
+        "client-data"
+    ].log_tail()
 
     # When ElevenLabs delivers the signed transcription and the audio of the call
     for fixture in ("transcription_twilio_inbound", "audio"):
@@ -173,6 +177,13 @@ def test_a_callers_story_runs_on_the_stack_as_deployed(box: BoxStack, functions:
     assert mp3["Body"].read() == base64.b64decode(AUDIO["full_audio"])
     stored = box.mem0.memories(CALLER)
     assert {memory["metadata"]["type"] for memory in stored} == {"factual", "semantic"}
+    # And the caller's brief is in the archive, written by the processor's own role
+    brief = json.loads(s3.get_object(Bucket=box.plan.bucket, Key=f"profiles/{CALLER}.json")["Body"].read())
+    assert (brief["call_count"], brief["name"]["name"], list(brief["conversations"])) == (
+        1,
+        CALLER_NAME,
+        [CONVERSATION],
+    )
 
     # When the caller rings again, Then pre-call greets them by name
     again = precall(functions)

@@ -1,7 +1,6 @@
-"""What the agent knows when the call starts: greeting, counts, summary and context, bounded."""
+"""What the agent knows when the call starts: greeting, counts, summary and context from the brief."""
 
-import itertools
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -9,19 +8,15 @@ from hypothesis import strategies as st
 
 from agentic_memory.call_context import (
     CONTEXT_MAX_CHARS,
-    CONTEXT_MAX_SAID,
     SUMMARY_MAX_CHARS,
     Greetings,
     build_call_context,
-    count_conversations,
     neutral_call_context,
     render,
 )
+from agentic_memory.caller_profile import CallerProfile, CallFacts, call_facts, with_call
 from agentic_memory.elevenlabs.post_call import PostCallTranscription
-from agentic_memory.fakes import InMemoryMemoryStore
 from agentic_memory.local.fixtures import load_fixture
-from agentic_memory.memory_building import memories_of
-from agentic_memory.ports import MemoryRecord
 
 MARGARET = "+15550100142"
 GREETINGS = Greetings(
@@ -29,38 +24,52 @@ GREETINGS = Greetings(
     returning="Welcome back, {name}!",
     returning_without_name="Welcome back!",
 )
-_ids = itertools.count(1)
+START = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 
 
-def record(text: str, **metadata: Any) -> MemoryRecord:
-    return MemoryRecord(id=f"mem-{next(_ids)}", text=text, metadata=metadata)
-
-
-def margaret_memories(*fixtures: str) -> list[MemoryRecord]:
-    store = InMemoryMemoryStore()
+def margaret_brief(*fixtures: str) -> CallerProfile:
+    profile = CallerProfile(caller_id=MARGARET)
     for fixture in fixtures:
-        data = PostCallTranscription.model_validate(load_fixture(fixture)).data
-        for draft in memories_of(data):
-            store.add(MARGARET, draft.messages, draft.metadata)
-    return store.list_all(MARGARET)
+        event = PostCallTranscription.model_validate(load_fixture(fixture))
+        profile = with_call(profile, call_facts(event.data, event.event_timestamp, START)) or profile
+    return profile
+
+
+def brief_of(calls: list[CallFacts]) -> CallerProfile:
+    profile = CallerProfile(caller_id=MARGARET)
+    for call in calls:
+        profile = with_call(profile, call) or profile
+    return profile
+
+
+def a_call(number: int, summary: str = "", title: str = "", **extra) -> CallFacts:
+    return CallFacts(
+        conversation_id=f"conv_{number}",
+        agent_id="agent_a",
+        at=START + timedelta(days=number),
+        summary=summary,
+        title=title,
+        **extra,
+    )
 
 
 def test_new_caller_gets_the_welcome_and_empty_memory() -> None:
-    context = build_call_context("+15550100199", [], GREETINGS)
+    for nobody in (None, CallerProfile(caller_id="+15550100199")):
+        context = build_call_context("+15550100199", nobody, GREETINGS)
 
-    assert context.first_message == "Hello! Who am I speaking with?"
-    assert context.dynamic_variables() == {
-        "caller_id": "+15550100199",
-        "caller_name": "",
-        "returning_caller": "no",
-        "memory_count": "0",
-        "memory_summary": "",
-        "memory_context": "",
-    }
+        assert context.first_message == "Hello! Who am I speaking with?"
+        assert context.dynamic_variables() == {
+            "caller_id": "+15550100199",
+            "caller_name": "",
+            "returning_caller": "no",
+            "memory_count": "0",
+            "memory_summary": "",
+            "memory_context": "",
+        }
 
 
 def test_returning_caller_is_greeted_by_name() -> None:
-    context = build_call_context(MARGARET, margaret_memories("transcription_twilio_inbound"), GREETINGS)
+    context = build_call_context(MARGARET, margaret_brief("transcription_twilio_inbound"), GREETINGS)
 
     assert context.caller_name == "Margaret"
     assert context.first_message == "Welcome back, Margaret!"
@@ -68,99 +77,76 @@ def test_returning_caller_is_greeted_by_name() -> None:
 
 
 def test_returning_caller_without_a_known_name_gets_the_nameless_greeting() -> None:
-    memories = [record("Asked about opening hours.", type="factual", conversation_id="conv_a")]
-
-    context = build_call_context(MARGARET, memories, GREETINGS)
+    context = build_call_context(MARGARET, brief_of([a_call(1, "Asked about opening hours.")]), GREETINGS)
 
     assert context.caller_name == ""
     assert context.first_message == "Welcome back!"
 
 
-def test_memory_count_counts_conversations_not_memories() -> None:
-    memories = margaret_memories("transcription_twilio_inbound", "transcription_returning_caller")
-    assert len(memories) > 2
+def test_memory_count_counts_the_calls_in_the_brief() -> None:
+    brief = margaret_brief("transcription_twilio_inbound", "transcription_returning_caller")
 
-    context = build_call_context(MARGARET, memories, GREETINGS)
+    context = build_call_context(MARGARET, brief, GREETINGS)
 
     assert context.dynamic_variables()["memory_count"] == "2"
 
 
-def test_memories_without_conversation_ids_count_as_one_conversation() -> None:
-    assert count_conversations([record("a"), record("b"), record("c")]) == 1
-    assert count_conversations([]) == 0
-
-
 def test_summary_names_the_count_and_the_latest_call() -> None:
-    memories = margaret_memories("transcription_twilio_inbound", "transcription_returning_caller")
+    brief = margaret_brief("transcription_twilio_inbound", "transcription_returning_caller")
 
-    summary = build_call_context(MARGARET, memories, GREETINGS).summary
+    summary = build_call_context(MARGARET, brief, GREETINGS).summary
 
-    assert summary.startswith(
-        "2 previous calls. Last call: Call on 2025-12-02 (Vaccination certificate request)"
+    assert summary.startswith("2 previous calls. Last call: 2025-12-02 (Vaccination certificate request): ")
+
+
+def test_context_holds_name_count_timezone_recent_calls_and_collected_fields() -> None:
+    brief = brief_of(
+        [
+            a_call(1, "Booked a check-up for Biscuit.", "Check-up", collected={"pet_name": "Biscuit"}),
+            a_call(3, "Asked for the vaccination certificate.", "Certificate", timezone="Europe/London"),
+        ]
     )
+    brief = brief.model_copy(update={"name": None})
 
+    lines = build_call_context(MARGARET, brief, GREETINGS).context.splitlines()
 
-def test_context_holds_name_count_facts_and_what_the_caller_said() -> None:
-    context = build_call_context(
-        MARGARET, margaret_memories("transcription_twilio_inbound"), GREETINGS
-    ).context
-
-    lines = context.splitlines()
-    assert lines[:3] == ["Caller's name: Margaret.", "Previous calls: 1.", "What we know from earlier calls:"]
-    assert "Things the caller said recently:" in lines
-    assert any("Biscuit" in line and "June" in line for line in lines)
-
-
-def test_context_leaves_out_what_the_agent_said() -> None:
-    context = build_call_context(
-        MARGARET, margaret_memories("transcription_twilio_inbound"), GREETINGS
-    ).context
-
-    assert "My name is Ada" not in context
-
-
-def test_context_quotes_at_most_the_configured_number_of_caller_lines() -> None:
-    memories = [
-        record(
-            f"Said line {n}.",
-            type="semantic",
-            role="user",
-            conversation_id="conv_a",
-            timestamp=f"2025-11-{n:02d}",
-        )
-        for n in range(1, 20)
+    assert lines == [
+        "Caller's name: not known yet.",
+        "Previous calls: 2 (first 2025-06-02, last 2025-06-04).",
+        "Caller's timezone: Europe/London.",
+        "Recent calls, newest first:",
+        "- 2025-06-04 (Certificate): Asked for the vaccination certificate.",
+        "- 2025-06-02 (Check-up): Booked a check-up for Biscuit.",
+        "Collected in calls:",
+        "- pet_name: Biscuit",
     ]
-
-    context = build_call_context(MARGARET, memories, GREETINGS).context
-
-    quoted = [line for line in context.splitlines() if line.startswith("- Said line")]
-    assert len(quoted) == CONTEXT_MAX_SAID
-    assert quoted[0] == "- Said line 19."
 
 
 def test_summary_and_context_are_bounded_for_a_long_history() -> None:
-    memories = [
-        record("Call on 2025-11-18: " + "Biscuit " * 200, type="factual", conversation_id=f"conv_{n}")
-        for n in range(50)
-    ]
+    brief = brief_of([a_call(n, "Biscuit " * 200, "Visit") for n in range(500)])
 
-    context = build_call_context(MARGARET, memories, GREETINGS)
+    context = build_call_context(MARGARET, brief, GREETINGS)
 
     assert len(context.summary) <= SUMMARY_MAX_CHARS and context.summary.endswith("…")
-    assert len(context.context) <= CONTEXT_MAX_CHARS and context.context.endswith("…")
-    assert context.dynamic_variables()["memory_count"] == "50"
+    assert len(context.context) <= CONTEXT_MAX_CHARS
+    assert context.context.splitlines()[1].startswith("Previous calls: 500")
+    assert context.dynamic_variables()["memory_count"] == "500"
 
 
 @given(
     st.lists(
-        st.tuples(st.text(max_size=600), st.sampled_from(["factual", "semantic"]), st.integers(0, 5)),
-        max_size=30,
+        st.tuples(st.text(max_size=700), st.text(max_size=150), st.text(max_size=300)),
+        min_size=1,
+        max_size=15,
     )
 )
-def test_any_memories_give_a_bounded_summary_and_context(raw: list[tuple[str, str, int]]) -> None:
-    memories = [record(text, type=kind, role="user", conversation_id=f"conv_{n}") for text, kind, n in raw]
+def test_any_brief_gives_a_bounded_summary_and_context(raw: list[tuple[str, str, str]]) -> None:
+    calls = [
+        a_call(n, summary[:600], title[:120], collected={f"field_{n}": value} if value.strip() else {})
+        for n, (summary, title, value) in enumerate(raw)
+    ]
 
-    context = build_call_context(MARGARET, memories, GREETINGS)
+    context = build_call_context(MARGARET, brief_of(calls), GREETINGS)
 
     assert len(context.summary) <= SUMMARY_MAX_CHARS
     assert len(context.context) <= CONTEXT_MAX_CHARS
@@ -189,7 +175,7 @@ def test_response_without_a_template_sends_no_prompt_override() -> None:
 
 
 def test_response_with_a_template_sends_the_rendered_complete_prompt() -> None:
-    context = build_call_context(MARGARET, margaret_memories("transcription_twilio_inbound"), GREETINGS)
+    context = build_call_context(MARGARET, margaret_brief("transcription_twilio_inbound"), GREETINGS)
 
     response = context.to_response(prompt_template="You help {{caller_name}}.\n{{memory_context}}")
 

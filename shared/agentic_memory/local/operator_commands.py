@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from .. import operations
 from ..adapters.ssm_parameters import resolve_secret_parameters
 from ..errors import MemoryUnavailable, UnsafeIdentifier
-from ..identity import caller_key
+from ..identity import caller_key, mask
+from ..profile_store import archived_callers, read_profile
 from ..settings import Settings
 from ..wiring import Dependencies
 from . import dead_letter
@@ -43,9 +44,18 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
         "--yes", action="store_true", help="really erase (without it, only list what would go)"
     )
 
-    memories = commands.add_parser("memories", help="list what is stored about a caller")
+    memories = commands.add_parser("memories", help="show a caller's brief, then list their memories")
     memories.add_argument("caller")
-    memories.add_argument("--json", action="store_true", help="print JSON instead of text")
+    memories.add_argument("--json", action="store_true", help="print the memories as JSON instead of text")
+
+    profiles = commands.add_parser("profiles", help="caller briefs (profiles/{caller}.json)")
+    profile_commands = profiles.add_subparsers(dest="profiles_command", required=True)
+    rebuild = profile_commands.add_parser(
+        "rebuild", help="rebuild briefs from the archived post-call transcriptions (also migrates)"
+    )
+    whose = rebuild.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--caller", help="this caller's brief")
+    whose.add_argument("--all", action="store_true", help="the brief of every caller with an archived call")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         deps = _dependencies()
         if args.command == "replay":
             return replay_events(args, deps)
+        if args.command == "profiles":
+            return rebuild_profiles(args, deps)
         caller = caller_key(args.caller, deps.settings.default_country_code)
         if caller is None:
             raise UnsafeIdentifier("the caller is empty")
@@ -114,6 +126,24 @@ def _replay_queue(queue_url: str, deps: Dependencies) -> int:
     return 1 if failed else 0
 
 
+def rebuild_profiles(args: argparse.Namespace, deps: Dependencies) -> int:
+    if args.all:
+        callers = archived_callers(deps.archive)
+    else:
+        caller = caller_key(args.caller, deps.settings.default_country_code)
+        if caller is None:
+            raise UnsafeIdentifier("the caller is empty")
+        callers = [caller]
+    print(f"rebuilding {len(callers)} caller brief(s)", flush=True)
+    report = operations.rebuild_profiles(callers, deps.archive, _print_caller_progress)
+    print(f"done: {len(report.rebuilt)} rebuilt, {len(report.failed)} failed")
+    return 1 if report.failed else 0
+
+
+def _print_caller_progress(index: int, total: int, caller: str, outcome: str) -> None:
+    print(f"  [{index}/{total}] {mask(caller)}: {outcome}", flush=True)
+
+
 def _forget(caller: str, confirmed: bool, deps: Dependencies) -> int:
     found = operations.footprint(caller, deps.archive, deps.memory)
     print(f"caller {caller}: {len(found.memories)} memories, {len(found.object_keys)} archived objects")
@@ -128,6 +158,8 @@ def _forget(caller: str, confirmed: bool, deps: Dependencies) -> int:
 
 
 def _memories(caller: str, as_json: bool, deps: Dependencies) -> int:
+    if not as_json:
+        _print_brief(caller, deps)
     records = deps.memory.list_all(caller)
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
@@ -140,6 +172,27 @@ def _memories(caller: str, as_json: bool, deps: Dependencies) -> int:
             f"{str(meta.get('timestamp', ''))[:19]}: {record.text}"
         )
     return 0
+
+
+def _print_brief(caller: str, deps: Dependencies) -> None:
+    profile = read_profile(deps.archive, caller)
+    if profile is None:
+        print(f"caller {caller}: no brief (a new caller to the pre-call)")
+        return
+    name = f"{profile.name.name} ({profile.name.source}, {profile.name.at:%Y-%m-%d})" if profile.name else "-"
+    span = f"{profile.first_call_at:%Y-%m-%d %H:%M} to {profile.last_call_at:%Y-%m-%d %H:%M} UTC"
+    print(f"caller {caller}: brief")
+    print(f"  name: {name}")
+    for earlier in profile.earlier_names:
+        print(f"    earlier: {earlier.name} ({earlier.source}, {earlier.at:%Y-%m-%d})")
+    zone = f", timezone {profile.timezone}" if profile.timezone else ""
+    print(f"  calls: {profile.call_count}, {span}{zone}")
+    print(f"  agents: {', '.join(profile.agents)}")
+    for note in profile.recent_calls:
+        title = f" ({note.title})" if note.title else ""
+        print(f"  - {note.at:%Y-%m-%d %H:%M} {note.conversation_id}{title}: {note.summary}")
+    for field, found in profile.collected.items():
+        print(f"  {field}: {found.value}")
 
 
 def _print_progress(index: int, total: int, key: str, outcome: str) -> None:
