@@ -33,9 +33,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     initiation = parse(ConversationInitiationRequest, request.json_body(), "initiation request")
     remaining = context.get_remaining_time_in_millis() / 1000 - LAMBDA_SAFETY_MARGIN_SECONDS
     deadline = started + min(deps.settings.precall_budget_seconds, remaining)
-    outcome = answer_precall(
-        initiation, request.body, deps.settings, deps.archive, deps.clock(), deadline
-    )
+    outcome = answer_precall(initiation, request.body, deps.settings, deps.archive, deps.clock(), deadline)
     logger.append_keys(conversation_id=initiation.conversation_id, agent_id=initiation.agent_id)
     metrics.add_metric(name="PrecallAnswered", unit=MetricUnit.Count, value=1)
     if outcome.withheld:
