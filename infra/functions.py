@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from pydantic_settings import BaseSettings
 
-from agentic_memory.archive_keys import AUDIO_PREFIX, CLIENT_DATA_PREFIX, POST_CALL_PREFIX, PROFILE_PREFIX
+from agentic_memory.archive_keys import (
+    AGENTS_PREFIX,
+    AUDIO_PREFIX,
+    CLIENT_DATA_PREFIX,
+    POST_CALL_PREFIX,
+    PROFILE_PREFIX,
+)
+from agentic_memory.memory_adds import MEMORY_ADDS_PREFIX
 from agentic_memory.settings import ClientDataSettings, PostCallSettings, ProcessorSettings, RetrieveSettings
 
 
@@ -50,8 +57,13 @@ CLIENT_DATA = FunctionSpec(
     handler="services.client_data.handler.lambda_handler",
     description="ElevenLabs conversation initiation webhook: the caller's memory as dynamic variables",
     secrets=("ELEVENLABS_WORKSPACE_KEY", "MEM0_API_KEY"),
+    # agents/: the agent's own numbers learned from its calls (an outbound call needs them).
     # profiles/: the caller brief, its one read (ListBucket so a missing brief is a 404, a new caller).
-    archive=ArchiveAccess(read=(PROFILE_PREFIX,), write=(CLIENT_DATA_PREFIX,), list=(PROFILE_PREFIX,)),
+    archive=ArchiveAccess(
+        write=(CLIENT_DATA_PREFIX,),
+        read=(AGENTS_PREFIX, PROFILE_PREFIX),
+        list=(AGENTS_PREFIX, PROFILE_PREFIX),
+    ),
     settings_model=ClientDataSettings,
 )
 RETRIEVE = FunctionSpec(
@@ -79,11 +91,12 @@ PROCESSOR = FunctionSpec(
     handler="services.post_call.processor.lambda_handler",
     description="Turns archived post-call events into Mem0 memories and MP3 files (SQS-driven)",
     secrets=("MEM0_API_KEY", "ELEVENLABS_API_KEY"),
-    # profiles/: the caller briefs it keeps up to date (conditional writes need no extra action).
+    # memory-adds/: the receipts of adds with inference (reads tell a missing receipt by ListBucket).
+    # agents/: the numbers each agent has made or taken calls on, learned from its transcriptions.
     archive=ArchiveAccess(
-        read=(POST_CALL_PREFIX, PROFILE_PREFIX),
-        write=(AUDIO_PREFIX, PROFILE_PREFIX),
-        list=(POST_CALL_PREFIX, PROFILE_PREFIX),
+        read=(POST_CALL_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX),
+        write=(AUDIO_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX),
+        list=(POST_CALL_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX),
     ),
     settings_model=ProcessorSettings,
 )

@@ -147,6 +147,10 @@ class StackSettings(_Settings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # The agents' own numbers: a pre-call from one of them is an outbound call (DESIGN decision 6).
     agent_phone_numbers: tuple[str, ...] = ()
+    # The country calling code whose national numbers callers arrive in (DEFAULT_COUNTRY_CODE).
+    default_country_code: str | None = Field(default=None, pattern=r"^\+?[1-9][0-9]{0,2}$")
+    # Dynamic variables a custom dialer names the caller in (CALLER_ID_VARIABLES).
+    caller_id_variables: tuple[str, ...] = ()
     # The header the pre-call webhook's key arrives in, as named in ElevenLabs (WORKSPACE_KEY_HEADER).
     workspace_key_header: str | None = Field(default=None, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
     # When true the stack refuses to deploy without elevenlabs:toolKey, and retrieve demands X-Tool-Key.

@@ -182,6 +182,8 @@ def function_environment(
         "MEM0_SEARCH_LIMIT": mem0.search_limit,
         "MEM0_TIMEOUT": mem0.timeout_seconds,
         "AGENT_PHONE_NUMBERS": ",".join(settings.agent_phone_numbers) or None,
+        "DEFAULT_COUNTRY_CODE": settings.default_country_code,
+        "CALLER_ID_VARIABLES": ",".join(settings.caller_id_variables) or None,
         "WORKSPACE_KEY_HEADER": settings.workspace_key_header,
     }
     read = environment_names(spec.settings_model)

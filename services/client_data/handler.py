@@ -38,6 +38,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="PrecallAnswered", unit=MetricUnit.Count, value=1)
     if outcome.withheld:
         metrics.add_metric(name="WithheldCaller", unit=MetricUnit.Count, value=1)
+    elif outcome.missing_caller:
+        # Answered neutral, never refused: counted so a misconfigured integration shows up.
+        metrics.add_metric(name="UnattributedCall", unit=MetricUnit.Count, value=1)
+        logger.warning("pre-call names no caller; answered with the neutral context")
     elif not outcome.memory_available:
         metrics.add_metric(name="MemoryUnavailable", unit=MetricUnit.Count, value=1)
         logger.warning("answered with the neutral context", extra={"reason": outcome.memory_error})
@@ -46,7 +50,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.info(
         "pre-call answered",
         extra={
-            "caller": mask(outcome.caller_id) if outcome.caller_id else "withheld",
+            "caller": mask(outcome.caller_id)
+            if outcome.caller_id
+            else ("withheld" if outcome.withheld else "none"),
             "returning_caller": outcome.response.dynamic_variables["returning_caller"],
             "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
         },

@@ -10,8 +10,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from agentic_memory.errors import DomainError
 from agentic_memory.http import answer_domain_errors, json_response, request_from_event
-from agentic_memory.post_call import acknowledge
+from agentic_memory.post_call import Acknowledgement, acknowledge
 from agentic_memory.signature import HEADER
 from agentic_memory.wiring import post_call_dependencies
 from services.observability import logger_for, metrics_for
@@ -26,12 +27,30 @@ metrics = metrics_for("post-call")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = post_call_dependencies()
     request = request_from_event(event)
-    ack = acknowledge(request.body, request.header(HEADER), deps.settings, deps.archive)
+    try:
+        ack = acknowledge(request.body, request.header(HEADER), deps.settings, deps.archive)
+    except DomainError as error:
+        # Only unsigned or oversized requests and archive outages get here: counted, logged by code.
+        metrics.add_metric(name="EventRefused", unit=MetricUnit.Count, value=1)
+        logger.warning("post-call event refused", extra={"status": error.status, "error": error.code})
+        raise
     logger.append_keys(conversation_id=ack.conversation_id)
     metrics.add_metric(
         name="DuplicateDelivery" if ack.duplicate else "EventArchived", unit=MetricUnit.Count, value=1
     )
+    _count_where_filed(ack)
     logger.info(
-        "post-call event acknowledged", extra={"event_type": ack.event_type, "duplicate": ack.duplicate}
+        "post-call event acknowledged", extra={"event_type": ack.event_type[:60], "duplicate": ack.duplicate}
     )
     return json_response(200, {"status": "ok"})
+
+
+def _count_where_filed(ack: Acknowledgement) -> None:
+    """Events that will make no memory as they are: counted, and logged without personal data."""
+    if ack.filed == "unattributed":
+        metrics.add_metric(name="UnattributedEvent", unit=MetricUnit.Count, value=1)
+        logger.warning("transcription names no caller; archived unattributed")
+    elif ack.filed == "other":
+        metrics.add_metric(name="UnprocessedEventType", unit=MetricUnit.Count, value=1)
+        # The type is ElevenLabs' own word (or "" when unreadable), clipped: never caller data.
+        logger.warning("event archived but not processed", extra={"event_type": ack.event_type[:60]})

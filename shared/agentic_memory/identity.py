@@ -1,59 +1,123 @@
 """Who is on the line: E.164 normalisation and the caller of each payload.
 
-Memories are keyed by the caller's phone number in E.164. The person on the line is
-``metadata.phone_call.external_number`` in post-call events whatever the direction; in the
-initiation webhook ``caller_id`` is the agent's own number on outbound calls. A carrier's
-placeholder for a withheld number (``withheld``) is nobody: it never becomes a key.
+Memories are keyed by the caller's phone number in E.164, normalised by the numbering plan
+(``phonenumbers``, lite build) with the region of ``DEFAULT_COUNTRY_CODE`` for national formats, so
+``07700 900123``, ``+44 (0)7700 900123`` and ``<sip:07700900123@pbx;user=phone>`` are one caller under
+``44``. The person on the line is ``metadata.phone_call.external_number`` in post-call events whatever
+the direction; in the initiation webhook ``caller_id`` is the agent's own number on outbound calls.
+A carrier's placeholder for a withheld number (``withheld``) is nobody: it never becomes a key. Ids
+that are no phone number (web ``user_id``s such as ``google-oauth2|1234``) become a safe, stable and
+reversible key (``archive_keys.caller_segment``), never an error.
 """
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from functools import lru_cache
 
+import phonenumbers
+
+from .archive_keys import caller_segment
 from .elevenlabs.initiation import ConversationInitiationRequest
 from .elevenlabs.post_call import TranscriptionData
-from .errors import MissingCaller, UnsafeIdentifier, WithheldCaller
-from .withheld import is_withheld
+from .errors import MissingCaller, WithheldCaller
+from .withheld import address_parts, is_withheld
 
+# A phone number as people and systems write it: digits, one leading "+", separators. Checked
+# before the numbering plan sees it, which would otherwise pick digits out of ids ("user5550100142")
+# and letters out of vanity numbers. ASCII digits only: \d also accepts other scripts' digits.
+_PHONE_TEXT = re.compile(r"[\s().\-/]*\+?[0-9\s().\-/]+")
 _SEPARATORS = re.compile(r"[\s().\-/]")
-# ASCII digits only: str.isdigit() and \d also accept other scripts' digits.
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-# Ids that are not phone numbers (WhatsApp ids, web user ids): kept as they are when safe.
-_OPAQUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@:+\-]{0,63}")
 
 
 def normalise_phone_number(raw: str, default_country_code: str = "1") -> str | None:
     """The E.164 form of ``raw``, or None when it is not a phone number.
 
-    Accepts ``+1 (555) 123-4567``, ``0015551234567``, ``15551234567`` and, for 10-digit national
-    numbers, the default country code (North America unless configured otherwise).
+    Accepts international forms (``+44 20 7946 0958``, ``0044…``), national forms of the region of
+    ``default_country_code`` (a country calling code such as ``1`` or ``44``) with or without their
+    trunk prefix (``07700 900123``, ``(555) 010-0142``), and the number inside a SIP or tel address
+    (``"Ann" <sip:+447700900123@host;user=phone>``, ``tel:+1-555-010-0142``). A number the plan
+    finds too short or too long for its country is None; one in a country code the plan does not know
+    is kept as written when it has E.164's shape.
     """
-    compact = _SEPARATORS.sub("", raw.strip())
-    if not compact.isascii():
+    user, _host = address_parts(raw)
+    if not _PHONE_TEXT.fullmatch(user):
         return None
+    compact = _SEPARATORS.sub("", user)
     if compact.startswith("00"):
+        # The international prefix of most of the world, also sent by systems in countries that
+        # dial another one (North America's is 011).
         compact = "+" + compact[2:]
-    if not compact.startswith("+"):
-        if not compact.isdigit():
-            return None
-        compact = "+" + (default_country_code + compact if len(compact) == 10 else compact)
-    return compact if _E164.fullmatch(compact) else None
+    parsed = _parse(compact, _region(default_country_code))
+    if parsed is None and not compact.startswith("+"):
+        # International digits without their "+", as some SIP trunks send them.
+        parsed = _parse("+" + compact, "ZZ")
+    if parsed is not None:
+        return _stable_e164(parsed)
+    return compact if _E164.fullmatch(compact) and _unknown_country(compact) else None
 
 
 def caller_key(raw: str | None, default_country_code: str = "1") -> str | None:
-    """The memory key for a caller id: E.164 for phone numbers, a safe opaque id otherwise.
+    """The memory key for a caller id: E.164 for phone numbers, a safe id for anything else.
 
-    None when there is no caller id or only a placeholder for a withheld one.
+    None when there is no caller id or only a placeholder for a withheld one. Ids that are not a
+    safe path segment as they are get a reversible encoding (``enc_google-oauth2_7C1234``).
     """
     if raw is None or not raw.strip() or is_withheld(raw):
         return None
     phone = normalise_phone_number(raw, default_country_code)
     if phone is not None:
-        return phone
-    candidate = raw.strip()
-    if _OPAQUE_ID.fullmatch(candidate) and ".." not in candidate:
-        return candidate
-    # The id is not echoed: it is attacker-controlled and may be megabytes long.
-    raise UnsafeIdentifier("caller id is neither a phone number nor a safe id")
+        # The plan may drop a trunk prefix and land on a placeholder ("+1 1 000 000 0000").
+        return None if is_withheld(phone) else phone
+    return caller_segment(raw.strip())
+
+
+def _parse(number: str, region: str) -> "phonenumbers.PhoneNumber | None":
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    # Possible, not valid: validity needs allocation data that lags the carriers, and test ranges
+    # (555-01xx, Ofcom's drama numbers) are possible but not valid.
+    return parsed if phonenumbers.is_possible_number(parsed) else None
+
+
+def _stable_e164(parsed: "phonenumbers.PhoneNumber") -> str:
+    """E.164 that normalises to itself, so a key given back (an echoed ``user_id``) is the same key.
+
+    The plan drops a trunk prefix written after the country code (``+44 0…``); on odd input
+    (``+31 0 0…``) the result has another one to drop, so this runs to the fixed point (each round
+    is shorter).
+    """
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    for _ in range(15):
+        again = _parse(e164, "ZZ")
+        shorter = phonenumbers.format_number(again, phonenumbers.PhoneNumberFormat.E164) if again else e164
+        if shorter == e164:
+            break
+        e164 = shorter
+    return e164
+
+
+@lru_cache(maxsize=16)
+def _region(default_country_code: str) -> str:
+    """The numbering plan's main region for a calling code (``44`` → ``GB``, ``1`` → ``US``).
+
+    A two-letter region (``GB``) is accepted as it is; anything else is ``ZZ``: no national format.
+    """
+    code = default_country_code.strip().removeprefix("+")
+    if len(code) == 2 and code.isalpha():
+        return code.upper()
+    if code.isascii() and code.isdigit():
+        return phonenumbers.region_code_for_country_code(int(code))
+    return "ZZ"
+
+
+def _unknown_country(e164: str) -> bool:
+    digits = e164[1:]
+    return not any(
+        phonenumbers.region_code_for_country_code(int(digits[:length])) != "ZZ" for length in (1, 2, 3)
+    )
 
 
 def caller_of_initiation(
@@ -79,12 +143,16 @@ def caller_of_initiation(
     raise MissingCaller("the request carries no caller_id")
 
 
-def caller_of_transcription(data: TranscriptionData, default_country_code: str = "1") -> str:
+def caller_of_transcription(
+    data: TranscriptionData, default_country_code: str = "1", caller_variables: Sequence[str] = ()
+) -> str:
     """The person on the line for a post-call transcription.
 
     ``phone_call.external_number`` first; then ``user_id``; then the system variables, direction
-    aware (on outbound calls ``system__caller_id`` is the agent). Placeholders for a withheld number
-    are passed over; when nothing else names the caller, that is a ``WithheldCaller``.
+    aware (on outbound calls ``system__caller_id`` is the agent); last the dynamic variables named in
+    ``caller_variables`` (``CALLER_ID_VARIABLES``: a custom dialer's own variable), in their order.
+    Placeholders for a withheld number are passed over; when nothing else names the caller, that is
+    a ``WithheldCaller``, and when nothing names anybody a ``MissingCaller``.
     """
     phone_call = data.metadata.phone_call
     if phone_call is not None:
@@ -105,7 +173,17 @@ def caller_of_transcription(data: TranscriptionData, default_country_code: str =
     from_variables = caller_key(value, default_country_code) if isinstance(value, str) else None
     if from_variables is not None:
         return from_variables
-    offered = (phone_call.external_number if phone_call is not None else None, data.user_id, value)
+    configured = [variables.get(name) for name in caller_variables]
+    for candidate in configured:
+        from_configured = caller_key(candidate, default_country_code) if isinstance(candidate, str) else None
+        if from_configured is not None:
+            return from_configured
+    offered = (
+        phone_call.external_number if phone_call is not None else None,
+        data.user_id,
+        value,
+        *configured,
+    )
     if any(isinstance(raw, str) and is_withheld(raw) for raw in offered):
         raise WithheldCaller("the caller withheld their number")
     raise MissingCaller("the transcription names no caller (no phone_call, user_id or system__caller_id)")

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import archive_keys
+from . import archive_keys, memory_adds
 from .elevenlabs import post_call as wire
-from .errors import ArchiveKeyMissing, BadRequest
+from .errors import ArchiveKeyMissing, BadRequest, MissingCaller
 from .ports import Archive, AudioSource, MemoryRecord, MemoryStore
-from .post_call import ProcessingResult, parse_event, process_archived_event
+from .post_call import ProcessingResult, caller_of, parse_event, process_archived_event
 from .profile_store import rebuild_profile
 from .settings import ProcessorSettings
 
@@ -63,10 +63,15 @@ def replay(
     progress: Progress | None = None,
     audio_source: AudioSource | None = None,
 ) -> ReplayReport:
-    """Process each archived event again; processing is idempotent, so nothing is stored twice."""
+    """Process each archived event again; processing is idempotent, so nothing is stored twice.
+
+    An unattributed transcription that configuration now attributes (``CALLER_ID_VARIABLES`` set
+    since, say) is first moved to its caller's key (``attribute``), then processed there.
+    """
     report = ReplayReport()
     for index, key in enumerate(keys, start=1):
         try:
+            key = attribute(key, settings, archive)
             result = process_archived_event(
                 key, settings, archive, memory, audio_source, fetch_missing_audio=True
             )
@@ -83,6 +88,29 @@ def replay(
     return report
 
 
+def attribute(key: str, settings: ProcessorSettings, archive: Archive) -> str:
+    """The key of an unattributed transcription once it names a caller, after moving it there.
+
+    Any other key, or a transcription that still names nobody (or a withheld number), is returned
+    as it is. The event is copied byte for byte before the unattributed copy is deleted, so a crash
+    in between leaves two copies, never none; processing is idempotent either way.
+    """
+    if not key.startswith(archive_keys.UNATTRIBUTED_PREFIX):
+        return key
+    body = archive.get(key)
+    event = parse_event(body)
+    if not isinstance(event, wire.PostCallTranscription):
+        return key
+    try:
+        caller_id = caller_of(event.data, settings)
+    except MissingCaller:
+        return key
+    attributed = archive_keys.transcription_key(caller_id, event.data.conversation_id)
+    archive.put_new(attributed, body, "application/json")
+    archive.delete(key)
+    return attributed
+
+
 @dataclass(frozen=True)
 class CallerFootprint:
     """Everything stored about one caller, found before anything is erased."""
@@ -96,6 +124,7 @@ def footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFo
     caller = archive_keys.safe_caller(caller_id)
     transcriptions = list(archive.keys(f"{archive_keys.POST_CALL_PREFIX}{caller}/"))
     keys = list(archive.keys(f"{archive_keys.CLIENT_DATA_PREFIX}{caller}/")) + transcriptions
+    keys.extend(archive.keys(f"{memory_adds.MEMORY_ADDS_PREFIX}{caller}/"))
     for key in transcriptions:
         keys.extend(k for k in _audio_of(archive, key) if archive.exists(k))
     if archive.exists(archive_keys.profile_key(caller)):

@@ -8,6 +8,7 @@ in-process queue locally) and is idempotent per conversation and event type.
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -15,14 +16,22 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from . import archive_keys
+from . import archive_keys, memory_adds
+from .agent_numbers import learn_agent_number
 from .caller_profile import call_facts
 from .elevenlabs import post_call as wire
-from .errors import ArchiveUnavailable, BadRequest, Unauthorized, UnsafeIdentifier, WithheldCaller
+from .errors import (
+    ArchiveUnavailable,
+    BadRequest,
+    MissingCaller,
+    Unauthorized,
+    UnsafeIdentifier,
+    WithheldCaller,
+)
 from .http import parse
 from .identity import caller_of_transcription
-from .memory_building import memories_of, why_no_call
-from .ports import Archive, AudioSource, MemoryStore
+from .memory_building import MemoryDraft, memories_of, why_no_call
+from .ports import Archive, AudioSource, InferredAdd, MemoryStore
 from .profile_store import record_call
 from .settings import IdentitySettings, PostCallSettings, ProcessorSettings
 from .signature import SignatureError, verify
@@ -50,6 +59,9 @@ class Acknowledgement(BaseModel):
     conversation_id: str
     key: str
     duplicate: bool
+    # Where it was filed: under its caller or agent ("event"), "unattributed" (a transcription that
+    # names nobody) or "other" (a type we do not process, or a shape we cannot read).
+    filed: Literal["event", "unattributed", "other"] = "event"
 
 
 class ProcessingResult(BaseModel):
@@ -60,11 +72,21 @@ class ProcessingResult(BaseModel):
     conversation_id: str
     memories_added: int = 0
     skipped: (
-        Literal["already_processed", "nothing_to_store", "withheld_caller", "call_did_not_happen"] | None
+        Literal[
+            "already_processed",
+            "nothing_to_store",
+            "withheld_caller",
+            "unattributed",
+            "call_did_not_happen",
+            "not_processed",
+        ]
+        | None
     ) = None
     # Why a transcription was skipped, in words (e.g. "status is failed"); never personal data.
     reason: str | None = None
     audio_key: str | None = None
+    # Adds with inference Mem0 accepted whose memories appear later (Mem0 Platform: ``PENDING``).
+    pending_adds: int = 0
     # Whether the call was added to the caller's brief (False: it was already in it).
     brief_updated: bool = False
 
@@ -88,11 +110,16 @@ def parse_event(raw_body: bytes) -> wire.PostCallEvent:
     return parse(model, payload, str(event_type))
 
 
+def caller_of(data: wire.TranscriptionData, settings: IdentitySettings) -> str:
+    """``identity.caller_of_transcription`` with the configured country code and caller variables."""
+    return caller_of_transcription(data, settings.default_country_code, settings.caller_id_variables)
+
+
 def archive_key_for(event: wire.PostCallEvent, settings: IdentitySettings) -> str:
     if isinstance(event, wire.PostCallTranscription):
         try:
-            caller_id = caller_of_transcription(event.data, settings.default_country_code)
-        except WithheldCaller:
+            caller_id = caller_of(event.data, settings)
+        except MissingCaller:  # withheld, or no phone, user_id or caller variable at all
             return archive_keys.unattributed_transcription_key(event.data.conversation_id)
         return archive_keys.transcription_key(caller_id, event.data.conversation_id)
     if isinstance(event, wire.PostCallAudio):
@@ -112,8 +139,15 @@ def acknowledge(
         )
     except SignatureError as error:
         raise Unauthorized(str(error)) from None
-    event = parse_event(raw_body)
-    key = archive_key_for(event, settings)
+    # Signed is ElevenLabs': never refused (a 4xx is not retried and counts towards disabling the
+    # webhook). What we cannot file by its ids is kept under other/ and answered 200 all the same.
+    event: wire.PostCallEvent | None
+    try:
+        parsed = parse_event(raw_body)
+        key, event = archive_key_for(parsed, settings), parsed
+    except BadRequest:  # unreadable, an unknown type, or ids no key can hold (UnsafeIdentifier)
+        event = None
+        key = other_event_key(raw_body)
     try:
         stored = archive.put_new(key, raw_body, "application/json")
     except ArchiveUnavailable:
@@ -121,8 +155,58 @@ def acknowledge(
     except Exception as error:
         # Answer 5xx so that ElevenLabs retries: a 200 is only ever given for a stored event.
         raise ArchiveUnavailable(f"could not archive the event ({type(error).__name__})") from error
+    if event is None:
+        event_type, conversation_id = _type_and_conversation(raw_body)
+        return Acknowledgement(
+            event_type=event_type,
+            conversation_id=conversation_id,
+            key=key,
+            duplicate=not stored,
+            filed="other",
+        )
+    filed: Literal["event", "unattributed"] = (
+        "unattributed" if key.startswith(archive_keys.UNATTRIBUTED_PREFIX) else "event"
+    )
     return Acknowledgement(
-        event_type=event.type, conversation_id=event.data.conversation_id, key=key, duplicate=not stored
+        event_type=event.type,
+        conversation_id=event.data.conversation_id,
+        key=key,
+        duplicate=not stored,
+        filed=filed,
+    )
+
+
+def other_event_key(raw_body: bytes) -> str:
+    """``post-call/other/{type}/{conversation_id}.json`` for an event we do not process.
+
+    Both segments are made safe by encoding (``archive_keys.id_segment``); an event without a type is
+    ``untyped``, one without a conversation id is named by the SHA-256 of its body (so a repeated
+    delivery is still a duplicate).
+    """
+    event_type, conversation_id = _type_and_conversation(raw_body)
+    type_segment = archive_keys.id_segment(event_type) if event_type else "untyped"
+    name = (
+        archive_keys.id_segment(conversation_id)
+        if conversation_id
+        else "sha_" + hashlib.sha256(raw_body).hexdigest()
+    )
+    return f"{archive_keys.OTHER_PREFIX}{type_segment}/{name}.json"
+
+
+def _type_and_conversation(raw_body: bytes) -> tuple[str, str]:
+    """The event's ``type`` and ``data.conversation_id`` when the body has them as text, else ""."""
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, RecursionError):
+        return "", ""
+    if not isinstance(payload, dict):
+        return "", ""
+    data = payload.get("data")
+    conversation_id = data.get("conversation_id") if isinstance(data, dict) else None
+    event_type = payload.get("type")
+    return (
+        event_type if isinstance(event_type, str) else "",
+        conversation_id if isinstance(conversation_id, str) else "",
     )
 
 
@@ -143,12 +227,20 @@ def process_archived_event(
         raise PoisonEvent(f"not a post-call event key: {key}")
     if key.startswith(archive_keys.OVERSIZED_AUDIO_PREFIX):
         return _fetch_oversized_audio(key, archive, audio_source)
+    if key.startswith(archive_keys.OTHER_PREFIX):
+        # Kept for the record (voice_removal_notice, types not yet known); nothing to process.
+        event_type, conversation_id = _type_and_conversation(archive.get(key))
+        return ProcessingResult(
+            key=key, event_type=event_type, conversation_id=conversation_id, skipped="not_processed"
+        )
     try:
         event = parse_event(archive.get(key))
     except BadRequest as error:
         raise PoisonEvent(error.detail) from None
     if isinstance(event, wire.PostCallTranscription):
-        result = _store_memories(key, event, settings, memory)
+        # Whoever the caller: the agent's own number lets later outbound pre-calls find the person.
+        learn_agent_number(archive, event.data, settings.default_country_code)
+        result = _store_memories(key, event, settings, memory, archive)
         result = _update_caller_brief(result, event, settings, archive)
         if fetch_missing_audio and audio_source is not None and event.data.has_audio:
             audio_key = _fetch_audio_if_missing(
@@ -164,7 +256,11 @@ def process_archived_event(
 
 
 def _store_memories(
-    key: str, event: wire.PostCallTranscription, settings: IdentitySettings, memory: MemoryStore
+    key: str,
+    event: wire.PostCallTranscription,
+    settings: ProcessorSettings,
+    memory: MemoryStore,
+    archive: Archive,
 ) -> ProcessingResult:
     data = event.data
     result = ProcessingResult(key=key, event_type=event.type, conversation_id=data.conversation_id)
@@ -174,10 +270,13 @@ def _store_memories(
     if not_a_call is not None:
         return result.model_copy(update={"skipped": "call_did_not_happen", "reason": not_a_call})
     try:
-        caller_id = caller_of_transcription(data, settings.default_country_code)
+        caller_id = caller_of(data, settings)
     except WithheldCaller:
         return result.model_copy(update={"skipped": "withheld_caller", "reason": "the number was withheld"})
-    drafts = memories_of(data)
+    except MissingCaller:
+        # `agentic-memory replay` files it under its caller once configuration names one.
+        return result.model_copy(update={"skipped": "unattributed", "reason": "no caller is named"})
+    drafts = memories_of(data, infer=memory.infers, redact_kinds=settings.redact_kinds)
     if not drafts:
         return result.model_copy(update={"skipped": "nothing_to_store"})
     # Idempotency: a retry after a crash between a memory write and the queue's acknowledgement
@@ -188,15 +287,43 @@ def _store_memories(
         for record in memory.list_all(caller_id, PROCESSING_READ_TIMEOUT_SECONDS)
         if record.metadata.get("conversation_id") == data.conversation_id
     ]
-    added = 0
+    added = pending = 0
     for draft in drafts:
-        stored_texts = {record.text for record in stored if record.metadata.get("type") == draft.type}
+        of_type = [record for record in stored if record.metadata.get("type") == draft.type]
+        if draft.infer:
+            inferred = _add_inferred(caller_id, data.conversation_id, draft, bool(of_type), memory, archive)
+            added += len(inferred.ids) if inferred else 0
+            pending += 1 if inferred and inferred.event_id and not inferred.ids else 0
+            continue
+        stored_texts = {record.text for record in of_type}
         missing = tuple(message for message in draft.messages if message.content not in stored_texts)
         if missing:
             added += len(memory.add(caller_id, missing, draft.metadata))
-    if not added:
+    if not added and not pending:
         return result.model_copy(update={"skipped": "already_processed"})
-    return result.model_copy(update={"memories_added": added})
+    return result.model_copy(update={"memories_added": added, "pending_adds": pending})
+
+
+def _add_inferred(
+    caller_id: str,
+    conversation_id: str,
+    draft: MemoryDraft,
+    extracted_already: bool,
+    memory: MemoryStore,
+    archive: Archive,
+) -> InferredAdd | None:
+    """Add a transcript with inference once per conversation; None when it was added before.
+
+    Extracted facts are not the lines sent, so the text comparison of verbatim adds cannot tell what
+    is missing, and Mem0 Platform's add is asynchronous: the receipt in the archive (``memory_adds``)
+    is what says the add was accepted, even while its memories are still pending.
+    """
+    receipt = memory_adds.receipt_key(caller_id, conversation_id, draft.type)
+    if extracted_already or archive.exists(receipt):
+        return None
+    added = memory.add_inferred(caller_id, draft.messages, draft.metadata)
+    memory_adds.write_receipt(archive, receipt, conversation_id, draft.type, added)
+    return added
 
 
 def _update_caller_brief(
@@ -204,9 +331,9 @@ def _update_caller_brief(
 ) -> ProcessingResult:
     """Add the call to the caller's brief, after its memories; a call that did not happen, or from
     nobody, is skipped exactly as its memories were."""
-    if result.skipped in ("withheld_caller", "call_did_not_happen"):
+    if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen"):
         return result
-    caller_id = caller_of_transcription(event.data, settings.default_country_code)
+    caller_id = caller_of(event.data, settings)
     facts = call_facts(event.data, event.event_timestamp, datetime.now(UTC))
     return result.model_copy(update={"brief_updated": record_call(archive, caller_id, facts)})
 

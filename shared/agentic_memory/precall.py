@@ -17,16 +17,20 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from . import archive_keys, background
+from .agent_numbers import BUDGET_SHARE, known_agent_numbers
 from .call_context import CallContext, Greetings, build_call_context, neutral_call_context
 from .caller_profile import CallerProfile
 from .elevenlabs.initiation import ConversationInitiationClientData, ConversationInitiationRequest
-from .errors import WithheldCaller
+from .errors import MissingCaller, WithheldCaller
 from .identity import caller_of_initiation
 from .ports import Archive
 from .profile_store import read_profile
+from .redaction import redact_fields
 from .settings import DEFAULT_RETURNING_GREETING_NO_NAME, ClientDataSettings, GreetingSettings
 
 log = logging.getLogger(__name__)
+# What the agent hears of past calls: sensitive numbers are redacted from it (REDACT_KINDS).
+REPLAYED_FIELDS = ("caller_name", "summary", "context", "first_message")
 
 
 class PrecallOutcome(BaseModel):
@@ -39,6 +43,8 @@ class PrecallOutcome(BaseModel):
     archived: bool = True
     # The caller withheld their number: nobody, so nothing was read or archived.
     withheld: bool = False
+    # The request named no caller at all (caller_id null or missing): answered neutral, like withheld.
+    missing_caller: bool = False
 
 
 def greetings_from(settings: GreetingSettings) -> Greetings:
@@ -58,10 +64,18 @@ def answer_precall(
     deadline: float,
 ) -> PrecallOutcome:
     """Build the initiation answer before ``deadline`` (a ``time.monotonic()`` value)."""
+    agent_numbers = settings.agent_numbers
+    if request.called_number:
+        # Outbound only if caller_id is the agent's own number: configured or learned from its calls.
+        budget = _remaining(deadline) * BUDGET_SHARE
+        agent_numbers = known_agent_numbers(archive, request.agent_id, agent_numbers, budget)
     try:
-        caller_id = caller_of_initiation(request, settings.agent_numbers, settings.default_country_code)
+        caller_id = caller_of_initiation(request, agent_numbers, settings.default_country_code)
     except WithheldCaller:
         return answer_withheld_caller(settings)
+    except MissingCaller:
+        # A call must start whatever arrives: nobody named is answered like nobody known.
+        return answer_withheld_caller(settings).model_copy(update={"withheld": False, "missing_caller": True})
     folder = archive_keys.client_data_folder(caller_id, received_at, request.call_sid)
     received_write = background.submit(archive.put, folder + "received.json", raw_body, "application/json")
     read = background.submit(read_profile, archive, caller_id)
@@ -73,7 +87,11 @@ def answer_precall(
         if error is None
         else neutral_call_context(caller_id, greetings)
     )
+    # Memories stored before redaction, or a brief's free text, may still hold a card or an id.
+    context = redact_fields(context, REPLAYED_FIELDS, settings.redact_kinds)
     response = context.to_response(settings.prompt_override_template)
+    # ElevenLabs echoes user_id as the post-call's data.user_id: the resolved key, whatever the format.
+    response = response.model_copy(update={"user_id": caller_id})
     body = json.dumps(response.to_wire()).encode("utf-8")
     response_write = background.submit(archive.put, folder + "response.json", body, "application/json")
     archived = _wait_for_writes([received_write, response_write], deadline)

@@ -67,12 +67,22 @@ def is_withheld(raw: str | None) -> bool:
     return any(c in _KEYED_IN or c in WITHHELD_NUMBERS for c in candidates)
 
 
-def _user_and_host(raw: str) -> tuple[str, str]:
-    """The lower-cased user part and host of an address, or the whole text as the user part."""
+def address_parts(raw: str) -> tuple[str, str]:
+    """The user part and host of a SIP or tel address, or the whole text as the user part.
+
+    ``"Alice" <sip:+447700900123@pbx.example;user=phone>`` → ``("+447700900123", "pbx.example")``:
+    the display name, angle brackets, scheme (``sip:``, ``sips:``, ``tel:``), ``;parameters``,
+    ``?headers`` and port are dropped; case is kept.
+    """
     text = raw.strip()
     if "<" in text and ">" in text.split("<", 1)[1]:
         # A display name is only a name: "Anonymous" <sip:+15550100142@host> withholds nothing.
         text = text.split("<", 1)[1].split(">", 1)[0]
     text = _SCHEME.sub("", text.strip()).split(";", 1)[0].split("?", 1)[0]
     user, _, host = text.partition("@")
-    return user.strip().strip('"').lower(), host.strip().lower().split(":", 1)[0]
+    return user.strip().strip('"'), host.strip().split(":", 1)[0]
+
+
+def _user_and_host(raw: str) -> tuple[str, str]:
+    user, host = address_parts(raw)
+    return user.lower(), host.lower()

@@ -85,7 +85,7 @@ HOSTILE_SETTINGS = settings(
 # ---------------------------------------------------------------------------------------------------
 # The archive layout of DESIGN.md, written out here rather than imported from the product.
 
-_CALLER_SEGMENT = r"\+?[A-Za-z0-9][A-Za-z0-9_.@:+\-]{0,63}"
+_CALLER_SEGMENT = r"\+?[A-Za-z0-9][A-Za-z0-9_.@:+\-]{0,127}"
 _ID_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_\-]{0,127}"
 _STAMP = r"[0-9]{8}T[0-9]{9}Z"
 _LAYOUT = (
@@ -94,9 +94,15 @@ _LAYOUT = (
     ),
     re.compile(rf"post-call/audio-only/{_ID_SEGMENT}/{_ID_SEGMENT}\.(json|mp3)"),
     re.compile(rf"post-call/(initiation-failure|oversized-audio)/{_ID_SEGMENT}/{_ID_SEGMENT}\.json"),
+    # Signed events we do not process, by type; transcriptions that name nobody.
+    re.compile(rf"post-call/other/{_ID_SEGMENT}/{_ID_SEGMENT}\.json"),
+    re.compile(rf"post-call/unattributed/{_ID_SEGMENT}\.json"),
     re.compile(rf"post-call/(?P<caller>{_CALLER_SEGMENT})/{_ID_SEGMENT}\.json"),
+    # The agent's own numbers, learned from its calls; the caller brief.
+    re.compile(rf"agents/{_ID_SEGMENT}/numbers\.json"),
+    re.compile(rf"profiles/(?P<caller>{_CALLER_SEGMENT})\.json"),
 )
-_RESERVED_BELOW_POST_CALL = {"audio-only", "initiation-failure", "oversized-audio"}
+_RESERVED_BELOW_POST_CALL = {"audio-only", "initiation-failure", "oversized-audio", "unattributed", "other"}
 _NEVER_IN_A_KEY = ("..", "\\", "\x00", "\n", "\r", "//", "%")
 SAFE_ID = re.compile(_ID_SEGMENT)
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")

@@ -2,7 +2,8 @@
 
 A request is acknowledged 200 only when it is signed with a current secret inside the time window and is a
 valid event; then exactly one archive object is written, at the DESIGN key of that event. Everything else is
-a short JSON 400 or 401 that writes nothing.
+a short JSON 401 that writes nothing; a signed one is never refused (issue 11): what cannot be filed by
+its ids is kept under ``post-call/other/``, ids that fit no key are encoded.
 """
 
 import base64
@@ -33,6 +34,7 @@ from hostile_support import (
     Exchange,
     Harness,
     HostileKeys,
+    assert_archive_follows_the_layout,
     edited,
     fixture,
     json_bytes,
@@ -83,6 +85,19 @@ def assert_acknowledged_at(exchange: Exchange, key: str) -> None:
 def assert_refused(exchange: Exchange, status: int) -> None:
     assert exchange.status == status, (exchange.status, exchange.answer)
     assert exchange.written == []
+
+
+OTHER = "post-call/other/"
+
+
+def assert_kept(exchange: Exchange, prefix: str = "post-call/") -> str:
+    """Signed is never refused (issue 11): 200, one object in the DESIGN layout, under ``prefix``."""
+    assert exchange.status == 200, (exchange.status, exchange.answer)
+    assert exchange.answer == {"status": "ok"}
+    [key] = exchange.written
+    assert_archive_follows_the_layout([key])
+    assert key.startswith(prefix), key
+    return key
 
 
 # --- signature headers ----------------------------------------------------------------------------
@@ -278,7 +293,7 @@ def test_a_repeated_delivery_is_acknowledged_without_a_second_write(hostile_keys
 
 
 @pytest.mark.parametrize("name", POST_CALL_FIXTURES)
-def test_every_signed_truncation_of_a_post_call_fixture_is_a_json_400_that_writes_nothing(
+def test_every_signed_truncation_of_a_post_call_fixture_is_kept_and_acknowledged(
     name, hostile_keys, open_settings
 ):
     body = raw_fixture(name)
@@ -287,9 +302,13 @@ def test_every_signed_truncation_of_a_post_call_fixture_is_a_json_400_that_write
         outcomes = []
         for offset in truncation_offsets(len(body), stride=stride):
             exchange = harness.post_call(body[:offset])
-            expected = 200 if parses_as_json(body[:offset]) else 400
-            outcomes.append((offset, exchange.status, expected, exchange.written))
-    wrong = [o for o in outcomes if o[1] != o[2] or (o[2] == 400 and o[3])]
+            # What no longer parses is kept for the record under other/, never refused.
+            expected = "post-call/" if parses_as_json(body[:offset]) else OTHER
+            written = exchange.written
+            outcomes.append(
+                (offset, exchange.status, len(written), bool(written) and written[0].startswith(expected))
+            )
+    wrong = [o for o in outcomes if o[1:] != (200, 1, True)]
     assert wrong == []
 
 
@@ -306,16 +325,16 @@ def test_an_unsigned_truncation_is_401_whatever_it_holds(name, hostile_keys, ope
     [b" ", b"null", b"[]", b'"text"', b"0", b"true", b"{", b"{}", b'{"type":"post_call_transcription"}'],
     ids=repr,
 )
-def test_a_signed_body_that_is_not_an_event_is_400(body, hostile_keys, open_settings):
+def test_a_signed_body_that_is_not_an_event_is_kept_under_other(body, hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused(harness.post_call(body), 400)
+        assert_kept(harness.post_call(body), OTHER)
 
 
 @settings(HOSTILE_SETTINGS, max_examples=150)
 @given(body=st.binary(min_size=1, max_size=300))
-def test_signed_random_bytes_are_a_json_400(body, hostile_keys, open_settings):
+def test_signed_random_bytes_are_kept_under_other(body, hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused(harness.post_call(body), 400)
+        assert_kept(harness.post_call(body), OTHER)
 
 
 @settings(HOSTILE_SETTINGS, max_examples=300)
@@ -326,8 +345,7 @@ def test_a_signed_mutated_fixture_is_acknowledged_or_refused_but_never_fails_the
     body = edited(raw_fixture(name), edits)
     with Harness(hostile_keys, open_settings) as harness:
         exchange = harness.post_call(body)
-    assert exchange.status in (200, 400)
-    assert len(exchange.written) == (1 if exchange.status == 200 else 0)
+    assert_kept(exchange)
 
 
 # --- wrong types ----------------------------------------------------------------------------------
@@ -409,7 +427,8 @@ def test_a_field_of_the_wrong_type_gets_its_status(name, path, value, expected, 
         assert exchange.status == 200, exchange.answer
         assert len(exchange.written) == 1
     else:
-        assert_refused(exchange, expected)
+        # A shape we cannot read (once a 400) is kept for the record and answered 200.
+        assert_kept(exchange, OTHER)
 
 
 TRANSCRIPTION_PATHS = sorted({path for name, path, _, _ in WRONG_TYPES if name == INBOUND})
@@ -422,17 +441,16 @@ def test_any_json_value_in_any_field_is_acknowledged_or_refused_but_never_fails_
 ):
     with Harness(hostile_keys, open_settings) as harness:
         exchange = harness.post_call(json_bytes(with_value(fixture(INBOUND), path, value)))
-    assert exchange.status in (200, 400)
-    assert len(exchange.written) == (1 if exchange.status == 200 else 0)
+    assert_kept(exchange)
 
 
 @pytest.mark.parametrize("literal", [b"Infinity", b"-Infinity", b"1e999", b'"inf"', b'"-1e999"'])
-def test_an_infinite_event_timestamp_is_a_json_400(literal, hostile_keys, open_settings):
+def test_an_infinite_event_timestamp_is_kept_under_other(literal, hostile_keys, open_settings):
     # Found here: int(float("inf")) raised OverflowError, which pydantic does not turn into a 400 (a 500).
     body = raw_fixture(INBOUND).replace(b'"event_timestamp": 1763478362', b'"event_timestamp": ' + literal)
     assert literal in body
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused(harness.post_call(body), 400)
+        assert_kept(harness.post_call(body), OTHER)
 
 
 @pytest.mark.parametrize(
@@ -450,10 +468,10 @@ def test_an_acknowledged_transcription_is_one_processing_can_store(
     # Given a signed transcription with an out-of-range number in its metadata
     with Harness(hostile_keys, open_settings) as harness:
         exchange = harness.post_call(json_bytes(with_value(fixture(INBOUND), path, literal)))
-        # Then it is either refused at the door, or acknowledged and stored as memories
-        assert exchange.status in (200, 400)
-        if exchange.status == 200:
-            assert harness.process(exchange.written[0]) == {"batchItemFailures": []}
+        # Then it is kept for the record under other/ and skipped, or stored as memories
+        key = assert_kept(exchange)
+        assert harness.process(key) == {"batchItemFailures": []}
+        if not key.startswith(OTHER):
             assert harness.memory.list_all(CALLER)
 
 
@@ -568,9 +586,7 @@ def test_a_turn_the_memory_store_refuses_does_not_cost_the_other_turns(hostile_k
     assert retry["batchItemFailures"] or "Thursday at ten is perfect. Thank you, dear." in stored
 
 
-def test_a_huge_unsafe_caller_id_in_a_transcription_is_refused_with_a_short_error(
-    hostile_keys, open_settings
-):
+def test_a_huge_user_id_in_a_transcription_is_hashed_into_a_short_key(hostile_keys, open_settings):
     # Found here: the detail echoed a starred copy of the whole id, as large as the request.
     # Given a signed transcription of exactly the size limit, nearly all of it a user_id of letters
     minimal = {
@@ -582,13 +598,15 @@ def test_a_huge_unsafe_caller_id_in_a_transcription_is_refused_with_a_short_erro
     body = json.dumps(with_value(minimal, ("data", "user_id"), "u" * filler), **compact).encode()
     assert len(body) == MAX_BODY_BYTES
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused(harness.post_call(body), 400)
+        key = assert_kept(harness.post_call(body), "post-call/sha_")
+    assert len(key) < 100
 
 
-def test_a_huge_unsafe_conversation_id_is_refused_with_a_short_error(hostile_keys, open_settings):
+def test_a_huge_conversation_id_is_kept_under_other_with_a_short_key(hostile_keys, open_settings):
     payload = with_value(fixture(INBOUND), ("data", "conversation_id"), "c" * (5 * 1024 * 1024))
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused(harness.post_call(json_bytes(payload)), 400)
+        key = assert_kept(harness.post_call(json_bytes(payload)), OTHER)
+    assert len(key) < 200
 
 
 # --- ids that reach a key -------------------------------------------------------------------------
@@ -636,7 +654,7 @@ def event_with_id(field: str, value: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("field", ID_FIELDS)
-def test_a_traversal_or_separator_in_an_id_that_reaches_a_key_is_400_and_writes_nothing(
+def test_a_traversal_or_separator_in_an_id_that_reaches_a_key_is_encoded_into_the_layout(
     field, hostile_keys, open_settings
 ):
     with Harness(hostile_keys, open_settings) as harness:
@@ -644,31 +662,29 @@ def test_a_traversal_or_separator_in_an_id_that_reaches_a_key_is_400_and_writes_
             (hostile, harness.post_call(json_bytes(event_with_id(field, hostile))))
             for hostile in TRAVERSAL_IDS + ID_FIELDS[field][3]
         ]
-        wrong = [(hostile, e.status) for hostile, e in outcomes if e.status != 400 or e.written]
+        # Ids that fit no key file the event under other/ by its conversation: later ones are duplicates.
+        wrong = [(hostile, e.status) for hostile, e in outcomes if e.status != 200 or len(e.written) > 1]
         assert wrong == []
-        assert harness.archive.objects == {}
+        assert_archive_follows_the_layout(harness.archive.objects)
 
 
 @pytest.mark.parametrize("field", ID_FIELDS)
 @settings(HOSTILE_SETTINGS, max_examples=80)
 @given(hostile=HOSTILE_IDS)
-def test_any_id_that_reaches_a_key_becomes_that_key_verbatim_or_a_400(
+def test_any_id_that_reaches_a_key_becomes_that_key_verbatim_or_an_encoded_one(
     field, hostile, hostile_keys, open_settings
 ):
     payload = event_with_id(field, hostile)
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.post_call(json_bytes(payload))
-    assert exchange.status in (200, 400)
-    if exchange.status == 400:
-        assert exchange.written == []
-        return
-    [key] = exchange.written
+        key = assert_kept(harness.post_call(json_bytes(payload)))
     if "caller" in field or "external_number" in field or "user_id" in field:
         assert key.startswith("post-call/") and key.endswith(f"/{payload['data']['conversation_id']}.json")
-    else:
-        # Conversation and agent ids are used exactly as sent, so they must already be safe.
-        assert SAFE_ID.fullmatch(hostile), key
+    elif SAFE_ID.fullmatch(hostile):
+        # Conversation and agent ids that are safe are used exactly as sent.
         assert f"/{hostile}/" in key or key.endswith(f"/{hostile}.json")
+    else:
+        # Others are kept for the record under other/, their ids encoded.
+        assert key.startswith(OTHER), key
 
 
 @pytest.mark.parametrize("name", ("transcription_twilio_inbound", "audio", "initiation_failure_twilio"))
@@ -682,14 +698,15 @@ def test_an_agent_id_outside_the_key_of_a_transcription_is_harmless_but_inside_i
     if name == INBOUND:
         assert_acknowledged_at(exchange, expected_key(payload))
     else:
-        assert_refused(exchange, 400)
+        assert_kept(exchange, OTHER)
 
 
 @pytest.mark.parametrize("caller", ["Audio-Only", "INITIATION-FAILURE", "Oversized-Audio"])
-def test_a_caller_id_naming_a_layout_folder_in_another_case_is_400(caller, hostile_keys, open_settings):
+def test_a_caller_id_naming_a_layout_folder_in_another_case_is_encoded(caller, hostile_keys, open_settings):
     payload = with_value(fixture("transcription_web"), ("data", "user_id"), caller)
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused(harness.post_call(json_bytes(payload)), 400)
+        exchange = harness.post_call(json_bytes(payload))
+    assert_acknowledged_at(exchange, f"post-call/enc_{caller}/{payload['data']['conversation_id']}.json")
 
 
 @pytest.mark.parametrize("form", NORMALISED_PHONE_FORMS, ids=repr)

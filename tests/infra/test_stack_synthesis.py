@@ -37,13 +37,15 @@ SETTINGS_FIELD = {"client-data": "client_data", "retrieve": "retrieve", "post-ca
                   "post-call-processor": "processor"}  # fmt: skip
 # What each function may do in the archive: action -> key patterns (the brief's least-privilege table).
 ARCHIVE_ACCESS = {
+    # agents/: the agent's own numbers, learned by the processor, read by the pre-call.
     # profiles/: the caller brief, kept by the processor, read by the pre-call.
-    "client-data": {"s3:GetObject": ["profiles/*"], "s3:PutObject": ["client-data/*"]},
+    "client-data": {"s3:GetObject": ["agents/*", "profiles/*"], "s3:PutObject": ["client-data/*"]},
     "retrieve": {},
     "post-call": {"s3:PutObject": ["post-call/*"]},
+    # memory-adds/: the receipts that keep adds with inference once per conversation.
     "post-call-processor": {
-        "s3:GetObject": ["post-call/*", "profiles/*"],
-        "s3:PutObject": ["post-call/audio-only/*", "profiles/*"],
+        "s3:GetObject": ["agents/*", "memory-adds/*", "post-call/*", "profiles/*"],
+        "s3:PutObject": ["agents/*", "memory-adds/*", "post-call/audio-only/*", "profiles/*"],
     },
 }
 SECRETS_READ = {
@@ -167,9 +169,11 @@ def test_each_role_grants_exactly_what_its_function_needs(stack):
         assert consumes_queue == (key == "post-call-processor")
     listing = {s["Sid"]: s for s in role_statements(stack, "post-call-processor")}["ListOwnPrefixes"]
     assert listing["Resource"] == f"arn:aws:s3:::{bucket}"
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["post-call/*", "profiles/*"]}}
+    assert listing["Condition"] == {
+        "StringLike": {"s3:prefix": ["post-call/*", "memory-adds/*", "agents/*", "profiles/*"]}
+    }
     listing = {s["Sid"]: s for s in role_statements(stack, "client-data")}["ListOwnPrefixes"]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["profiles/*"]}}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["agents/*", "profiles/*"]}}
 
 
 def test_each_function_reads_only_its_own_secrets_by_name(stack):

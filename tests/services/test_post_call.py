@@ -108,35 +108,78 @@ def test_bad_missing_stale_and_replayed_signatures_are_401(deps, keys):
     assert list(deps.archive.keys("")) == []
 
 
-def test_a_signed_but_malformed_body_is_400(deps, keys):
-    for body in (
-        b"{not json",
-        b"[]",
-        json.dumps({"type": "post_call_unknown", "data": {}}).encode(),
-        json.dumps({"type": "post_call_transcription", "data": {"agent_id": "a"}}).encode(),
-    ):
-        response = deliver(body, signed_headers(body, keys["hmac"]))
-        assert response["statusCode"] == 400, body
-        assert set(response_json(response)) == {"error", "detail"}
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        (b"{not json", "post-call/other/untyped/sha_"),
+        (b"[]", "post-call/other/untyped/sha_"),
+        (
+            json.dumps({"type": "voice_removal_notice", "data": {"conversation_id": "conv_7f3a"}}).encode(),
+            "post-call/other/voice_removal_notice/conv_7f3a.json",
+        ),
+        (
+            json.dumps({"type": "post_call_unknown", "data": {}}).encode(),
+            "post-call/other/post_call_unknown/sha_",
+        ),
+        (
+            json.dumps(
+                {"type": "post_call_transcription", "data": {"agent_id": "a", "conversation_id": "c1"}}
+            )
+            .replace('"agent_id": "a", ', "")
+            .encode(),
+            "post-call/other/post_call_transcription/c1.json",
+        ),
+        (
+            json.dumps({"type": "../../x y", "data": {"conversation_id": "conv/../../z"}}).encode(),
+            "post-call/other/enc__2E_2E_2F_2E_2E_2Fx_20y/enc_conv_2F_2E_2E_2F_2E_2E_2Fz.json",
+        ),
+    ],
+    ids=["not-json", "not-an-object", "voice-removal", "unknown-type", "invalid-shape", "unsafe-ids"],
+)
+def test_every_signed_event_is_archived_and_answered_200_but_only_known_types_are_processed(
+    deps, keys, body, key
+):
+    # Given a correctly signed event of a type we do not process, or a shape we cannot read
+    response = deliver(body, signed_headers(body, keys["hmac"]))
+
+    # Then it is answered 200 and kept under post-call/other/, byte for byte
+    assert response["statusCode"] == 200
+    [archived] = deps.archive.keys("post-call/")
+    assert archived.startswith(key)
+    assert deps.archive.get(archived) == body
+    # And processing skips it without failing and stores nothing
+    assert process(sqs_event(archived), lambda_context()) == {"batchItemFailures": []}
+    result = process_archived_event(archived, deps.settings, deps.archive, deps.memory)
+    assert result.skipped == "not_processed"
+    assert deps.memory.list_all("+15550100142") == []
 
 
-def test_a_transcription_without_a_caller_is_400(deps, keys):
+def test_a_transcription_naming_nobody_is_archived_unattributed_and_answered_200(deps, keys):
+    # Given a web conversation with no phone and no user_id
     event = load_fixture("transcription_web")
     event["data"]["user_id"] = None
     body = json.dumps(event).encode()
+
     response = deliver(body, signed_headers(body, keys["hmac"]))
-    assert response["statusCode"] == 400
-    assert response_json(response)["error"] == "missing_caller"
+
+    assert response["statusCode"] == 200
+    key = f"post-call/unattributed/{event['data']['conversation_id']}.json"
+    assert list(deps.archive.keys("post-call/")) == [key]
+    result = process_archived_event(key, deps.settings, deps.archive, deps.memory)
+    assert (result.skipped, result.memories_added) == ("unattributed", 0)
 
 
-def test_unsafe_ids_never_reach_the_archive(deps, keys):
+def test_unsafe_conversation_ids_are_encoded_and_kept_apart_from_the_callers(deps, keys):
     for conversation_id in ("../../escape", "conv/../../x", "conv\\x", "conv\x00x", ""):
         event = load_fixture(INBOUND)
         event["data"]["conversation_id"] = conversation_id
         body = json.dumps(event).encode()
         response = deliver(body, signed_headers(body, keys["hmac"]))
-        assert response["statusCode"] == 400, conversation_id
-    assert list(deps.archive.keys("")) == []
+        assert response["statusCode"] == 200, conversation_id
+    archived = list(deps.archive.keys(""))
+    assert len(archived) == 5
+    assert all(key.startswith("post-call/other/post_call_transcription/") for key in archived)
+    assert all(".." not in key.removeprefix("post-call/other/") for key in archived)
 
 
 def test_an_archive_failure_is_a_5xx_so_elevenlabs_retries(deps, keys):

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from agentic_memory.archive_keys import (
     audio_event_key,
     audio_key,
+    caller_segment,
     client_data_folder,
+    decoded_segment,
     initiation_failure_key,
     is_post_call_event,
     profile_key,
@@ -53,9 +55,10 @@ UNSAFE_CALLERS = [
     "+1555０100142",
     "ユーザー",
     "+1555 0100142",
-    "u" * 65,
+    "u" * 129,
     "audio-only",
     "initiation-failure",
+    "Other",
 ]
 
 
@@ -138,11 +141,48 @@ def test_every_key_builder_rejects_an_unsafe_id(unsafe: str) -> None:
         lambda: audio_key(AGENT, unsafe),
         lambda: audio_event_key(unsafe, CONVERSATION),
         lambda: initiation_failure_key(AGENT, unsafe),
-        lambda: client_data_folder(MARGARET, RECEIVED_AT, unsafe),
     ]
     for build in builders:
         with pytest.raises(UnsafeIdentifier):
             build()
+
+
+def test_a_sip_call_id_in_the_client_data_folder_is_encoded_not_refused() -> None:
+    # Given a SIP call id, which carries "@" and dots
+    folder = client_data_folder(MARGARET, RECEIVED_AT, "7f3a9c@192.0.2.17")
+
+    # Then it is encoded into one safe, reversible segment
+    assert folder == f"client-data/{MARGARET}/20251118T150412345Z_enc_7f3a9c_40192_2E0_2E2_2E17/"
+    assert decoded_segment("enc_7f3a9c_40192_2E0_2E2_2E17") == "7f3a9c@192.0.2.17"
+
+
+@pytest.mark.parametrize(
+    ("caller_id", "key"),
+    [
+        ("google-oauth2|1234567890", "enc_google-oauth2_7C1234567890"),
+        ("auth0|5f7c8ec7c33c", "enc_auth0_7C5f7c8ec7c33c"),
+        ("Jiří Novák", "enc_Ji_C5_99_C3_AD_20Nov_C3_A1k"),
+        ("../../etc/passwd", "enc__2E_2E_2F_2E_2E_2Fetc_2Fpasswd"),
+        ("unattributed", "enc_unattributed"),
+        ("enc_lookalike", "enc_enc_5Flookalike"),
+        ("user_7f3c2a91d4", "user_7f3c2a91d4"),
+        ("margaret@example.com", "margaret@example.com"),
+    ],
+)
+def test_any_caller_id_maps_to_a_safe_stable_reversible_key(caller_id: str, key: str) -> None:
+    assert caller_segment(caller_id) == key
+    assert safe_caller(key) == key
+    # Stable: a key given back (ElevenLabs echoes the pre-call's user_id) is its own key.
+    assert caller_segment(key) == key
+    if key.startswith("enc_"):
+        assert decoded_segment(key) == caller_id
+
+
+def test_an_id_too_long_to_encode_is_hashed_into_a_safe_key() -> None:
+    key = caller_segment("subject|" + "x" * 200)
+
+    assert key.startswith("sha_") and len(key) == 68
+    assert safe_caller(key) == key and caller_segment(key) == key
 
 
 def test_key_builders_reject_an_unsafe_caller() -> None:

@@ -21,7 +21,8 @@ class SearchMemoryRequest(WireModel):
     """
 
     query: str = Field(min_length=1, max_length=2000, validation_alias=AliasChoices(*QUERY_NAMES))
-    user_id: str = Field(min_length=1, max_length=64, validation_alias=AliasChoices(*CALLER_NAMES))
+    # Up to 256: web user ids (OAuth subjects) and their encoded keys (at most 128) run long.
+    user_id: str = Field(min_length=1, max_length=256, validation_alias=AliasChoices(*CALLER_NAMES))
 
     @model_validator(mode="before")
     @classmethod

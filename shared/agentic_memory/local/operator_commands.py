@@ -97,7 +97,11 @@ def replay_events(args: argparse.Namespace, deps: Dependencies) -> int:
     else:
         keys = list(
             operations.event_keys(
-                archive, args.caller and caller_key(args.caller), args.conversation, args.since, args.until
+                archive,
+                args.caller and caller_key(args.caller, settings.default_country_code),
+                args.conversation,
+                args.since,
+                args.until,
             )
         )
     print(f"replaying {len(keys)} archived event(s)", flush=True)
