@@ -151,10 +151,6 @@ def test_a_callers_story_runs_on_the_stack_as_deployed(box: BoxStack, functions:
     # When their call starts, Then pre-call answers with the neutral context
     first = precall(functions)
     assert (first["caller_id"], first["returning_caller"], first["memory_count"]) == (CALLER, "no", "0")
-    # (a missing brief read as a new caller, not as a failed read: the role may tell 404 from 403)
-    assert "answered with the neutral context" not in functions["client-data"].log(), functions[
-        "client-data"
-    ].log_tail()
 
     # When ElevenLabs delivers the signed transcription and the audio of the call
     for fixture in ("transcription_twilio_inbound", "audio"):
