@@ -14,6 +14,8 @@ THIRD_PARTY_LOGGERS = (
     "s3transfer",
     "openai",
     "posthog",
+    # The local runtime's server: start and stop lines only, which the runtime's banner already says.
+    "uvicorn",
 )
 
 

@@ -1,14 +1,15 @@
 """Hostile HTTP against the local runtime (``agentic-memory serve`` in a subprocess), over raw sockets.
 
-The runtime mirrors API Gateway and Lambda: bodies over 6 MB are 413 without being read, chunked bodies are
-re-assembled (and refused past the limit), errors are JSON. After everything here the process is alive,
-``GET /health`` is 200, and nothing was written outside ``$AGENTIC_MEMORY_HOME``'s own folders.
+The runtime mirrors API Gateway and Lambda: bodies over 6 MB are 413 without being kept, chunked bodies are
+re-assembled (and refused past the limit), errors are JSON. The runtime is uvicorn (h11) with Starlette:
+where a request is not valid HTTP, h11 decides that it is a 400 (answered in the runtime's JSON).
+After everything here the process is alive, ``GET /health`` is 200, and nothing was written outside
+``$AGENTIC_MEMORY_HOME``'s own folders.
 The last test of this module checks that, so keep it last.
 """
 
 import json
 import os
-import re
 import signal
 import socket
 import time
@@ -91,20 +92,27 @@ def test_an_announced_7_mb_body_is_refused_before_any_of_it_is_sent(hostile_runt
 
 @pytest.mark.parametrize("path", POST_ROUTES)
 def test_a_chunked_body_growing_past_6_mb_is_413_when_it_crosses_the_limit(hostile_runtime, path):
-    # Given six 1 MB chunks (exactly the limit), then the announcement of a seventh that is never sent
+    # Given six 1 MB chunks (exactly the limit), then the first kilobyte of a seventh, and no more
     megabyte = b"x" * MB
     parts = [head("POST", path, {"Transfer-Encoding": "chunked"})]
-    parts += [b"100000\r\n" + megabyte + b"\r\n"] * 6 + [b"100000\r\n"]
+    parts += [b"100000\r\n" + megabyte + b"\r\n"] * 6 + [b"100000\r\n" + b"x" * 1024]
     answer = exchange_raw(hostile_runtime, path, parts, timeout=20)
     assert_json_error(answer, 413, "payload_too_large")
 
 
-@pytest.mark.parametrize(
-    "size_line", [b"700000", b"f" * 2000, b"7fffffffffffffff"], ids=["7 MB", "2000 hex digits", "2**63"]
-)
-def test_a_single_chunk_announced_over_6_mb_is_413(hostile_runtime, size_line):
-    parts = [head("POST", "/post-call", {"Transfer-Encoding": "chunked"}), size_line + b"\r\n"]
-    assert_json_error(exchange_raw(hostile_runtime, "/post-call", parts), 413, "payload_too_large")
+@pytest.mark.parametrize("size_line", [b"700000", b"7fffffffffffffff"], ids=["7 MB", "2**63"])
+def test_a_single_chunk_announced_over_6_mb_is_413_once_it_crosses_the_limit(hostile_runtime, size_line):
+    # A chunk size is framing, which uvicorn reads: the runtime counts the bytes that arrive.
+    body = [b"x" * MB] * 6 + [b"x" * 1024]
+    parts = [head("POST", "/post-call", {"Transfer-Encoding": "chunked"}), size_line + b"\r\n", *body]
+    answer = exchange_raw(hostile_runtime, "/post-call", parts, timeout=20)
+    assert_json_error(answer, 413, "payload_too_large")
+
+
+def test_a_chunk_size_of_2000_hex_digits_is_a_json_400(hostile_runtime):
+    # h11 reads chunk sizes of at most 20 hex digits; more is malformed framing.
+    parts = [head("POST", "/post-call", {"Transfer-Encoding": "chunked"}), b"f" * 2000 + b"\r\n"]
+    assert_json_error(exchange_raw(hostile_runtime, "/post-call", parts), 400, "bad_request")
 
 
 def test_an_oversized_audio_body_naming_traversal_ids_records_nothing(hostile_runtime):
@@ -199,7 +207,6 @@ def test_any_other_method_on_a_route_is_a_json_405(hostile_runtime, method):
         "/..%2f..%2fetc%2fpasswd",
         "/client-data%00",
         "/client-data;x=1",
-        "/\u00e9\u00e8",
         "/" + "a" * 8000,
         "http://elsewhere.example/nope",
     ],
@@ -211,24 +218,39 @@ def test_an_unknown_path_is_a_json_404(hostile_runtime, target, method):
     assert_json_error(answer, 404, "not_found")
 
 
+def test_a_path_of_raw_non_ascii_bytes_is_a_json_400(hostile_runtime):
+    # A request target is visible ASCII (RFC 9112); h11 refuses raw Latin-1 bytes as malformed.
+    answer = exchange_raw(
+        hostile_runtime, "unknown path", [head("GET", "/\u00e9\u00e8", {"Content-Length": "0"})]
+    )
+    assert_json_error(answer, 400, "bad_request")
+
+
 # --- garbage in the request line and header block -------------------------------------------------
 
 GARBAGE: dict[str, tuple[bytes, set[int]]] = {
     "binary request line": (b"\x00\x01\x02garbage\r\n\r\n", {400}),
     "a method only": (b"GET\r\n\r\n", {400}),
-    "an unknown HTTP version": (b"GET /health HTTP/9.9\r\n\r\n", {505}),
+    # h11 reads any HTTP/d.d version and answers as HTTP/1.1.
+    "an unknown HTTP version": (b"GET /health HTTP/9.9\r\n\r\n", {200}),
     "a header line without a colon": (
         b"POST /retrieve HTTP/1.1\r\nHost: x\r\nthis line has no colon\r\nContent-Length: 2\r\n\r\n{}",
         {400},
     ),
-    "non-UTF-8 header bytes": (b"GET /health HTTP/1.1\r\nHost: x\r\nX-\xff\xfe: \xc0\xc1\r\n\r\n", {200}),
-    "NUL in a header value": (b"GET /nowhere HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", {404}),
-    "a 70 KB header line": (b"GET /health HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n", {431}),
+    # h11 refuses a header name that is not a token, a NUL in a value, a header block or request line
+    # over 16 KB (uvicorn answers 400 where 431/414 would be more precise) and HTTP/1.1 without Host.
+    "non-UTF-8 header bytes": (b"GET /health HTTP/1.1\r\nHost: x\r\nX-\xff\xfe: \xc0\xc1\r\n\r\n", {400}),
+    "NUL in a header value": (b"GET /nowhere HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", {400}),
+    "a 70 KB header line": (b"GET /health HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n", {400}),
     "150 headers": (
-        b"GET /health HTTP/1.1\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\n",
-        {431},
+        b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\n",
+        {200},
     ),
-    "a 70 KB request line": (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", {414}),
+    "150 headers without Host": (
+        b"GET /health HTTP/1.1\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\n",
+        {400},
+    ),
+    "a 70 KB request line": (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", {400}),
     "a folded header": (b"GET /nowhere HTTP/1.1\r\nHost: x\r\nX-A: one\r\n  two\r\n\r\n", {404}),
     "the workspace key header twice": (
         b"POST /client-data HTTP/1.1\r\nHost: x\r\nX-Workspace-Key: a\r\nX-Workspace-Key: b\r\n"
@@ -238,27 +260,21 @@ GARBAGE: dict[str, tuple[bytes, set[int]]] = {
 }
 
 
-def protocol_status(answer: RawAnswer) -> int:
-    """The status of an answer; for a request line too broken to have a version, the standard library
-    answers as HTTP/0.9 would (an error page without a status line), so the code is read from the page."""
-    if answer.status == 0 and (found := re.search(rb"Error code: (\d{3})", answer.body)):
-        return int(found.group(1))
-    return answer.status
-
-
 @pytest.mark.parametrize("name", GARBAGE)
 def test_a_garbage_request_gets_a_protocol_answer_and_the_runtime_survives(hostile_runtime, name):
     request, expected = GARBAGE[name]
     answer = raw_answer(hostile_runtime, [request])
-    TALLY[("runtime garbage", protocol_status(answer))] += 1
-    assert protocol_status(answer) in expected, (answer.status, answer.body[:200])
+    TALLY[("runtime garbage", answer.status)] += 1
+    assert answer.status in expected, (answer.status, answer.body[:200])
+    if answer.status >= 400:
+        assert_json_error(answer, answer.status)
     assert health_status(hostile_runtime.url) == 200
 
 
 # --- hostile bodies through HTTP, into the filesystem archive -------------------------------------
 
 
-def test_traversal_ids_over_http_are_400_and_never_reach_the_filesystem(hostile_runtime, http):
+def test_traversal_ids_over_http_are_encoded_and_never_reach_the_filesystem(hostile_runtime, http):
     transcription = load_fixture("transcription_twilio_inbound")
     precall = load_fixture("precall_twilio_inbound")
     statuses = []
@@ -286,10 +302,14 @@ def test_traversal_ids_over_http_are_400_and_never_reach_the_filesystem(hostile_
         )
         TALLY[("runtime /retrieve", response.status_code)] += 1
         statuses.append((hostile, "user_id", response))
+    # Ids that fit no key are encoded into one safe segment (issue 11): every call starts and every
+    # signed event is kept; only a blank search user id names nobody (a 400). The layout check after
+    # the module proves nothing landed outside the archive's folders.
     wrong = [
         (h, f, r.status_code)
         for h, f, r in statuses
-        if r.status_code != 400 or set(r.json()) != {"error", "detail"}
+        if r.status_code != (400 if f == "user_id" and not h.strip() else 200)
+        and not (f == "user_id" and len(h) > 256 and r.status_code == 400)
     ]
     assert wrong == []
 
@@ -366,9 +386,10 @@ def bad_requests(runtime: RuntimeProcess) -> list[tuple[str, list[bytes], int]]:
         (
             "unsafe conversation id",
             [request_bytes("POST", "/post-call", unsafe, signed(runtime, unsafe))],
-            400,
+            200,  # signed: kept under post-call/other/, never refused (issue 11)
         ),
-        ("unsafe user id", [request_bytes("GET", "/retrieve?query=q&user_id=..%2F..%2Fx")], 400),
+        # Encoded into a caller of its own, who has no memories (issue 11).
+        ("unsafe user id", [request_bytes("GET", "/retrieve?query=q&user_id=..%2F..%2Fx")], 200),
         ("unknown path", [request_bytes("GET", "/nowhere")], 404),
         ("wrong method", [request_bytes("GET", "/post-call")], 405),
         ("announced 7 MB", [head("POST", "/post-call", {"Content-Length": str(7 * MB)})], 413),

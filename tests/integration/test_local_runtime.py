@@ -199,3 +199,19 @@ def test_the_send_command_replays_a_fixture(runtime):
     assert result.returncode == 0, result.stderr
     assert "-> 200" in result.stdout
     assert '"status": "ok"' in result.stdout
+
+
+def test_a_client_sending_a_whole_7_mb_body_reads_the_413(runtime):
+    # Given an ordinary HTTP client that sends all of an over-limit body before it reads the answer
+    body = b'{"type": "post_call_transcription", "data": {"padding": "' + b"x" * (7 * 1024 * 1024) + b'"}}'
+    # When it posts it
+    response = httpx.post(
+        f"{runtime.url}/post-call", content=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
+    # Then it gets the runtime's readable 413, not a broken pipe, and the runtime serves the next request
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": "payload_too_large",
+        "detail": f"the body exceeds {6 * 1024 * 1024} bytes",
+    }
+    assert httpx.get(f"{runtime.url}/health", timeout=5).status_code == 200

@@ -94,11 +94,14 @@ def _serve(host: str, port: int, mem0_emulator_profile: str | None = None) -> in
         print(f"agentic-memory: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 2
     url = runtime.url
-    print(_banner(url, settings, generated, time.monotonic() - started), flush=True)
-    # shutdown() waits for serve_forever() to return, so it must not run on the serving thread.
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=runtime.server.shutdown).start())
+    # The server runs on its own thread; this one waits for Ctrl-C or SIGTERM, then stops it cleanly.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        runtime.serve_forever()
+        serving = runtime.start_in_background()
+        print(_banner(url, settings, generated, time.monotonic() - started), flush=True)
+        while serving.is_alive() and not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:

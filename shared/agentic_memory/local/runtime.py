@@ -3,6 +3,7 @@ and an in-process processing queue, behind one HTTP server on loopback."""
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from ..archive_keys import is_post_call_event
@@ -29,11 +30,15 @@ class LocalRuntime:
         return self.server.url
 
     def serve_forever(self) -> None:
-        self.server.serve_forever(poll_interval=0.2)
+        self.server.serve_forever()
 
-    def start_in_background(self) -> threading.Thread:
+    def start_in_background(self, timeout: float = 10) -> threading.Thread:
+        """Serve on a thread of its own; returns once the server accepts connections."""
         thread = threading.Thread(target=self.serve_forever, name="local-runtime", daemon=True)
         thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
         return thread
 
     def close(self) -> None:
