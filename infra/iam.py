@@ -73,6 +73,16 @@ def queue_consumption(queue_arn: pulumi.Input[str]) -> Statement:
     }
 
 
+def queue_sending(queue_arn: pulumi.Input[str]) -> Statement:
+    # The processor's delayed "fetch audio if still missing" messages to itself (audio_checks).
+    return {
+        "Sid": "SendOwnDelayedChecks",
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+    }
+
+
 def secret_reading(
     parameter_arns: Sequence[pulumi.Input[str]], key_arn: pulumi.Input[str], region: str
 ) -> list[Statement]:

@@ -141,7 +141,7 @@ def _function_args(
     if parameter_arns:
         statements += iam.secret_reading(parameter_arns, secrets.key.arn, settings.region)
     if spec is PROCESSOR:
-        statements.append(iam.queue_consumption(queue.arn))
+        statements += [iam.queue_consumption(queue.arn), iam.queue_sending(queue.arn)]
     return ServiceFunctionArgs(
         function_name=settings.function_name(spec.key),
         handler=spec.handler,
@@ -152,13 +152,17 @@ def _function_args(
         log_retention_days=settings.log_retention_days,
         log_level=settings.log_level,
         alarm_topic_arn=alarms.arn,
-        environment=function_environment(spec, settings, archive, secrets),
+        environment=function_environment(spec, settings, archive, secrets, queue.queue.url),
         statements=statements,
     )
 
 
 def function_environment(
-    spec: FunctionSpec, settings: StackSettings, archive: ArchiveBucket, secrets: SecretParameters
+    spec: FunctionSpec,
+    settings: StackSettings,
+    archive: ArchiveBucket,
+    secrets: SecretParameters,
+    queue_url: pulumi.Input[str] | None = None,
 ) -> dict[str, pulumi.Input[str]]:
     """Plain configuration plus parameter *names*; never a secret value.
 
@@ -185,6 +189,8 @@ def function_environment(
         "DEFAULT_COUNTRY_CODE": settings.default_country_code,
         "CALLER_ID_VARIABLES": ",".join(settings.caller_id_variables) or None,
         "WORKSPACE_KEY_HEADER": settings.workspace_key_header,
+        # The processor's own queue, for its delayed audio checks.
+        "PROCESSING_QUEUE_URL": queue_url,
     }
     read = environment_names(spec.settings_model)
     for name, value in configured.items():

@@ -1,6 +1,8 @@
-"""Lambda entry point of post-call processing, driven by SQS messages of S3 ``ObjectCreated`` events.
+"""Lambda entry point of post-call processing, driven by SQS messages of S3 ``ObjectCreated`` events,
+and by the processor's own delayed "fetch audio if still missing" messages (``audio_checks``).
 
-Each archived event becomes memories (transcription) or an MP3 (audio). Powertools' batch utility
+Each archived event becomes memories (transcription) or an MP3 (audio); after a transcription, the
+check of its audio is scheduled on the same queue. Powertools' batch utility
 runs one record at a time and answers ``{"batchItemFailures": [...]}`` with the ids of the records
 that raised, which is what the event source mapping's ``ReportBatchItemFailures`` expects: SQS
 retries only those and, after ``maxReceiveCount`` receives, parks them in the dead-letter queue.
@@ -19,6 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agentic_memory.archive_keys import is_post_call_event
+from agentic_memory.audio_checks import audio_check_of, check_audio, schedule_audio_check
 from agentic_memory.post_call import PoisonEvent, process_archived_event
 from agentic_memory.wiring import processor_dependencies
 from services.observability import logger_for, metrics_for
@@ -51,9 +54,31 @@ def process_message(record: SQSRecord) -> None:
     """Process every event one message names; raising marks the message failed (SQS retries it)."""
     deps = processor_dependencies()
     try:
+        # Two shapes of message: our own delayed audio check (recognised by its type), else S3's.
+        check = audio_check_of(record.body)
+        if check is not None:
+            fetched = check_audio(check, deps.archive, deps.audio_source)
+            metrics.add_metric(
+                name="AudioFetched" if fetched.skipped is None else "AudioCheckSkipped",
+                unit=MetricUnit.Count,
+                value=1,
+            )
+            logger.info(
+                "audio check done",
+                extra={"conversation_id": fetched.conversation_id, "skipped": fetched.skipped},
+            )
+            return
         for key in archived_keys(record.body):
             result = process_archived_event(key, deps.settings, deps.archive, deps.memory, deps.audio_source)
             metrics.add_metric(name="EventProcessed", unit=MetricUnit.Count, value=1)
+            scheduled = schedule_audio_check(
+                key,
+                result,
+                deps.archive,
+                deps.audio_source,
+                deps.delayed_messages,
+                deps.settings.audio_fetch_delay_seconds,
+            )
             logger.info(
                 "post-call event processed",
                 extra={
@@ -61,6 +86,7 @@ def process_message(record: SQSRecord) -> None:
                     "conversation_id": result.conversation_id,
                     "memories_added": result.memories_added,
                     "skipped": result.skipped,
+                    "audio_check_scheduled": scheduled,
                 },
             )
     except (PoisonEvent, ValueError, KeyError) as error:

@@ -102,7 +102,19 @@ class Archive(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+class NoAudio(Exception):
+    """The audio source keeps no audio for this conversation (e.g. the agent does not record)."""
+
+
 class AudioSource(Protocol):
-    """Where a call's audio can be fetched when its webhook could not deliver it."""
+    """Where a call's audio can be fetched when its webhook could not deliver it. Raises ``NoAudio``
+    when there is none to fetch, any other exception when it cannot be fetched now."""
 
     def fetch_audio(self, conversation_id: str) -> bytes: ...
+
+
+class DelayedMessages(Protocol):
+    """The processing queue, for a message to the processor itself some time from now (SQS
+    ``DelaySeconds`` in AWS, a timer on the in-process queue locally)."""
+
+    def send(self, body: str, delay_seconds: int) -> None: ...

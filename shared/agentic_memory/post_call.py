@@ -31,8 +31,9 @@ from .errors import (
 from .http import parse
 from .identity import caller_of_transcription
 from .memory_building import MemoryDraft, memories_of, why_no_call
-from .ports import Archive, AudioSource, InferredAdd, MemoryStore
+from .ports import Archive, AudioSource, InferredAdd, MemoryStore, NoAudio
 from .profile_store import record_call
+from .scope import memory_user_id, scoped_agent
 from .settings import IdentitySettings, PostCallSettings, ProcessorSettings
 from .signature import SignatureError, verify
 
@@ -242,7 +243,8 @@ def process_archived_event(
         learn_agent_number(archive, event.data, settings.default_country_code)
         result = _store_memories(key, event, settings, memory, archive)
         result = _update_caller_brief(result, event, settings, archive)
-        if fetch_missing_audio and audio_source is not None and event.data.has_audio:
+        # Real deliveries carry no has_audio: only an explicit False says there is none to fetch.
+        if fetch_missing_audio and audio_source is not None and event.data.has_audio is not False:
             audio_key = _fetch_audio_if_missing(
                 event.data.agent_id, event.data.conversation_id, archive, audio_source
             )
@@ -279,26 +281,30 @@ def _store_memories(
     drafts = memories_of(data, infer=memory.infers, redact_kinds=settings.redact_kinds)
     if not drafts:
         return result.model_copy(update={"skipped": "nothing_to_store"})
+    # MEMORY_SCOPE: the caller's memory, or the caller's with this call's agent.
+    user_id = memory_user_id(caller_id, data.agent_id, settings.memory_scope)
     # Idempotency: a retry after a crash between a memory write and the queue's acknowledgement
     # must not store a line twice, so only the lines not yet stored for this conversation go in
     # (a write that failed half-way is completed, not repeated).
     stored = [
         record
-        for record in memory.list_all(caller_id, PROCESSING_READ_TIMEOUT_SECONDS)
+        for record in memory.list_all(user_id, PROCESSING_READ_TIMEOUT_SECONDS)
         if record.metadata.get("conversation_id") == data.conversation_id
     ]
     added = pending = 0
     for draft in drafts:
         of_type = [record for record in stored if record.metadata.get("type") == draft.type]
         if draft.infer:
-            inferred = _add_inferred(caller_id, data.conversation_id, draft, bool(of_type), memory, archive)
+            inferred = _add_inferred(
+                caller_id, user_id, data.conversation_id, draft, bool(of_type), memory, archive
+            )
             added += len(inferred.ids) if inferred else 0
             pending += 1 if inferred and inferred.event_id and not inferred.ids else 0
             continue
         stored_texts = {record.text for record in of_type}
         missing = tuple(message for message in draft.messages if message.content not in stored_texts)
         if missing:
-            added += len(memory.add(caller_id, missing, draft.metadata))
+            added += len(memory.add(user_id, missing, draft.metadata))
     if not added and not pending:
         return result.model_copy(update={"skipped": "already_processed"})
     return result.model_copy(update={"memories_added": added, "pending_adds": pending})
@@ -306,6 +312,7 @@ def _store_memories(
 
 def _add_inferred(
     caller_id: str,
+    user_id: str,
     conversation_id: str,
     draft: MemoryDraft,
     extracted_already: bool,
@@ -316,18 +323,19 @@ def _add_inferred(
 
     Extracted facts are not the lines sent, so the text comparison of verbatim adds cannot tell what
     is missing, and Mem0 Platform's add is asynchronous: the receipt in the archive (``memory_adds``)
-    is what says the add was accepted, even while its memories are still pending.
+    is what says the add was accepted, even while its memories are still pending. The receipt is
+    the caller's (a conversation has one agent); the memories go to ``user_id`` (``scope``).
     """
     receipt = memory_adds.receipt_key(caller_id, conversation_id, draft.type)
     if extracted_already or archive.exists(receipt):
         return None
-    added = memory.add_inferred(caller_id, draft.messages, draft.metadata)
+    added = memory.add_inferred(user_id, draft.messages, draft.metadata)
     memory_adds.write_receipt(archive, receipt, conversation_id, draft.type, added)
     return added
 
 
 def _update_caller_brief(
-    result: ProcessingResult, event: wire.PostCallTranscription, settings: IdentitySettings, archive: Archive
+    result: ProcessingResult, event: wire.PostCallTranscription, settings: ProcessorSettings, archive: Archive
 ) -> ProcessingResult:
     """Add the call to the caller's brief, after its memories; a call that did not happen, or from
     nobody, is skipped exactly as its memories were."""
@@ -335,7 +343,8 @@ def _update_caller_brief(
         return result
     caller_id = caller_of(event.data, settings)
     facts = call_facts(event.data, event.event_timestamp, datetime.now(UTC))
-    return result.model_copy(update={"brief_updated": record_call(archive, caller_id, facts)})
+    agent = scoped_agent(event.data.agent_id, settings.memory_scope)
+    return result.model_copy(update={"brief_updated": record_call(archive, caller_id, facts, agent)})
 
 
 def _store_audio(key: str, event: wire.PostCallAudio, archive: Archive) -> ProcessingResult:
@@ -367,10 +376,14 @@ def oversized_audio_record(
 
 def _fetch_audio_if_missing(
     agent_id: str, conversation_id: str, archive: Archive, source: AudioSource
-) -> str:
+) -> str | None:
+    """The MP3's key once archived, fetching it if needed; None when ElevenLabs has no audio."""
     audio_key = archive_keys.audio_key(agent_id, conversation_id)
     if not archive.exists(audio_key):
-        audio = source.fetch_audio(conversation_id)
+        try:
+            audio = source.fetch_audio(conversation_id)
+        except NoAudio:
+            return None
         if not looks_like_mp3(audio):
             raise PoisonEvent("the fetched conversation audio is not an MP3 stream")
         archive.put(audio_key, audio, "audio/mpeg")

@@ -33,6 +33,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 from .errors import ConfigurationError as ConfigurationError
 from .identity import normalise_phone_number
 from .redaction import ALL_KINDS, SensitiveKind, parse_kinds
+from .scope import MemoryScope
 
 DEFAULT_WELCOME = "Hello! Thanks for calling. Who do I have the pleasure of speaking with today?"
 DEFAULT_RETURNING_GREETING = "Welcome back, {name}! It's good to hear from you again."
@@ -267,6 +268,14 @@ class AudioSourceSettings(_EnvironmentModel):
     elevenlabs_base_url: str = Field(
         default="https://api.elevenlabs.io", validation_alias="ELEVENLABS_BASE_URL"
     )
+    # Seconds after a transcription is processed before its audio, if still not archived (an audio
+    # webhook over the 6 MB request limit never arrives), is fetched from ElevenLabs. Needs
+    # ELEVENLABS_API_KEY. At most 900: in AWS it is an SQS message's DelaySeconds.
+    audio_fetch_delay_seconds: int = Field(
+        default=600, ge=0, le=900, validation_alias="AUDIO_FETCH_DELAY_SECONDS"
+    )
+    # The processing queue's URL, where the processor sends itself that delayed check (the stack sets it).
+    processing_queue_url: str | None = Field(default=None, validation_alias="PROCESSING_QUEUE_URL")
 
 
 class RedactionSettings(_EnvironmentModel):
@@ -277,6 +286,18 @@ class RedactionSettings(_EnvironmentModel):
     )
 
     _parse_redact_kinds = field_validator("redact_kinds", mode="before")(parse_kinds)
+
+
+class ScopeSettings(_EnvironmentModel):
+    # Whose memory a call uses: "caller" (one per caller, shared by the workspace's agents) or
+    # "caller_and_agent" (one per caller and agent: unrelated agents keep their callers apart).
+    memory_scope: MemoryScope = Field(default=MemoryScope.CALLER, validation_alias="MEMORY_SCOPE")
+
+
+class RetentionSettings(_EnvironmentModel):
+    # Days after a caller's last call when their brief and memories are neither used nor kept
+    # (purged daily in AWS, by `agentic-memory retention purge` locally). Unset: kept forever.
+    retention_days: int | None = Field(default=None, ge=1, le=36500, validation_alias="RETENTION_DAYS")
 
 
 class EmbeddedLlmSettings(_EnvironmentModel):
@@ -300,12 +321,20 @@ class EmbeddedLlmSettings(_EnvironmentModel):
 
 
 class ClientDataSettings(
-    WorkspaceKeySettings, GreetingSettings, MemorySettings, ArchiveSettings, RedactionSettings
+    WorkspaceKeySettings,
+    GreetingSettings,
+    MemorySettings,
+    ArchiveSettings,
+    RedactionSettings,
+    ScopeSettings,
+    RetentionSettings,
 ):
     """The conversation initiation webhook: its key, greetings, the caller's memory, the archive."""
 
 
-class RetrieveSettings(ToolSettings, IdentitySettings, MemorySettings, RedactionSettings):
+class RetrieveSettings(
+    ToolSettings, IdentitySettings, MemorySettings, RedactionSettings, ScopeSettings, RetentionSettings
+):
     """The search_memory server tool: its key and the memory it searches."""
 
 
@@ -314,13 +343,22 @@ class PostCallSettings(SignatureSettings, IdentitySettings, ArchiveSettings):
 
 
 class ProcessorSettings(
-    IdentitySettings, MemorySettings, ArchiveSettings, AudioSourceSettings, RedactionSettings
+    IdentitySettings, MemorySettings, ArchiveSettings, AudioSourceSettings, RedactionSettings, ScopeSettings
 ):
     """Post-call processing: the archive, the memory it writes and where missing audio comes from."""
 
 
+class RetentionPurgeSettings(MemorySettings, ArchiveSettings, ScopeSettings, RetentionSettings):
+    """The daily purge: what expired (the retention period) and where it is kept (archive, memory)."""
+
+
 class Settings(
-    ClientDataSettings, RetrieveSettings, PostCallSettings, ProcessorSettings, EmbeddedLlmSettings
+    ClientDataSettings,
+    RetrieveSettings,
+    PostCallSettings,
+    ProcessorSettings,
+    RetentionPurgeSettings,
+    EmbeddedLlmSettings,
 ):
     """Every setting: the local runtime and the operator commands serve all functions in one process."""
 

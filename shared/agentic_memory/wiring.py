@@ -5,7 +5,7 @@ once per process (per Lambda execution environment) on first use, never at impor
 function's settings model and nothing else:
 
 - post-call acknowledgement: the archive and the signature secrets;
-- processor: the archive, the memory and the audio source;
+- processor: the archive, the memory, the audio source and its own queue (delayed audio checks);
 - client-data: the memory and the archive;
 - retrieve: the memory.
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
-from .ports import Archive, AudioSource, MemoryStore
+from .ports import Archive, AudioSource, DelayedMessages, MemoryStore
 from .settings import (
     ArchiveBackend,
     ArchiveSettings,
@@ -59,6 +59,8 @@ class ProcessorDependencies(Protocol):
     def memory(self) -> MemoryStore: ...
     @property
     def audio_source(self) -> AudioSource | None: ...
+    @property
+    def delayed_messages(self) -> DelayedMessages | None: ...
 
 
 class ClientDataDependencies(Protocol):
@@ -88,6 +90,7 @@ class Dependencies:
     archive: Archive
     clock: Callable[[], datetime] = field(default=utc_now)
     audio_source: AudioSource | None = None
+    delayed_messages: DelayedMessages | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class _Processor:
     archive: Archive
     memory: MemoryStore
     audio_source: AudioSource | None
+    delayed_messages: DelayedMessages | None
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,13 @@ def _build_post_call(environ: Mapping[str, str]) -> _PostCall:
 
 def _build_processor(environ: Mapping[str, str]) -> _Processor:
     settings = ProcessorSettings.from_environment(environ)
-    return _Processor(settings, archive_for(settings), memory_store_for(settings), audio_source_for(settings))
+    return _Processor(
+        settings,
+        archive_for(settings),
+        memory_store_for(settings),
+        audio_source_for(settings),
+        delayed_messages_for(settings),
+    )
 
 
 def _build_client_data(environ: Mapping[str, str]) -> _ClientData:
@@ -188,6 +198,15 @@ def audio_source_for(settings: AudioSourceSettings) -> AudioSource | None:
     from .adapters.elevenlabs_audio import ElevenLabsAudioClient
 
     return ElevenLabsAudioClient(settings.elevenlabs_api_key.get_secret_value(), settings.elevenlabs_base_url)
+
+
+def delayed_messages_for(settings: AudioSourceSettings) -> DelayedMessages | None:
+    """The processing queue (SQS) for the delayed audio check; None without a queue URL or an API key."""
+    if settings.processing_queue_url is None or settings.elevenlabs_api_key is None:
+        return None
+    from .adapters.sqs_messages import SqsDelayedMessages
+
+    return SqsDelayedMessages(settings.processing_queue_url)
 
 
 def memory_store_for(settings: MemorySettings) -> MemoryStore:

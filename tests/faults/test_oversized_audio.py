@@ -15,10 +15,14 @@ import pytest
 from agentic_memory.adapters.elevenlabs_audio import ElevenLabsAudioClient
 from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
 from agentic_memory.local import dead_letter
+from agentic_memory.local.events import sqs_event_for_message, sqs_event_for_object
 from agentic_memory.local.fixtures import load_fixture
+from agentic_memory.local.lambda_context import LocalLambdaContext
 from agentic_memory.local.operator_commands import replay_events
 from agentic_memory.local.runtime import LocalRuntime, build_runtime
 from agentic_memory.settings import Settings
+from agentic_memory.wiring import Dependencies, use_dependencies
+from services.post_call.processor import lambda_handler
 
 pytestmark = pytest.mark.integration
 AUDIO = load_fixture("audio")["data"]
@@ -173,3 +177,118 @@ def test_a_replayed_transcription_fetches_audio_that_never_arrived(settings, ele
     assert report.failed == {}
     assert archive.get(MP3_KEY) == MP3
     assert memory.list_all(caller)
+
+
+# --- long calls: the audio webhook never came, so the processor fetches it after a delay -----------
+
+
+def transcription_of_the_audio_call() -> tuple[str, bytes]:
+    """An archived transcription of the conversation the stub has audio for (no ``has_audio``, as
+    real deliveries carry none), and its key."""
+    event = load_fixture("transcription_twilio_inbound")
+    event["data"]["agent_id"], event["data"]["conversation_id"] = AUDIO["agent_id"], AUDIO["conversation_id"]
+    event["data"].pop("has_audio", None)
+    caller = event["data"]["metadata"]["phone_call"]["external_number"]
+    return f"post-call/{caller}/{AUDIO['conversation_id']}.json", json.dumps(event).encode()
+
+
+@pytest.mark.parametrize("webhook_came", [False, True], ids=["no audio webhook", "audio webhook came"])
+def test_a_long_calls_audio_is_fetched_after_the_delay_unless_its_webhook_came(
+    settings, elevenlabs, webhook_came
+):
+    # Given a runtime with an ElevenLabs key and a one-second audio fetch delay
+    quick = settings.model_copy(update={"audio_fetch_delay_seconds": 1})
+    runtime = start(quick, ElevenLabsAudioClient(elevenlabs.api_key, elevenlabs.url))
+    try:
+        # When a transcription is archived, and its audio webhook either never arrives (over the 6 MB
+        # limit) or does
+        key, body = transcription_of_the_audio_call()
+        runtime.dependencies.archive.put(key, body, "application/json")
+        if webhook_came:
+            audio_event = json.dumps(load_fixture("audio")).encode()
+            audio_key = f"post-call/audio/{AUDIO['agent_id']}/{AUDIO['conversation_id']}.json"
+            runtime.dependencies.archive.put(audio_key, audio_event, "application/json")
+        # Then after the delay the MP3 is archived: fetched once from ElevenLabs without any replay,
+        # or the webhook's own, with ElevenLabs never asked
+        assert runtime.queue.wait_until_idle(timeout=15)
+        assert runtime.dependencies.archive.get(MP3_KEY) == MP3
+        fetched = [f"/v1/convai/conversations/{AUDIO['conversation_id']}/audio"]
+        assert elevenlabs.requests == ([] if webhook_came else fetched)
+    finally:
+        runtime.close()
+
+
+class SentMessages:
+    """``DelayedMessages`` that keeps what was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict, int]] = []
+
+    def send(self, body: str, delay_seconds: int) -> None:
+        self.sent.append((json.loads(body), delay_seconds))
+
+
+def processor_deps(settings: Settings, archive, audio_source, messages=None):
+    return Dependencies(
+        settings=settings,
+        memory=InMemoryMemoryStore(),
+        archive=archive,
+        audio_source=audio_source,
+        delayed_messages=messages,
+    )
+
+
+def process(event: dict, deps) -> dict:
+    use_dependencies(deps)
+    try:
+        return lambda_handler(event, LocalLambdaContext("post-call-processor", 60))
+    finally:
+        use_dependencies(None)
+
+
+def test_the_processor_schedules_the_check_then_handles_the_delayed_message(settings, elevenlabs):
+    # Given the processor with an ElevenLabs key and its queue
+    archive, messages = InMemoryArchive(), SentMessages()
+    deps = processor_deps(
+        settings, archive, ElevenLabsAudioClient(elevenlabs.api_key, elevenlabs.url), messages
+    )
+    key, body = transcription_of_the_audio_call()
+    archive.put(key, body, "application/json")
+    # When the S3 notification of the transcription is processed
+    assert process(sqs_event_for_object("bucket", key), deps) == {"batchItemFailures": []}
+    # Then the processor sent itself one check, delayed by the configured 600 s
+    check = {
+        "type": "fetch_audio_if_missing",
+        "agent_id": AUDIO["agent_id"],
+        "conversation_id": AUDIO["conversation_id"],
+    }
+    assert messages.sent == [(check, 600)]
+    assert elevenlabs.requests == []
+    # When that message comes back, twice (SQS delivers at least once)
+    for _ in range(2):
+        assert process(sqs_event_for_message(json.dumps(check)), deps) == {"batchItemFailures": []}
+    # Then the audio was fetched once and archived
+    assert archive.get(MP3_KEY) == MP3
+    assert len(elevenlabs.requests) == 1
+
+
+def test_a_conversation_elevenlabs_has_no_audio_for_is_no_failure(settings, elevenlabs):
+
+    deps = processor_deps(
+        settings, InMemoryArchive(), ElevenLabsAudioClient(elevenlabs.api_key, elevenlabs.url)
+    )
+    check = {"type": "fetch_audio_if_missing", "agent_id": "agent_quiet", "conversation_id": "conv_no_audio"}
+    # When the check of a conversation ElevenLabs answers 404 for comes
+    answer = process(sqs_event_for_message(json.dumps(check)), deps)
+    # Then nothing is archived and the message is not retried into the dead-letter queue
+    assert answer == {"batchItemFailures": []}
+    assert not deps.archive.exists("post-call/audio-only/agent_quiet/conv_no_audio.mp3")
+
+
+def test_without_an_api_key_nothing_is_scheduled(settings):
+    archive, messages = InMemoryArchive(), SentMessages()
+    deps = processor_deps(settings, archive, None, messages)
+    key, body = transcription_of_the_audio_call()
+    archive.put(key, body, "application/json")
+    assert process(sqs_event_for_object("bucket", key), deps) == {"batchItemFailures": []}
+    assert messages.sent == []

@@ -167,6 +167,13 @@ def test_each_role_grants_exactly_what_its_function_needs(stack):
         )
         consumes_queue = "ConsumeEventQueue" in statements
         assert consumes_queue == (key == "post-call-processor")
+        assert ("SendOwnDelayedChecks" in statements) == (key == "post-call-processor")
+    processor = {s["Sid"]: s for s in role_statements(stack, "post-call-processor")}
+    # The processor sends its delayed audio checks to its own queue, and to nothing else
+    assert processor["SendOwnDelayedChecks"]["Action"] == "sqs:SendMessage"
+    assert processor["SendOwnDelayedChecks"]["Resource"] == processor["ConsumeEventQueue"]["Resource"]
+    queue_name = processor["ConsumeEventQueue"]["Resource"].rsplit(":", 1)[1]
+    assert environment(stack, "post-call-processor")["PROCESSING_QUEUE_URL"].endswith(f"/{queue_name}")
     listing = {s["Sid"]: s for s in role_statements(stack, "post-call-processor")}["ListOwnPrefixes"]
     assert listing["Resource"] == f"arn:aws:s3:::{bucket}"
     assert listing["Condition"] == {

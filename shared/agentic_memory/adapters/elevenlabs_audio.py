@@ -4,6 +4,8 @@ import http.client
 import ssl
 from urllib.parse import quote, urlsplit
 
+from ..ports import NoAudio
+
 AUDIO_PATH = "/v1/convai/conversations/{conversation_id}/audio"
 # Audio of a long call is tens of MB: this runs in the asynchronous processing path only.
 TIMEOUT_SECONDS = 60
@@ -39,6 +41,9 @@ class ElevenLabsAudioClient:
             raise AudioFetchFailed(f"cannot reach ElevenLabs: {type(error).__name__}") from error
         finally:
             connection.close()
+        if response.status == 404:
+            # ElevenLabs' answer for a conversation without audio (or one it no longer keeps).
+            raise NoAudio("ElevenLabs has no audio for this conversation")
         if response.status != 200:
             raise AudioFetchFailed(f"ElevenLabs answered {response.status} for the conversation audio")
         if len(body) > MAX_AUDIO_BYTES:

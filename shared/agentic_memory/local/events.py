@@ -78,11 +78,16 @@ def sqs_event_for_object(bucket: str, key: str, attempt: int = 1) -> dict[str, A
             }
         ]
     }
+    return sqs_event_for_message(json.dumps(notification), attempt)
+
+
+def sqs_event_for_message(body: str, attempt: int = 1) -> dict[str, Any]:
+    """One SQS message with ``body``, on its ``attempt``-th receive."""
     return {
         "Records": [
             {
                 "messageId": str(uuid.uuid4()),
-                "body": json.dumps(notification),
+                "body": body,
                 "attributes": {"ApproximateReceiveCount": str(attempt)},
                 "eventSource": "aws:sqs",
             }

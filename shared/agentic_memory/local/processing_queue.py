@@ -3,23 +3,38 @@
 Keys of newly archived post-call events are queued; a worker thread hands each one to the same
 processing entry point SQS drives in AWS, retries failures with backoff and, after the last
 attempt, parks the event in ``$AGENTIC_MEMORY_HOME/dead-letter/`` instead of dropping it.
+
+The processor's own delayed messages (``send``: the audio check, SQS ``DelaySeconds`` in AWS) are
+queued by a timer after their delay and retried the same way; they are not kept across restarts
+(``agentic-memory replay --conversation`` fetches a call's missing audio).
 """
 
 import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..ports import Archive
 from . import dead_letter
-from .events import sqs_event_for_object
+from .events import sqs_event_for_message, sqs_event_for_object
 from .lambda_context import LocalLambdaContext
 
 log = logging.getLogger(__name__)
 ProcessingHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 DEFAULT_BACKOFF_SECONDS = (0.5, 2.0, 5.0)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message the processor sent itself, as opposed to the key of an archived event."""
+
+    body: str
+
+
+Work = str | Message
 
 
 class ProcessingQueue:
@@ -43,7 +58,8 @@ class ProcessingQueue:
         self._spool_dir = spool_dir or dead_letter_dir.parent / "queue"
         self._backoff = backoff_seconds
         self._bucket = bucket
-        self._queue: queue.Queue[tuple[str, int] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Work, int] | None] = queue.Queue()
+        self._timers: list[threading.Timer] = []
         self._busy = 0
         self._idle = threading.Condition()
         self._stopping = threading.Event()
@@ -64,6 +80,8 @@ class ProcessingQueue:
     def stop(self) -> None:
         """Stop after the events being processed now; what is still queued stays in the spool."""
         self._stopping.set()
+        for timer in self._timers:
+            timer.cancel()
         for _ in self._workers:
             self._queue.put(None)
         for worker in self._workers:
@@ -73,8 +91,17 @@ class ProcessingQueue:
         dead_letter.park(self._spool_dir, key, 0, "queued")
         self._put(key)
 
+    def send(self, body: str, delay_seconds: int) -> None:
+        """Queue a message for the processor ``delay_seconds`` from now (``DelayedMessages``)."""
+        with self._idle:
+            self._busy += 1  # a message waiting for its delay is work not yet done
+        timer = threading.Timer(delay_seconds, self._queue.put, args=((Message(body), 1),))
+        timer.daemon = True
+        self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+        timer.start()
+
     def wait_until_idle(self, timeout: float) -> bool:
-        """True once nothing is queued, running or waiting for a retry (used by tests and the CLI)."""
+        """True once nothing is queued, delayed, running or waiting for a retry (tests and the CLI)."""
         with self._idle:
             return self._idle.wait_for(lambda: self._busy == 0, timeout=timeout)
 
@@ -85,20 +112,23 @@ class ProcessingQueue:
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None and not self._stopping.is_set():
-            key, attempt = item
-            if self._process(key, attempt):
-                self._done(key)
+            work, attempt = item
+            if self._process(work, attempt):
+                self._done(work)
             elif attempt <= len(self._backoff):
                 delay = self._backoff[attempt - 1]
-                timer = threading.Timer(delay, self._queue.put, args=((key, attempt + 1),))
+                timer = threading.Timer(delay, self._queue.put, args=((work, attempt + 1),))
                 timer.daemon = True
                 timer.start()
             else:
-                self._dead_letter(key, attempt)
-                self._done(key)
+                self._dead_letter(work, attempt)
+                self._done(work)
 
-    def _process(self, key: str, attempt: int) -> bool:
-        event = sqs_event_for_object(self._bucket, key, attempt)
+    def _process(self, work: Work, attempt: int) -> bool:
+        if isinstance(work, Message):
+            event = sqs_event_for_message(work.body, attempt)
+        else:
+            event = sqs_event_for_object(self._bucket, work, attempt)
         try:
             result = self._handler(event, LocalLambdaContext("post-call-processor", timeout_seconds=60))
         except Exception:
@@ -106,12 +136,18 @@ class ProcessingQueue:
             return False
         return not result.get("batchItemFailures")
 
-    def _dead_letter(self, key: str, attempts: int) -> None:
+    def _dead_letter(self, work: Work, attempts: int) -> None:
+        if isinstance(work, Message):
+            # Its archived transcription stays: replaying the conversation fetches the audio.
+            log.error("a delayed processing message failed on every attempt (%d); dropped", attempts)
+            return
+        key = work
         dead_letter.park(self._dead_letter_dir, key, attempts, "processing failed on every attempt")
         log.error("post-call event parked in the dead-letter folder after %d attempts", attempts)
 
-    def _done(self, key: str) -> None:
-        dead_letter.release(self._spool_dir, key)
+    def _done(self, work: Work) -> None:
+        if not isinstance(work, Message):
+            dead_letter.release(self._spool_dir, work)
         with self._idle:
             self._busy -= 1
             self._idle.notify_all()

@@ -75,6 +75,8 @@ def build_runtime(
         memory=memory or memory_store_for(settings),
         archive=notifying,
         audio_source=audio_source or audio_source_for(settings),
+        # The delayed audio check waits on the in-process queue, as on SQS in AWS.
+        delayed_messages=queue,
     )
     use_dependencies(dependencies)
     warm_up(dependencies)
