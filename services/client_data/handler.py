@@ -12,7 +12,7 @@ from agentic_memory.elevenlabs.initiation import ConversationInitiationRequest
 from agentic_memory.http import answer_domain_errors, json_response, parse, request_from_event
 from agentic_memory.identity import mask
 from agentic_memory.precall import answer_precall
-from agentic_memory.wiring import client_data_dependencies
+from agentic_memory.wiring import client_data_dependencies, prepare_in_lambda_init
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("client-data")
@@ -58,3 +58,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         },
     )
     return json_response(200, outcome.response.to_wire())
+
+
+# In Lambda only: secrets and clients are ready before the first caller (see prepare_in_lambda_init).
+prepare_in_lambda_init(client_data_dependencies)

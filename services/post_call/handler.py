@@ -14,7 +14,7 @@ from agentic_memory.errors import DomainError
 from agentic_memory.http import answer_domain_errors, json_response, request_from_event
 from agentic_memory.post_call import Acknowledgement, acknowledge
 from agentic_memory.signature import HEADER
-from agentic_memory.wiring import post_call_dependencies
+from agentic_memory.wiring import post_call_dependencies, prepare_in_lambda_init
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("post-call")
@@ -54,3 +54,7 @@ def _count_where_filed(ack: Acknowledgement) -> None:
         metrics.add_metric(name="UnprocessedEventType", unit=MetricUnit.Count, value=1)
         # The type is ElevenLabs' own word (or "" when unreadable), clipped: never caller data.
         logger.warning("event archived but not processed", extra={"event_type": ack.event_type[:60]})
+
+
+# In Lambda only: secrets and clients are ready before the first caller (see prepare_in_lambda_init).
+prepare_in_lambda_init(post_call_dependencies)

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from agentic_memory.archive_keys import is_post_call_event
 from agentic_memory.audio_checks import audio_check_of, check_audio, schedule_audio_check
 from agentic_memory.post_call import PoisonEvent, process_archived_event
-from agentic_memory.wiring import processor_dependencies
+from agentic_memory.wiring import prepare_in_lambda_init, processor_dependencies
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("post-call-processor")
@@ -108,3 +108,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     return process_partial_response(
         event=event, record_handler=process_message, processor=batch, context=context
     )
+
+
+# In Lambda only: secrets and clients are ready before the first caller (see prepare_in_lambda_init).
+prepare_in_lambda_init(processor_dependencies)

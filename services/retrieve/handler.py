@@ -13,7 +13,7 @@ from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.http import answer_domain_errors, json_response, parse, request_from_event
 from agentic_memory.identity import mask
 from agentic_memory.search import search_memories, search_request_from
-from agentic_memory.wiring import retrieve_dependencies
+from agentic_memory.wiring import prepare_in_lambda_init, retrieve_dependencies
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("retrieve")
@@ -54,3 +54,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         },
     )
     return json_response(200, {"memories": memories})
+
+
+# In Lambda only: secrets and clients are ready before the first caller (see prepare_in_lambda_init).
+prepare_in_lambda_init(retrieve_dependencies)

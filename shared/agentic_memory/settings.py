@@ -76,9 +76,9 @@ class _MappingSource(EnvSettingsSource):
         super().__init__(settings_cls)
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
-        return parse_env_vars(
-            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
-        )
+        # A value of only spaces (or a secret pasted with its newline) counts as what it means: unset.
+        stripped = {name: value.strip() for name, value in self._environ.items() if isinstance(value, str)}
+        return parse_env_vars(stripped, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
 class _EnvironmentModel(BaseSettings):
@@ -172,7 +172,11 @@ class ArchiveSettings(LocalDataSettings):
 class MemorySettings(LocalDataSettings):
     memory_backend: MemoryBackend | None = Field(default=None, validation_alias="MEMORY_BACKEND")
     mem0_api_key: SecretStr | None = Field(default=None, validation_alias="MEM0_API_KEY")
-    mem0_base_url: str = Field(default="https://api.mem0.ai", validation_alias="MEM0_BASE_URL")
+    mem0_base_url: str = Field(
+        default="https://api.mem0.ai",
+        pattern=r"^https?://[^/\s:]+(:\d+)?(/\S*)?$",
+        validation_alias="MEM0_BASE_URL",
+    )
     # The retrieve budget is 300 ms at p95: a search slower than this answers empty rather than late.
     mem0_timeout: float = Field(default=0.28, gt=0, le=30, validation_alias="MEM0_TIMEOUT")
 
@@ -207,6 +211,11 @@ def _choose_backend(
     return backend
 
 
+def _require_in_lambda(settings: _EnvironmentModel, keys: tuple[SecretStr, ...], name: str) -> None:
+    if settings.in_lambda and not keys:
+        raise ValueError(f"{name} is not set (in AWS: {name}_PARAMETER, the SSM parameter that holds it)")
+
+
 class SignatureSettings(_EnvironmentModel):
     hmac_keys: CommaSeparatedSecrets = Field(default=(), validation_alias="ELEVENLABS_HMAC_KEY")
     signature_tolerance_seconds: int = Field(
@@ -214,6 +223,12 @@ class SignatureSettings(_EnvironmentModel):
     )
 
     _split_hmac_keys = field_validator("hmac_keys", mode="before")(_split)
+
+    @model_validator(mode="after")
+    def _hmac_keys_in_lambda(self) -> Self:
+        # Without a secret every delivery would get a 401, which ElevenLabs never retries: refuse to start.
+        _require_in_lambda(self, self.hmac_keys, "ELEVENLABS_HMAC_KEY")
+        return self
 
 
 class WorkspaceKeySettings(_EnvironmentModel):
@@ -224,6 +239,11 @@ class WorkspaceKeySettings(_EnvironmentModel):
     )
 
     _split_workspace_keys = field_validator("workspace_keys", mode="before")(_split)
+
+    @model_validator(mode="after")
+    def _workspace_keys_in_lambda(self) -> Self:
+        _require_in_lambda(self, self.workspace_keys, "ELEVENLABS_WORKSPACE_KEY")
+        return self
 
 
 class ToolSettings(_EnvironmentModel):

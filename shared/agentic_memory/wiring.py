@@ -25,6 +25,7 @@ from typing import Protocol, TypeVar
 
 from .ports import Archive, AudioSource, DelayedMessages, MemoryStore
 from .settings import (
+    LAMBDA_MARKER,
     ArchiveBackend,
     ArchiveSettings,
     AudioSourceSettings,
@@ -154,6 +155,28 @@ def client_data_dependencies() -> ClientDataDependencies:
 
 def retrieve_dependencies() -> RetrieveDependencies:
     return _installed or _once("retrieve", _build_retrieve)
+
+
+def prepare_in_lambda_init(dependencies: Callable[[], object]) -> None:
+    """Build a function's dependencies in Lambda's init phase, not in its first caller's budget.
+
+    The one exception to "no I/O at import": inside Lambda (``AWS_LAMBDA_FUNCTION_NAME`` set) a handler
+    module calls this at import, so that reading the SSM secrets, importing boto3 and building the
+    clients happen during Init, which provisioned concurrency runs ahead of any caller. Otherwise the
+    first pre-call of every new execution environment spends its budget there and greets a returning
+    caller as new. Elsewhere (tests, the local runtime) it does nothing. A configuration error is left
+    for the first invocation to answer, as a JSON 500 that names the setting.
+    """
+    if LAMBDA_MARKER not in os.environ:
+        return
+    try:
+        built = dependencies()
+    except ConfigurationError:
+        return
+    for adapter in (getattr(built, "archive", None), getattr(built, "memory", None)):
+        prepare = getattr(adapter, "prepare", None)
+        if prepare is not None:
+            prepare()
 
 
 def _once(function: str, build: Callable[[Mapping[str, str]], T]) -> T:

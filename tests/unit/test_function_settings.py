@@ -68,6 +68,12 @@ def test_post_call_in_lambda_starts_with_only_its_archive_and_secrets() -> None:
         (ProcessorSettings, {**DEPLOYED_ARCHIVE, "MEMORY_BACKEND": "mem0-platform"}, "MEM0_API_KEY"),
         (ClientDataSettings, {**DEPLOYED_MEMORY}, "ARCHIVE_BACKEND"),
         (RetrieveSettings, {"MEMORY_BACKEND": "pinecone"}, "MEMORY_BACKEND"),
+        (PostCallSettings, {**DEPLOYED_ARCHIVE}, "ELEVENLABS_HMAC_KEY"),
+        (PostCallSettings, {**DEPLOYED_ARCHIVE, "ELEVENLABS_HMAC_KEY": " , "}, "ELEVENLABS_HMAC_KEY"),
+        (ClientDataSettings, {**DEPLOYED_MEMORY, **DEPLOYED_ARCHIVE}, "ELEVENLABS_WORKSPACE_KEY"),
+        (PostCallSettings, {"ARCHIVE_BACKEND": "s3", "S3_BUCKET_NAME": "   "}, "S3_BUCKET_NAME"),
+        (RetrieveSettings, {"MEMORY_BACKEND": "mem0-platform", "MEM0_API_KEY": " \n"}, "MEM0_API_KEY"),
+        (RetrieveSettings, {**DEPLOYED_MEMORY, "MEM0_BASE_URL": "notaurl"}, "MEM0_BASE_URL"),
     ],
 )
 def test_in_lambda_a_missing_or_local_backend_is_a_start_up_error_naming_the_setting(

@@ -60,7 +60,7 @@ def test_retrieve_builds_mem0_platform_and_no_archive(monkeypatch: pytest.Monkey
 
 
 def test_processor_and_client_data_build_both(monkeypatch: pytest.MonkeyPatch) -> None:
-    lambda_environment(monkeypatch, MEMORY, ARCHIVE)
+    lambda_environment(monkeypatch, MEMORY, ARCHIVE, {"ELEVENLABS_WORKSPACE_KEY": "wsk_test"})
 
     processor, client_data = wiring.processor_dependencies(), wiring.client_data_dependencies()
 
@@ -107,3 +107,37 @@ def test_a_misconfigured_function_answers_a_json_500_naming_the_setting(
         "error": "misconfigured",
         "detail": "settings: ARCHIVE_BACKEND is not set (the stack sets ARCHIVE_BACKEND=s3)",
     }
+
+
+def test_in_lambda_the_init_phase_builds_and_prepares_the_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given retrieve's environment in Lambda
+    lambda_environment(monkeypatch, MEMORY)
+
+    # When its module's init-phase preparation runs
+    wiring.prepare_in_lambda_init(wiring.retrieve_dependencies)
+
+    # Then the dependencies already exist for the first caller, and the HTTP stack is loaded
+    built = wiring._built["retrieve"]
+    assert isinstance(built.memory, Mem0PlatformStore)  # type: ignore[attr-defined]
+
+
+def test_outside_lambda_the_init_phase_builds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+
+    wiring.prepare_in_lambda_init(wiring.retrieve_dependencies)
+
+    assert "retrieve" not in wiring._built
+
+
+def test_a_configuration_error_at_init_is_left_for_the_first_invocation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given post-call in Lambda without its archive backend
+    lambda_environment(monkeypatch, {"ELEVENLABS_HMAC_KEY": "whsec_test"})
+
+    # When its init-phase preparation runs, then it does not crash the init
+    wiring.prepare_in_lambda_init(wiring.post_call_dependencies)
+
+    # And the first invocation still says what to fix
+    with pytest.raises(ConfigurationError, match="ARCHIVE_BACKEND"):
+        wiring.post_call_dependencies()
