@@ -10,7 +10,8 @@ Sources of facts, all from the ``post_call_transcription`` event: the call time 
 ``metadata.timezone`` or the ``system__timezone`` dynamic variable; the summary and title are
 ElevenLabs' own ``analysis.transcript_summary`` and ``analysis.call_summary_title``; collected fields
 are ``analysis.data_collection_results``; the name comes from data collection, else from what the
-caller said ("my name is …"), else from the ``caller_name`` dynamic variable the call started with.
+caller said ("my name is …", "me llamo …", "我叫…"), else from the ``caller_name`` dynamic variable the call
+started with (ElevenLabs echoes the pre-call's variables; a placeholder such as "there" is nobody).
 """
 
 import json
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .elevenlabs.post_call import TranscriptionData
 from .memory_building import printable
-from .names import clean_name, name_from_data_collection, name_from_text
+from .names import name_from_data_collection, name_from_text, name_from_variables
 
 PROFILE_VERSION = 1
 # The hard cap on the encoded brief, in bytes (UTF-8 JSON), whatever the caller's history.
@@ -278,7 +279,7 @@ def _name_of(data: TranscriptionData, variables: dict[str, Any], at: datetime) -
             "data_collection",
         ),
         (name_from_text(said), "stated_in_call"),
-        (clean_name(variables.get("caller_name")), "caller_name_variable"),
+        (name_from_variables(variables), "caller_name_variable"),
     ]
     for name, source in candidates:
         if name:

@@ -1,99 +1,116 @@
-"""Finding the caller's name: data-collection results first, then what was said in past calls."""
+"""Finding the caller's name: collected fields and dynamic variables, else what the caller said.
+
+    name_from_data_collection({"firstName": r, "Family Name": r2})   # "Jiří Novák"
+    name_from_variables({"caller_name": "there"})                      # None: a placeholder
+    name_from_text("Hola, me llamo María José.")                      # "María José"
+    name_from_text("I'm fine, thanks.")                                # None
+
+Names come out NFC-normalised, in any script, of one to ``MAX_NAME_WORDS`` words. No name is
+better than a wrong one: a run that stops mid-word, a one-letter result, a lowercase word after an
+ambiguous phrasing ("I'm fine", "soy de Madrid"), or anything past the bounds gives None. The
+phrasings, stop words, placeholders and field names are data in ``name_phrases``.
+"""
 
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .elevenlabs.post_call import DataCollectionResult
+from .name_phrases import (
+    FIRST_NAME_FIELDS,
+    FULL_NAME_FIELDS,
+    INTRODUCTIONS,
+    LAST_NAME_FIELDS,
+    MAX_NAME_CHARS,
+    MAX_NAME_WORDS,
+    MAX_UNSPACED_NAME_CHARS,
+    NAME_PARTICLES,
+    PLACEHOLDER_NAMES,
+    STOP_WORDS,
+    Introduction,
+)
 from .ports import MemoryRecord
 
-# Data-collection ids that hold the caller's name, in order of preference.
-NAME_FIELDS = ("caller_name", "full_name", "name", "first_name", "user_name", "customer_name")
-
-_NAME_WORD = r"[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'\-]{0,29}"
-_PATTERNS = [
-    re.compile(rf"\buser(?:'s)? name is (?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)", re.IGNORECASE),
-    re.compile(rf"\bmy name is (?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)", re.IGNORECASE),
-    re.compile(rf"\bmy name's (?P<name>{_NAME_WORD})", re.IGNORECASE),
-    # "call me" is followed by names and by everything else ("call me in the morning"): only a
-    # capitalised word counts there.
-    re.compile(r"\b(?i:(?:please )?call me) (?P<name>[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'\-]{0,29})"),
-    re.compile(rf"\bcaller name: (?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)", re.IGNORECASE),
-]
-# Words that follow "call me" or "my name is" without being a name.
-_NOT_NAMES = {
-    "back",
-    "later",
-    "again",
-    "tomorrow",
-    "today",
-    "anytime",
-    "whenever",
-    "when",
-    "if",
-    "at",
-    "on",
-    "not",
-    "just",
-    "a",
-    "an",
-    "the",
-    "that",
-    "this",
-    "it",
-    "is",
-    "was",
-    "what",
-    "whatever",
-    "sir",
-    "madam",
-    "maam",
-    "please",
-    "now",
-    "soon",
-    "and",
-    "but",
-    "so",
-    "unknown",
-    "none",
-    "null",
-}
+# Inside a name only, between letters: O'Neill, Anne-Marie, ジョン・スミス.
+_JOINERS = frozenset("'’ʼ-‐‑・·")
+_APOSTROPHES = "'’ʼ"
+_EDGE_PUNCTUATION = ".,;:!?\"'“”‘’«»()[]"
+# Scripts written without spaces between words (by Unicode character name).
+_UNSPACED_SCRIPTS = ("CJK ", "IDEOGRAPHIC", "HIRAGANA", "KATAKANA", "HANGUL", "THAI")
+# A collected value or variable whose first word is one of these is not a name ("Not provided").
+_NOT_FIRST_WORDS = STOP_WORDS["en"] | PLACEHOLDER_NAMES
 
 
 def clean_name(raw: Any) -> str | None:
-    """A displayable name from a collected or spoken value, or None when it does not look like one."""
+    """A displayable name from a value meant to be one (a collected field, a variable), else None."""
     if not isinstance(raw, str):
         return None
-    words = [w for w in re.split(r"\s+", raw.strip().strip(".,!?\"'")) if w]
-    if not words or len(words) > 3:
+    value = unicodedata.normalize("NFC", raw).strip().strip(_EDGE_PUNCTUATION).strip()
+    if value.casefold() in PLACEHOLDER_NAMES:
         return None
-    if any(not re.fullmatch(_NAME_WORD, w) for w in words):
+    words = value.split()
+    if not words or not all(_is_name_word(word) for word in words):
         return None
-    if words[0].lower() in _NOT_NAMES:
+    if words[0].casefold() in _NOT_FIRST_WORDS:
         return None
-    words = [w for w in words if w.lower() not in _NOT_NAMES] or words
-    return " ".join(w if not w.islower() else w.capitalize() for w in words)
+    return _displayed(words)
+
+
+def field_key(field: str) -> str:
+    """A field name as ``name_phrases`` lists it: ``firstName``, ``First_Name`` → ``first name``."""
+    spaced: list[str] = []
+    for i, ch in enumerate(field):
+        before = field[i - 1] if i else ""
+        after = field[i + 1] if i + 1 < len(field) else ""
+        if ch.isupper() and (before.islower() or before.isdigit() or (before.isupper() and after.islower())):
+            spaced.append(" ")
+        spaced.append(ch)
+    return " ".join(re.split(r"[\W_]+", "".join(spaced).casefold())).strip()
+
+
+def name_from_fields(values: Mapping[str, Any]) -> str | None:
+    """The name in named values: a full-name field first, else first and last name combined."""
+    by_key: dict[str, list[Any]] = {}
+    for field, value in values.items():
+        by_key.setdefault(field_key(field), []).append(value)
+
+    def first_of(fields: Sequence[str]) -> str | None:
+        return next((name for f in fields for v in by_key.get(f, ()) if (name := clean_name(v))), None)
+
+    full = first_of(FULL_NAME_FIELDS)
+    if full:
+        return full
+    first = first_of(FIRST_NAME_FIELDS)
+    last = first_of(LAST_NAME_FIELDS) if first else None
+    if first and last and not first.casefold().endswith(last.casefold()):
+        return clean_name(f"{first} {last}") or first
+    return first
 
 
 def name_from_data_collection(results: Mapping[str, DataCollectionResult]) -> str | None:
-    for field in NAME_FIELDS:
-        result = results.get(field)
-        if result is not None:
-            name = clean_name(result.value)
-            if name:
-                return name
-    return None
+    return name_from_fields({field: result.value for field, result in results.items()})
+
+
+def name_from_variables(variables: Mapping[str, Any]) -> str | None:
+    """The name in a conversation's dynamic variables (``caller_name`` as the pre-call gave it, or a
+    dialer's own ``customer_name``…); ``system__*`` variables are ElevenLabs' and name nobody."""
+    return name_from_fields({k: v for k, v in variables.items() if not k.startswith("system__")})
 
 
 def name_from_text(text: str) -> str | None:
     """The last name a caller gave in ``text`` ("call me Sam" after "my name is Samuel" wins)."""
-    found: list[tuple[int, str]] = []
-    for pattern in _PATTERNS:
-        for match in pattern.finditer(text):
-            name = clean_name(match.group("name"))
-            if name:
-                found.append((match.start(), name))
-    return max(found)[1] if found else None
+    text = unicodedata.normalize("NFC", text)
+    found: list[tuple[int, int, str]] = []
+    for match in (m for pattern in _INTRODUCTION_PATTERNS for m in pattern.finditer(text)):
+        intro = _BY_GROUP[match.lastgroup or ""]
+        if intro.prefix:
+            name = _name_after(text, match.end(), intro)
+        else:
+            name = _name_before(text, match.start(), intro)
+        if name:
+            found.append((match.end(), len(intro.prefix), name))
+    return max(found)[2] if found else None
 
 
 def name_from_memories(memories: Iterable[MemoryRecord]) -> str | None:
@@ -110,6 +127,208 @@ def name_from_memories(memories: Iterable[MemoryRecord]) -> str | None:
         if name:
             return name
     return None
+
+
+def _name_after(text: str, start: int, intro: Introduction) -> str | None:
+    clause = _clause(text, start)
+    if not intro.suffix:
+        return _name_of(clause.split(), intro, closed=False)
+    cut = _suffix_at(clause, intro)
+    return _name_of(clause[:cut].split(), intro, closed=True) if cut is not None else None
+
+
+def _name_before(text: str, end: int, intro: Introduction) -> str | None:
+    """The run of name characters right before a suffix (私は田中と申します → 田中): no kana particle,
+    spaces only between two runs of an unspaced script (田中 太郎と申します)."""
+    start = end
+    while start > 0:
+        ch = text[start - 1]
+        part_of_name = (_letter(ch) and not _hiragana(ch)) or (ch in _JOINERS and start < end)
+        between_runs = ch == " " and start > 1 and _unspaced(text[start - 2]) and _unspaced(text[start])
+        if not (part_of_name or between_runs):
+            break
+        start -= 1
+    return _name_of(text[start:end].split(), intro, closed=True)
+
+
+def _name_of(tokens: list[str], intro: Introduction, closed: bool) -> str | None:
+    """The name at the start of ``tokens``; ``closed``: a suffix ends them, so all must be the name."""
+    words = _leading_words(tokens, STOP_WORDS.get(intro.language, frozenset()), not intro.ambiguous)
+    if not words:
+        return None
+    rest = len(tokens) > len(words)
+    if closed and rest:
+        return None
+    first = words[0]
+    if _has_case(first) and _capitalised(first):
+        return _displayed(words)
+    if intro.ambiguous:
+        return None  # "I'm fine", "soy de Madrid", "ich bin müde"; or no capital to tell (我是…)
+    if not closed and _unspaced(first[0]) and len(first) > MAX_UNSPACED_NAME_CHARS:
+        return None  # 我叫李小龙我想预约: the name and the sentence run together
+    if not closed and (rest or len(words) > MAX_NAME_WORDS):
+        words = words[:1]  # uncapitalised words run on into the sentence ("margaret calling about")
+    return _displayed(words)
+
+
+def _leading_words(tokens: list[str], stops: frozenset[str], particles: bool) -> list[str] | None:
+    """The name-like words that start ``tokens``: after a capitalised word only capitalised ones, and
+    lowercase particles (``particles``) only between two words ("Sanne de Vries"). None when one is a
+    possessive: "this is Margaret's husband" names someone else."""
+    words: list[str] = []
+    pending: list[str] = []
+    for token in tokens:
+        if _possessive(token):
+            return None
+        word = token.strip(_EDGE_PUNCTUATION)
+        if not _is_name_word(word):
+            break
+        if particles and words and word in NAME_PARTICLES:
+            pending.append(word)
+            continue
+        if _is_stop(word, stops) or (words and _one_letter(word)):
+            break
+        if words and _has_case(words[0]) and _capitalised(words[0]) and not _capitalised(word):
+            break
+        words += [*pending, word]
+        pending = []
+    return words
+
+
+def _displayed(words: list[str]) -> str | None:
+    """Lowercase words capitalised (inner particles kept); None past the bounds or under two letters."""
+    shown = [
+        word if not word.islower() or (i and word in NAME_PARTICLES) else _capitalise(word)
+        for i, word in enumerate(words)
+    ]
+    name = " ".join(shown)
+    letters = sum(1 for ch in name if _letter(ch))
+    if len(words) > MAX_NAME_WORDS or len(name) > MAX_NAME_CHARS or letters < 2:
+        return None
+    return name
+
+
+def _capitalise(word: str) -> str:
+    """``anne-marie`` → ``Anne-Marie``, ``o'neill`` → ``O'Neill`` (after a one-letter elision only)."""
+    parts = re.split(rf"(-|(?<=^\w)[{_APOSTROPHES}]|(?<=-\w)[{_APOSTROPHES}])", word)
+    return "".join(part[:1].title() + part[1:] for part in parts)
+
+
+def _clause(text: str, start: int) -> str:
+    """From ``start`` up to the first punctuation, symbol or line break (apostrophes and hyphens go on)."""
+    end = start
+    while end < len(text) and not _delimiter(text[end]):
+        end += 1
+    return text[start:end]
+
+
+def _suffix_at(clause: str, intro: Introduction) -> int | None:
+    """Where the first of the introduction's suffixes starts in ``clause``, as a whole word if spaced."""
+    cuts = []
+    for suffix in intro.suffix:
+        for match in re.finditer(re.escape(suffix), clause, re.IGNORECASE):
+            at, end = match.start(), match.end()
+            glued = (at and not clause[at - 1].isspace()) or (end < len(clause) and _letter(clause[end]))
+            if glued and not _unspaced(suffix[0]):
+                continue
+            cuts.append(at)
+            break
+    return min(cuts) if cuts else None
+
+
+def _is_name_word(word: str) -> bool:
+    if not word or word[0] in _JOINERS or word[-1] in _JOINERS:
+        return False
+    joined = False
+    for ch in word:
+        if ch in _JOINERS:
+            if joined:
+                return False
+            joined = True
+        elif _letter(ch):
+            joined = False
+        else:
+            return False
+    return True
+
+
+def _is_stop(word: str, stops: frozenset[str]) -> bool:
+    # In a script without spaces a stop word is glued to what follows: 我叫了出租车.
+    return word.casefold() in stops or (_unspaced(word[0]) and word[0] in stops)
+
+
+def _possessive(token: str) -> bool:
+    word = token.rstrip(_EDGE_PUNCTUATION.replace("'", "").replace("’", ""))
+    return len(word) > 2 and word[-1] in "sS" and word[-2] in _APOSTROPHES
+
+
+def _one_letter(word: str) -> bool:
+    return sum(1 for ch in word if _letter(ch)) < 2 and not _unspaced(word[0])
+
+
+def _letter(ch: str) -> bool:
+    return ch.isalpha() or unicodedata.category(ch).startswith("M")
+
+
+def _delimiter(ch: str) -> bool:
+    return ch not in _JOINERS and unicodedata.category(ch)[0] in "PSC"
+
+
+def _has_case(word: str) -> bool:
+    return word[0].upper() != word[0].lower() or unicodedata.category(word[0]) == "Lt"
+
+
+def _capitalised(word: str) -> bool:
+    return word[0].isupper() or unicodedata.category(word[0]) == "Lt"
+
+
+def _unspaced(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith(_UNSPACED_SCRIPTS)
+
+
+def _hiragana(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("HIRAGANA")
+
+
+def _phrase_pattern(phrase: str) -> str:
+    return "".join(
+        r"\s+" if ch == " " else f"[{_APOSTROPHES}]" if ch in _APOSTROPHES else re.escape(ch) for ch in phrase
+    )
+
+
+def _introduction_pattern(intro: Introduction) -> str:
+    if not intro.prefix:
+        return "|".join(_phrase_pattern(suffix) for suffix in intro.suffix)
+    last = intro.prefix[-1]
+    return _phrase_pattern(intro.prefix) + (r"\s*" if _unspaced(last) or not _letter(last) else r"\s+")
+
+
+def _starts_a_word(intro: Introduction) -> bool:
+    return bool(intro.prefix) and not _unspaced(intro.prefix[0])
+
+
+def _alternatives(groups: list[tuple[str, Introduction]]) -> str:
+    """The phrasings, longest first, behind a one-character look-ahead per first letter."""
+    by_first: dict[str, list[str]] = {}
+    for group, intro in groups:
+        opening = (intro.prefix or intro.suffix[0])[0]
+        by_first.setdefault(opening, []).append(f"(?P<{group}>{_introduction_pattern(intro)})")
+    return "|".join(f"(?={re.escape(first)})(?:{'|'.join(alts)})" for first, alts in by_first.items())
+
+
+# Two passes, spaced and unspaced scripts, with the longest phrasing tried first at each place
+# ("benim adım" before "adım", "اسمي هو" before "اسمي"). Phrasings in spaced scripts start a word,
+# checked once for all of them. Measured on a 30,000-character English transcript: 2 ms a pass,
+# against 50 ms for one alternation of every phrasing, each with its own check.
+_BY_GROUP = {f"i{n}": intro for n, intro in enumerate(INTRODUCTIONS)}
+_LONGEST_FIRST = sorted(_BY_GROUP.items(), key=lambda item: -len(item[1].prefix or item[1].suffix[0]))
+_INTRODUCTION_PATTERNS = (
+    re.compile(
+        rf"(?<![\w{_APOSTROPHES}])(?:{_alternatives([g for g in _LONGEST_FIRST if _starts_a_word(g[1])])})",
+        re.IGNORECASE,
+    ),
+    re.compile(_alternatives([g for g in _LONGEST_FIRST if not _starts_a_word(g[1])]), re.IGNORECASE),
+)
 
 
 def _recency(record: MemoryRecord) -> str:
