@@ -133,4 +133,8 @@ def unzip_task_root(artifact: packaging.Artifact, task_root: Path) -> Path:
     """The zip's contents where Lambda puts them (``/var/task``); nothing else is on the code path."""
     with zipfile.ZipFile(artifact.zip_path) as archive:
         archive.extractall(task_root)
+    # Read-only, as /var/task is: nothing a function does may depend on writing beside its code.
+    for path in sorted(task_root.rglob("*"), reverse=True):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    task_root.chmod(0o555)
     return task_root

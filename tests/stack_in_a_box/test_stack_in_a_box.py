@@ -30,6 +30,10 @@ box is weaker than AWS, never one where a function gets more than its policy say
 - **Resource policies.** The queue policy that lets S3 send notifications and the bucket policy that
   refuses plain HTTP are not evaluated by moto (and the box's endpoint is plain HTTP on loopback), so
   neither is installed; the offline infra tests check them.
+- **404 or 403 for a missing key.** S3 answers a missing key 404 only to a caller allowed
+  ``s3:ListBucket``, otherwise 403; moto answers 404 either way, so a role without ListBucket would
+  pass here. ``tests/infra/test_stack_policies.py`` checks instead that every prefix a function reads
+  it may also list.
 - **Logs.** CloudWatch Logs is not in the box: functions log to standard output (kept under
   ``build/stack-in-a-box/logs/``), so the WriteOwnLogs statements are not exercised.
 """
@@ -192,7 +196,7 @@ def test_a_callers_story_runs_on_the_stack_as_deployed(box: BoxStack, functions:
     # When the agent searches their memory (with the tool key where the stack demands one)
     found = search(functions, "what is the name of the dog")
     # Then a fact from the call comes back
-    assert found["statusCode"] == 200, found
+    assert found["statusCode"] == 200, (found, functions["retrieve"].log_tail())
     assert any("Biscuit" in memory for memory in response_json(found)["memories"])
     if "ELEVENLABS_TOOL_KEY" in box.secrets:
         assert search(functions, "what is the name of the dog", with_tool_key=False)["statusCode"] == 401
