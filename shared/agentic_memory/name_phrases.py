@@ -80,7 +80,7 @@ _EN_STOP = """
     i you he she we they me him us them my your his her our their mine yours
     and or but so if when then than as at on in to of for from with about by into over out up
     not no yes just still also actually really very quite too only even please
-    is was be been being are am do did does have has had will would can could should may might
+    is was be been being are am do did does have has had would could should
     fine good great ok okay well sorry sure glad happy busy tired sick ill afraid ready free done
     here there back home away calling ringing phoning looking trying going coming waiting speaking
     interested worried confused lost new single married retired available
@@ -173,9 +173,9 @@ NAME_PARTICLES = _words("de del della di da do dos das du van von der den la le 
 # Bounds past which a "name" is taken to be something else.
 MAX_NAME_WORDS = 4
 MAX_NAME_CHARS = 60
-# A name in a script written without spaces, not closed by a suffix (我叫李小龙…): Chinese names
-# have two to four characters; a longer run holds the rest of the sentence.
-MAX_UNSPACED_NAME_CHARS = 4
+# A name in Chinese characters not closed by a suffix (我叫李小龙…): Chinese names have two to four
+# characters, and a longer run without a space holds the rest of the sentence.
+MAX_HAN_NAME_CHARS = 4
 
 FULL_NAME_FIELDS = (
     "preferred name",

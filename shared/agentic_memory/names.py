@@ -22,9 +22,9 @@ from .name_phrases import (
     FULL_NAME_FIELDS,
     INTRODUCTIONS,
     LAST_NAME_FIELDS,
+    MAX_HAN_NAME_CHARS,
     MAX_NAME_CHARS,
     MAX_NAME_WORDS,
-    MAX_UNSPACED_NAME_CHARS,
     NAME_PARTICLES,
     PLACEHOLDER_NAMES,
     STOP_WORDS,
@@ -40,6 +40,16 @@ _EDGE_PUNCTUATION = ".,;:!?\"'“”‘’«»()[]"
 _UNSPACED_SCRIPTS = ("CJK ", "IDEOGRAPHIC", "HIRAGANA", "KATAKANA", "HANGUL", "THAI")
 # A collected value or variable whose first word is one of these is not a name ("Not provided").
 _NOT_FIRST_WORDS = STOP_WORDS["en"] | PLACEHOLDER_NAMES
+# Each language's stop words and English's: callers switch to English mid-sentence.
+_STOPS = {language: words | STOP_WORDS["en"] for language, words in STOP_WORDS.items()}
+# Japanese writes one name in kanji and kana alike.
+_SCRIPT_FAMILIES = {
+    "CJK": "HAN",
+    "IDEOGRAPHIC": "HAN",
+    "HIRAGANA": "HAN",
+    "KATAKANA": "HAN",
+    "KATAKANA-HIRAGANA": "HAN",
+}
 
 
 def clean_name(raw: Any) -> str | None:
@@ -153,7 +163,7 @@ def _name_before(text: str, end: int, intro: Introduction) -> str | None:
 
 def _name_of(tokens: list[str], intro: Introduction, closed: bool) -> str | None:
     """The name at the start of ``tokens``; ``closed``: a suffix ends them, so all must be the name."""
-    words = _leading_words(tokens, STOP_WORDS.get(intro.language, frozenset()), not intro.ambiguous)
+    words = _leading_words(tokens, _STOPS.get(intro.language, STOP_WORDS["en"]), not intro.ambiguous)
     if not words:
         return None
     rest = len(tokens) > len(words)
@@ -164,7 +174,7 @@ def _name_of(tokens: list[str], intro: Introduction, closed: bool) -> str | None
         return _displayed(words)
     if intro.ambiguous:
         return None  # "I'm fine", "soy de Madrid", "ich bin müde"; or no capital to tell (我是…)
-    if not closed and _unspaced(first[0]) and len(first) > MAX_UNSPACED_NAME_CHARS:
+    if not closed and _han(first[0]) and len(first) > MAX_HAN_NAME_CHARS:
         return None  # 我叫李小龙我想预约: the name and the sentence run together
     if not closed and (rest or len(words) > MAX_NAME_WORDS):
         words = words[:1]  # uncapitalised words run on into the sentence ("margaret calling about")
@@ -190,19 +200,24 @@ def _leading_words(tokens: list[str], stops: frozenset[str], particles: bool) ->
             break
         if words and _has_case(words[0]) and _capitalised(words[0]) and not _capitalised(word):
             break
+        if words and _script(word) != _script(words[0]):
+            break  # "我叫Li 我想…": a name is written in one script
         words += [*pending, word]
         pending = []
     return words
 
 
 def _displayed(words: list[str]) -> str | None:
-    """Lowercase words capitalised (inner particles kept); None past the bounds or under two letters."""
+    """Lowercase words capitalised (inner particles kept); None past the bounds, under two letters or
+    in more than one script ("John 李")."""
+    if len({_script(word) for word in words}) != 1:
+        return None
     shown = [
         word if not word.islower() or (i and word in NAME_PARTICLES) else _capitalise(word)
         for i, word in enumerate(words)
     ]
     name = " ".join(shown)
-    letters = sum(1 for ch in name if _letter(ch))
+    letters = sum(1 for ch in name if ch.isalpha())  # marks are not letters of their own
     if len(words) > MAX_NAME_WORDS or len(name) > MAX_NAME_CHARS or letters < 2:
         return None
     return name
@@ -211,7 +226,8 @@ def _displayed(words: list[str]) -> str | None:
 def _capitalise(word: str) -> str:
     """``anne-marie`` → ``Anne-Marie``, ``o'neill`` → ``O'Neill`` (after a one-letter elision only)."""
     parts = re.split(rf"(-|(?<=^\w)[{_APOSTROPHES}]|(?<=-\w)[{_APOSTROPHES}])", word)
-    return "".join(part[:1].title() + part[1:] for part in parts)
+    # Only where the capital is one letter: "ß" has none ("SS", "Ss" would change the name).
+    return "".join(part[:1].title() + part[1:] if len(part[:1].title()) == 1 else part for part in parts)
 
 
 def _clause(text: str, start: int) -> str:
@@ -237,7 +253,8 @@ def _suffix_at(clause: str, intro: Introduction) -> int | None:
 
 
 def _is_name_word(word: str) -> bool:
-    if not word or word[0] in _JOINERS or word[-1] in _JOINERS:
+    """Letters (with their marks) of one script, joined at most one joiner at a time: O'Neill, Anne-Marie."""
+    if not word or not word[0].isalpha() or word[-1] in _JOINERS or _script(word) is None:
         return False
     joined = False
     for ch in word:
@@ -250,6 +267,16 @@ def _is_name_word(word: str) -> bool:
         else:
             return False
     return True
+
+
+def _script(word: str) -> str | None:
+    """The one script of a word's letters, by the first word of their Unicode names; None when mixed."""
+    scripts = {_SCRIPT_FAMILIES.get(kind, kind) for ch in word if ch.isalpha() for kind in _kind(ch)}
+    return scripts.pop() if len(scripts) == 1 else None
+
+
+def _kind(ch: str) -> list[str]:
+    return unicodedata.name(ch, "?").split(" ")[:1]
 
 
 def _is_stop(word: str, stops: frozenset[str]) -> bool:
@@ -284,6 +311,10 @@ def _capitalised(word: str) -> bool:
 
 def _unspaced(ch: str) -> bool:
     return unicodedata.name(ch, "").startswith(_UNSPACED_SCRIPTS)
+
+
+def _han(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))
 
 
 def _hiragana(ch: str) -> bool:
