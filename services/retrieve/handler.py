@@ -1,6 +1,7 @@
 """Lambda entry point of the agent's ``search_memory`` tool: ``GET|POST /retrieve``."""
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -12,6 +13,8 @@ from agentic_memory.elevenlabs.tool import SearchMemoryRequest
 from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.http import answer_domain_errors, json_response, parse, request_from_event
 from agentic_memory.identity import mask
+from agentic_memory.retention import cutoff
+from agentic_memory.scope import AgentNotNamed
 from agentic_memory.search import search_memories, search_request_from
 from agentic_memory.wiring import prepare_in_lambda_init, retrieve_dependencies
 from services.observability import logger_for, metrics_for
@@ -20,6 +23,11 @@ logger = logger_for("retrieve")
 metrics = metrics_for("retrieve")
 # What the agent can say when memory cannot be searched right now.
 UNAVAILABLE_NOTE = "Memory search is unavailable right now; continue without past details."
+# Memories are kept per caller and agent, and the tool did not say which agent is asking.
+NO_AGENT_NOTE = (
+    "Memory is kept per agent and this request named no agent_id (send system__agent_id): "
+    "nothing was searched; continue without past details."
+)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
@@ -39,7 +47,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             deps.settings.mem0_timeout,
             deps.settings.default_country_code,
             deps.settings.redact_kinds,
+            deps.settings.memory_scope,
+            cutoff(deps.settings.retention_days, datetime.now(UTC)),
         )
+    except AgentNotNamed:
+        metrics.add_metric(name="AgentNotNamed", unit=MetricUnit.Count, value=1)
+        logger.warning("search without agent_id under MEMORY_SCOPE=caller_and_agent: answered empty")
+        return json_response(200, {"memories": [], "note": NO_AGENT_NOTE})
     except MemoryUnavailable as error:
         metrics.add_metric(name="MemoryUnavailable", unit=MetricUnit.Count, value=1)
         logger.warning("memory search failed", extra={"reason": str(error)[:200]})

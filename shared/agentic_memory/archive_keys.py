@@ -143,8 +143,23 @@ def transcription_key(caller_id: str, conversation_id: str) -> str:
     return f"{POST_CALL_PREFIX}{safe_caller(caller_id)}/{safe_id(conversation_id, 'conversation_id')}.json"
 
 
-def profile_key(caller_id: str) -> str:
-    return f"{PROFILE_PREFIX}{safe_caller(caller_id)}.json"
+def profile_key(caller_id: str, agent_id: str | None = None) -> str:
+    """``profiles/{caller}.json``, or ``profiles/{agent_id}/{caller}.json`` for a brief kept per caller
+    and agent (``MEMORY_SCOPE=caller_and_agent``)."""
+    if agent_id is None:
+        return f"{PROFILE_PREFIX}{safe_caller(caller_id)}.json"
+    return f"{PROFILE_PREFIX}{safe_id(agent_id, 'agent_id')}/{safe_caller(caller_id)}.json"
+
+
+def profile_owner(key: str) -> tuple[str, str | None] | None:
+    """The (caller, agent or None) a ``profile_key`` names; None for any other key."""
+    if not key.startswith(PROFILE_PREFIX) or not key.endswith(".json"):
+        return None
+    parts = key[len(PROFILE_PREFIX) : -len(".json")].split("/")
+    caller, agent = parts[-1], (parts[0] if len(parts) == 2 else None)
+    if len(parts) > 2 or not _is_plain_caller(caller) or (agent is not None and not _ID.fullmatch(agent)):
+        return None
+    return caller, agent
 
 
 def unattributed_transcription_key(conversation_id: str) -> str:

@@ -10,14 +10,16 @@ transcription's agent and conversation ids, the audio under ``post-call/audio-on
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from . import archive_keys, memory_adds
+from .archive_keys import id_segment
 from .elevenlabs import post_call as wire
 from .errors import ArchiveKeyMissing, BadRequest, MissingCaller
 from .ports import Archive, AudioSource, MemoryRecord, MemoryStore
 from .post_call import ProcessingResult, caller_of, parse_event, process_archived_event
-from .profile_store import rebuild_profile
+from .profile_store import archived_calls, rebuild_profile
+from .scope import MemoryScope, every_user_id
 from .settings import ProcessorSettings
 
 Progress = Callable[[int, int, str, str], None]
@@ -113,11 +115,14 @@ def attribute(key: str, settings: ProcessorSettings, archive: Archive) -> str:
 
 @dataclass(frozen=True)
 class CallerFootprint:
-    """Everything stored about one caller, found before anything is erased."""
+    """Everything stored about one caller, found before anything is erased: with every agent, whatever
+    ``MEMORY_SCOPE`` is now (memories may have been kept per agent before)."""
 
     caller_id: str
     memories: list[MemoryRecord]
     object_keys: list[str]
+    # Every Mem0 user_id the caller's memories may be under: theirs and one per agent (``scope``).
+    user_ids: list[str] = field(default_factory=list)
 
 
 def footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFootprint:
@@ -125,11 +130,37 @@ def footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFo
     transcriptions = list(archive.keys(f"{archive_keys.POST_CALL_PREFIX}{caller}/"))
     keys = list(archive.keys(f"{archive_keys.CLIENT_DATA_PREFIX}{caller}/")) + transcriptions
     keys.extend(archive.keys(f"{memory_adds.MEMORY_ADDS_PREFIX}{caller}/"))
+    agents: set[str] = set()
     for key in transcriptions:
-        keys.extend(k for k in _audio_of(archive, key) if archive.exists(k))
-    if archive.exists(archive_keys.profile_key(caller)):
-        keys.append(archive_keys.profile_key(caller))
-    return CallerFootprint(caller_id=caller, memories=memory.list_all(caller), object_keys=keys)
+        audio, agent = _audio_of(archive, key)
+        keys.extend(k for k in audio if archive.exists(k))
+        agents.update([agent] if agent else [])
+    briefs = caller_briefs(archive, caller)
+    keys.extend(briefs)
+    user_ids = every_user_id(caller, agents | set(_agents_of(briefs)))
+    memories = [record for user_id in user_ids for record in memory.list_all(user_id)]
+    return CallerFootprint(caller_id=caller, memories=memories, object_keys=keys, user_ids=user_ids)
+
+
+def caller_briefs(archive: Archive, caller_id: str) -> list[str]:
+    """The caller's brief keys: ``profiles/{caller}.json`` and one ``profiles/{agent}/{caller}.json``
+    per agent they have a brief with (``MEMORY_SCOPE=caller_and_agent``)."""
+    own = archive_keys.profile_key(caller_id)
+    per_agent = [
+        key
+        for key in archive.keys(archive_keys.PROFILE_PREFIX)
+        if (owner := archive_keys.profile_owner(key)) and owner == (caller_id, owner[1]) and owner[1]
+    ]
+    return ([own] if archive.exists(own) else []) + sorted(per_agent)
+
+
+def caller_user_ids(archive: Archive, caller_id: str) -> list[str]:
+    """The Mem0 user_ids of the caller's memories: theirs, and one per agent they have a brief with."""
+    return every_user_id(caller_id, _agents_of(caller_briefs(archive, caller_id)))
+
+
+def _agents_of(brief_keys: list[str]) -> list[str]:
+    return [owner[1] for key in brief_keys if (owner := archive_keys.profile_owner(key)) and owner[1]]
 
 
 @dataclass
@@ -139,19 +170,22 @@ class RebuildReport:
 
 
 def rebuild_profiles(
-    callers: list[str], archive: Archive, progress: Callable[[int, int, str, str], None] | None = None
+    callers: list[str],
+    archive: Archive,
+    progress: Callable[[int, int, str, str], None] | None = None,
+    scope: MemoryScope = MemoryScope.CALLER,
 ) -> RebuildReport:
     """Rebuild each caller's brief from their archived transcriptions (also how a deployment made
-    before briefs existed gets them). One caller failing does not stop the others."""
+    before briefs existed gets them); under ``scope`` caller_and_agent, one brief per agent they
+    called. One caller failing does not stop the others."""
     report = RebuildReport()
     for index, caller in enumerate(callers, start=1):
         try:
-            profile = rebuild_profile(archive, caller)
+            calls = _rebuild_briefs(archive, caller, scope)
         except Exception as error:
             report.failed[caller] = f"{type(error).__name__}: {error}"
             outcome = f"failed ({type(error).__name__})"
         else:
-            calls = profile.call_count if profile is not None else 0
             report.rebuilt[caller] = calls
             outcome = f"{calls} call{'s' if calls != 1 else ''}" if calls else "no calls: no brief"
         if progress is not None:
@@ -159,26 +193,38 @@ def rebuild_profiles(
     return report
 
 
+def _rebuild_briefs(archive: Archive, caller: str, scope: MemoryScope) -> int:
+    """The calls counted in the caller's rebuilt brief(s)."""
+    if scope is MemoryScope.CALLER:
+        profile = rebuild_profile(archive, caller)
+        return profile.call_count if profile is not None else 0
+    agents = {id_segment(call.agent_id) for call in archived_calls(archive, caller, datetime.now(UTC))}
+    rebuilt = (rebuild_profile(archive, caller, agent_id=agent) for agent in sorted(agents))
+    return sum(profile.call_count for profile in rebuilt if profile is not None)
+
+
 def forget(found: CallerFootprint, archive: Archive, memory: MemoryStore) -> int:
-    """Erase what ``footprint`` found: the memories first, then the archived objects."""
-    memory.delete_all(found.caller_id)
+    """Erase what ``footprint`` found: the memories first (with every agent), then the archived objects."""
+    for user_id in found.user_ids or [found.caller_id]:
+        memory.delete_all(user_id)
     for key in found.object_keys:
         archive.delete(key)
     return len(found.object_keys)
 
 
-def _audio_of(archive: Archive, transcription_key: str) -> list[str]:
+def _audio_of(archive: Archive, transcription_key: str) -> tuple[list[str], str | None]:
+    """The audio keys of an archived transcription's call, and its agent."""
     try:
         event = parse_event(archive.get(transcription_key))
     except (ArchiveKeyMissing, BadRequest):
-        return []
+        return [], None
     if not isinstance(event, wire.PostCallTranscription):
-        return []
+        return [], None
     agent_id, conversation_id = event.data.agent_id, event.data.conversation_id
     return [
         archive_keys.audio_event_key(agent_id, conversation_id),
         archive_keys.audio_key(agent_id, conversation_id),
-    ]
+    ], agent_id
 
 
 def _within(archive: Archive, key: str, since: datetime | None, until: datetime | None) -> bool:

@@ -26,6 +26,8 @@ from .identity import caller_of_initiation
 from .ports import Archive
 from .profile_store import read_profile
 from .redaction import redact_fields
+from .retention import brief_in_force, cutoff
+from .scope import scoped_agent
 from .settings import DEFAULT_RETURNING_GREETING_NO_NAME, ClientDataSettings, GreetingSettings
 
 log = logging.getLogger(__name__)
@@ -78,9 +80,13 @@ def answer_precall(
         return answer_withheld_caller(settings).model_copy(update={"withheld": False, "missing_caller": True})
     folder = archive_keys.client_data_folder(caller_id, received_at, request.call_sid)
     received_write = background.submit(archive.put, folder + "received.json", raw_body, "application/json")
-    read = background.submit(read_profile, archive, caller_id)
+    # MEMORY_SCOPE: the caller's brief, or their brief with this agent (the request names it).
+    agent = scoped_agent(request.agent_id, settings.memory_scope)
+    read = background.submit(read_profile, archive, caller_id, agent)
 
     profile, error = _wait_for_brief(read, deadline)
+    # RETENTION_DAYS: a brief whose last call is older is not used (the daily purge deletes it).
+    profile = brief_in_force(profile, cutoff(settings.retention_days, received_at))
     greetings = greetings_from(settings)
     context: CallContext = (
         build_call_context(caller_id, profile, greetings)

@@ -27,21 +27,23 @@ _RETRY_PAUSE_SECONDS = 0.02
 CONTENT_TYPE = "application/json"
 
 
-def read_profile(archive: Archive, caller_id: str) -> CallerProfile | None:
-    """The caller's brief, or None for a caller we have no brief of (a new caller).
+def read_profile(archive: Archive, caller_id: str, agent_id: str | None = None) -> CallerProfile | None:
+    """The caller's brief (with ``agent_id``: their brief with that agent, ``scope.scoped_agent``), or
+    None for a caller we have no brief of (a new caller).
 
     Raises ``ArchiveUnavailable`` when the archive cannot answer: that is not "new caller".
     """
     try:
-        body = archive.get(archive_keys.profile_key(caller_id))
+        body = archive.get(archive_keys.profile_key(caller_id, agent_id))
     except ArchiveKeyMissing:
         return None
     return decode(body)
 
 
-def record_call(archive: Archive, caller_id: str, call: CallFacts) -> bool:
-    """Add one call to the caller's brief; False when it was already counted (nothing written)."""
-    key = archive_keys.profile_key(caller_id)
+def record_call(archive: Archive, caller_id: str, call: CallFacts, agent_id: str | None = None) -> bool:
+    """Add one call to the caller's brief (with ``agent_id``: their brief with that agent); False when
+    it was already counted (nothing written)."""
+    key = archive_keys.profile_key(caller_id, agent_id)
     for attempt in range(MAX_WRITE_ATTEMPTS):
         current, version = _read_versioned(archive, key)
         updated = with_call(current or CallerProfile(caller_id=caller_id), call)
@@ -54,16 +56,22 @@ def record_call(archive: Archive, caller_id: str, call: CallFacts) -> bool:
     raise ArchiveUnavailable("the caller brief changed under every attempt to update it")
 
 
-def rebuild_profile(archive: Archive, caller_id: str, now: datetime | None = None) -> CallerProfile | None:
-    """Build the caller's brief again from their archived transcriptions and store it.
+def rebuild_profile(
+    archive: Archive, caller_id: str, now: datetime | None = None, agent_id: str | None = None
+) -> CallerProfile | None:
+    """Build the caller's brief again from their archived transcriptions and store it (with
+    ``agent_id``: their brief with that agent, from that agent's calls only).
 
     Calls are folded in call-time order, so the brief is what processing them in order would have
     made. Returns the stored brief, or None (and removes any brief) when no archived call counts.
     """
-    key = archive_keys.profile_key(caller_id)
+    key = archive_keys.profile_key(caller_id, agent_id)
     for attempt in range(MAX_WRITE_ATTEMPTS):
         _current, version = _read_versioned(archive, key)
-        profile = _built_from(caller_id, _archived_calls(archive, caller_id, now or datetime.now(UTC)))
+        calls = archived_calls(archive, caller_id, now or datetime.now(UTC))
+        if agent_id is not None:
+            calls = [call for call in calls if archive_keys.id_segment(call.agent_id) == agent_id]
+        profile = _built_from(caller_id, calls)
         if profile is None:
             archive.delete(key)
             return None
@@ -88,6 +96,11 @@ def _built_from(caller_id: str, calls: Iterable[CallFacts]) -> CallerProfile | N
     for call in sorted(calls, key=lambda c: (c.at, c.conversation_id)):
         profile = with_call(profile, call) or profile
     return profile if profile.call_count else None
+
+
+def archived_calls(archive: Archive, caller_id: str, now: datetime) -> list[CallFacts]:
+    """The facts of every call of the caller in their archived transcriptions (calls that happened)."""
+    return list(_archived_calls(archive, caller_id, now))
 
 
 def _archived_calls(archive: Archive, caller_id: str, now: datetime) -> Iterable[CallFacts]:

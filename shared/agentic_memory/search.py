@@ -1,6 +1,7 @@
 """Mid-call: the agent's ``search_memory`` tool, a semantic search of one caller's memories."""
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -10,6 +11,8 @@ from .http import HttpRequest
 from .identity import caller_key
 from .ports import MemoryRecord, MemoryStore
 from .redaction import ALL_KINDS, SensitiveKind, redact
+from .retention import recent_records
+from .scope import MemoryScope, memory_user_id
 from .withheld import is_withheld
 
 # How much an agent line's similarity counts against the caller's own words.
@@ -59,11 +62,16 @@ def search_memories(
     timeout: float | None = None,
     default_country_code: str = "1",
     redact_kinds: Iterable[SensitiveKind] = ALL_KINDS,
+    scope: MemoryScope = MemoryScope.CALLER,
+    oldest_kept: datetime | None = None,
 ) -> tuple[str | None, list[str]]:
     """The caller's key and the texts of the best ``limit`` memories for the query.
 
     Sensitive numbers of ``redact_kinds`` are redacted from the texts: memories stored before
-    redaction existed must not be read back to the caller either.
+    redaction existed must not be read back to the caller either. Under ``scope`` caller_and_agent
+    only the caller's memories with the request's agent are searched; a request naming no agent
+    raises ``scope.AgentNotNamed`` (the tool answers empty, with a note). Memories made before
+    ``oldest_kept`` (``retention.cutoff``) are left out.
 
     A placeholder for a withheld number is nobody: no key and no memories, without a search.
     """
@@ -74,7 +82,8 @@ def search_memories(
         raise MissingCaller("user_id is empty")
     # Over-fetch, then rank the caller's own words and the call facts above the agent's lines, which
     # echo the caller's words with pleasantries ("Thanks for calling about Biscuit…").
-    records = memory.search(caller_id, request.query.strip(), limit * 2, timeout)
+    user_id = memory_user_id(caller_id, request.agent_id, scope)
+    records = recent_records(memory.search(user_id, request.query.strip(), limit * 2, timeout), oldest_kept)
     ranked = sorted(records, key=_weighted_score, reverse=True)
     return caller_id, [redact(record.text, redact_kinds) for record in ranked[:limit]]
 

@@ -11,6 +11,8 @@ from .base import WireModel
 QUERY_NAMES = ("query", "message", "text", "question")
 # Where they put the caller: ours, and a definition sourcing it from ``system__caller_id``.
 CALLER_NAMES = ("user_id", "caller_id")
+# Where they put the agent: ours (sourced from ``system__agent_id``), and the variable's own name.
+AGENT_NAMES = ("agent_id", "system__agent_id")
 
 
 class SearchMemoryRequest(WireModel):
@@ -23,6 +25,8 @@ class SearchMemoryRequest(WireModel):
     query: str = Field(min_length=1, max_length=2000, validation_alias=AliasChoices(*QUERY_NAMES))
     # Up to 256: web user ids (OAuth subjects) and their encoded keys (at most 128) run long.
     user_id: str = Field(min_length=1, max_length=256, validation_alias=AliasChoices(*CALLER_NAMES))
+    # The agent the call is with: needed when memories are kept per caller and agent (MEMORY_SCOPE).
+    agent_id: str | None = Field(default=None, max_length=256, validation_alias=AliasChoices(*AGENT_NAMES))
 
     @model_validator(mode="before")
     @classmethod

@@ -10,7 +10,7 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from .. import operations
+from .. import archive_keys, operations, retention
 from ..adapters.ssm_parameters import resolve_secret_parameters
 from ..errors import MemoryUnavailable, UnsafeIdentifier
 from ..identity import caller_key, mask
@@ -57,6 +57,13 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     whose.add_argument("--caller", help="this caller's brief")
     whose.add_argument("--all", action="store_true", help="the brief of every caller with an archived call")
 
+    retention = commands.add_parser("retention", help="RETENTION_DAYS: what has expired")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    purge = retention_commands.add_parser(
+        "purge", help="delete expired briefs, their memories and their archived calls"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+
 
 def run(args: argparse.Namespace) -> int:
     try:
@@ -65,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
             return replay_events(args, deps)
         if args.command == "profiles":
             return rebuild_profiles(args, deps)
+        if args.command == "retention":
+            return purge_expired(args.dry_run, deps)
         caller = caller_key(args.caller, deps.settings.default_country_code)
         if caller is None:
             raise UnsafeIdentifier("the caller is empty")
@@ -139,9 +148,34 @@ def rebuild_profiles(args: argparse.Namespace, deps: Dependencies) -> int:
             raise UnsafeIdentifier("the caller is empty")
         callers = [caller]
     print(f"rebuilding {len(callers)} caller brief(s)", flush=True)
-    report = operations.rebuild_profiles(callers, deps.archive, _print_caller_progress)
+    report = operations.rebuild_profiles(
+        callers, deps.archive, _print_caller_progress, deps.settings.memory_scope
+    )
     print(f"done: {len(report.rebuilt)} rebuilt, {len(report.failed)} failed")
     return 1 if report.failed else 0
+
+
+def purge_expired(dry_run: bool, deps: Dependencies) -> int:
+    days = deps.settings.retention_days
+    if days is None:
+        print("RETENTION_DAYS is not set: everything is kept, nothing to purge")
+        return 0
+    print(f"looking for briefs whose last call is more than {days} days old", flush=True)
+    report = retention.purge_expired(
+        deps.archive, deps.memory, days, datetime.now(UTC), dry_run, _print_brief_progress
+    )
+    verb = "would delete" if dry_run else "deleted"
+    print(
+        f"done: {len(report.expired)} expired brief(s); {verb} {report.memories_deleted} memories and "
+        f"{report.objects_deleted} archived objects; {len(report.failed)} failed"
+    )
+    return 1 if report.failed else 0
+
+
+def _print_brief_progress(index: int, total: int, key: str, outcome: str) -> None:
+    owner = archive_keys.profile_owner(key)
+    who = mask(owner[0]) + (f" with {owner[1]}" if owner[1] else "") if owner else "?"
+    print(f"  [{index}/{total}] {who}: {outcome}", flush=True)
 
 
 def _print_caller_progress(index: int, total: int, caller: str, outcome: str) -> None:
@@ -164,7 +198,11 @@ def _forget(caller: str, confirmed: bool, deps: Dependencies) -> int:
 def _memories(caller: str, as_json: bool, deps: Dependencies) -> int:
     if not as_json:
         _print_brief(caller, deps)
-    records = deps.memory.list_all(caller)
+    records = [
+        r
+        for user_id in operations.caller_user_ids(deps.archive, caller)
+        for r in deps.memory.list_all(user_id)
+    ]
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
         return 0
