@@ -101,6 +101,8 @@ _LAYOUT = (
     # The agent's own numbers, learned from its calls; the caller brief.
     re.compile(rf"agents/{_ID_SEGMENT}/numbers\.json"),
     re.compile(rf"profiles/(?P<caller>{_CALLER_SEGMENT})\.json"),
+    # Not a key: the filesystem archive's lock for conditional writes (a dot name is never listed).
+    re.compile(r"\.conditional-writes\.lock"),
 )
 _RESERVED_BELOW_POST_CALL = {"audio-only", "initiation-failure", "oversized-audio", "unattributed", "other"}
 _NEVER_IN_A_KEY = ("..", "\\", "\x00", "\n", "\r", "//", "%")
