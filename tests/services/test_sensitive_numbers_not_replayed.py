@@ -1,0 +1,96 @@
+"""A card, an id or an account number said in one call is not replayed into later calls; the
+archive keeps what was said."""
+
+import json
+
+from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
+
+from agentic_memory.local.fixtures import fixture_bytes, load_fixture
+from agentic_memory.ports import ChatMessage
+from agentic_memory.settings import Settings
+from agentic_memory.wiring import Dependencies, use_dependencies
+from services.client_data.handler import lambda_handler as client_data
+from services.post_call.handler import lambda_handler as post_call
+from services.post_call.processor import lambda_handler as process
+from services.retrieve.handler import lambda_handler as retrieve
+
+CALLER = "+15550100142"  # the caller of the transcription_twilio_inbound fixture
+CARD = "4111 1111 1111 1111"
+SSN = "123-45-6789"
+IBAN = "GB82 WEST 1234 5698 7654 32"
+
+
+def call_with_numbers() -> bytes:
+    event = load_fixture("transcription_twilio_inbound")
+    event["data"]["transcript"][1]["message"] = f"My card is {CARD} and my SSN is {SSN}."
+    event["data"]["analysis"]["transcript_summary"] = f"The caller paid from IBAN {IBAN}."
+    return json.dumps(event).encode()
+
+
+def deliver_and_process(keys, body: bytes) -> None:
+    event = api_event("POST", "/post-call", body, signed_headers(body, keys["hmac"]))
+    answer = post_call(event, lambda_context())
+    assert answer["statusCode"] == 200
+
+
+def process_all(deps) -> None:
+    for key in list(deps.archive.keys("post-call/")):
+        assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+
+
+def precall_variables(keys) -> dict[str, str]:
+    headers = {"Content-Type": "application/json", "X-Workspace-Key": keys["workspace"]}
+    event = api_event("POST", "/client-data", fixture_bytes("precall_twilio_inbound"), headers)
+    return response_json(client_data(event, lambda_context("client-data")))["dynamic_variables"]
+
+
+def test_numbers_said_in_a_call_reach_neither_memories_nor_the_next_pre_call(deps, keys) -> None:
+    # Given a call in which the caller said a card, an SSN and (in the summary) an IBAN
+    body = call_with_numbers()
+    deliver_and_process(keys, body)
+    process_all(deps)
+
+    # Then the stored memories hold placeholders, not the numbers
+    texts = "\n".join(record.text for record in deps.memory.list_all(CALLER))
+    assert "[card number]" in texts and "[national id]" in texts and "[bank account]" in texts
+    assert "4111" not in texts and "6789" not in texts and "WEST" not in texts
+    # And the next call's context carries none of them
+    variables = precall_variables(keys)
+    assert variables["returning_caller"] == "yes"
+    assert not any(number in value for value in variables.values() for number in ("4111", "6789", "WEST"))
+    # And the archive keeps what was said
+    archived = [deps.archive.get(key) for key in deps.archive.keys("post-call/")]
+    assert any(CARD.encode() in raw and SSN.encode() in raw for raw in archived)
+
+
+def test_a_memory_stored_before_redaction_is_not_read_back(deps, keys) -> None:
+    # Given a memory stored by an older version, with a card number in it
+    deps.memory.add(CALLER, [ChatMessage(role="user", content=f"Charge my card {CARD} please")], {})
+
+    # When the search tool reads it
+    body = json.dumps({"query": "which card", "user_id": CALLER}).encode()
+    found = response_json(
+        retrieve(api_event("POST", "/retrieve", body, {"Content-Type": "application/json"}), lambda_context())
+    )["memories"]
+
+    # Then the agent hears the placeholder
+    assert found == ["Charge my card [card number] please"]
+
+
+def test_redact_kinds_limits_what_is_redacted(deps, keys, tmp_path) -> None:
+    # Given a deployment that redacts only payment cards
+    settings = Settings.from_environment(
+        {
+            "ELEVENLABS_WORKSPACE_KEY": keys["workspace"],
+            "ELEVENLABS_HMAC_KEY": keys["hmac"],
+            "AGENTIC_MEMORY_HOME": str(tmp_path / "home"),
+            "REDACT_KINDS": "payment_card",
+        }
+    )
+    use_dependencies(Dependencies(settings=settings, memory=deps.memory, archive=deps.archive))
+
+    deliver_and_process(keys, call_with_numbers())
+    process_all(deps)
+
+    texts = "\n".join(record.text for record in deps.memory.list_all(CALLER))
+    assert "[card number]" in texts and SSN in texts
