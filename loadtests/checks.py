@@ -51,3 +51,13 @@ def check_search(status: int, body: Any) -> str | None:
     if body.get("note"):
         return DEGRADED + "retrieve answered without memory (the search failed or timed out)"
     return None
+
+
+def check_long_history_precall(status: int, body: Any, caller: str, calls: int) -> str | None:
+    """A seeded caller with ``calls`` past calls: greeted by name, with every call counted."""
+    problem = check_precall(status, body, caller, known=True)
+    if problem is not None:
+        return problem
+    if body["dynamic_variables"]["memory_count"] != str(calls):
+        return f"a caller with {calls} past calls was told {body['dynamic_variables']['memory_count']}"
+    return None

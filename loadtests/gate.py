@@ -1,5 +1,10 @@
 """The latency gate: p95 per route against the budgets, plus every failed check, at the end of a run.
 
+Pre-calls are timed in three groups, each held to the pre-call budget: new callers (no brief yet),
+returning callers of the pool, and the seeded callers with long histories (100 and 500 past calls).
+``long_history`` in the summary sets the long-history callers' p50/p95 beside new callers': the
+brief makes a caller's 500th call cost what their first does, and the gate shows it on every run.
+
 Budgets (milliseconds, configurable): LOAD_BUDGET_PRECALL_MS (500), LOAD_BUDGET_RETRIEVE_MS (300),
 LOAD_BUDGET_POSTCALL_MS (100, the acknowledgement). The run exits non-zero on a breach or on any
 failed check. A table is printed and ``summary.json`` written to LOAD_RESULTS_DIR (when set).
@@ -11,9 +16,15 @@ from pathlib import Path
 from typing import Any
 
 TRANSCRIPTION_ROUTE = "POST /post-call transcription"
+PRECALL_ROUTE = "POST /client-data"
+NEW_CALLER_ROUTE = "POST /client-data new caller"
+# Same name as scenarios.LONG_HISTORY_ROUTE (the gate imports nothing of the product).
+LONG_HISTORY_ROUTE = "POST /client-data long-history"
 AUDIO_ROUTE = "POST /post-call audio"
 ROUTE_BUDGETS = {
-    "POST /client-data": "LOAD_BUDGET_PRECALL_MS",
+    PRECALL_ROUTE: "LOAD_BUDGET_PRECALL_MS",
+    NEW_CALLER_ROUTE: "LOAD_BUDGET_PRECALL_MS",
+    LONG_HISTORY_ROUTE: "LOAD_BUDGET_PRECALL_MS",
     "GET /retrieve": "LOAD_BUDGET_RETRIEVE_MS",
     "POST /retrieve": "LOAD_BUDGET_RETRIEVE_MS",
     TRANSCRIPTION_ROUTE: "LOAD_BUDGET_POSTCALL_MS",
@@ -59,7 +70,10 @@ def summarise(
     total_requests = sum(f["requests"] for f in routes.values())
     if not total_requests:
         breaches.append("no request was made")
+    if (environ.get("LOAD_LONG_HISTORY") or "").strip() and LONG_HISTORY_ROUTE not in routes:
+        breaches.append(f"{LONG_HISTORY_ROUTE}: callers were seeded but none was called")
     return {
+        "long_history": long_history_comparison(judged),
         "routes": judged,
         "requests": total_requests,
         "failures": sum(f["failures"] for f in routes.values()),
@@ -68,6 +82,19 @@ def summarise(
         "passed": not breaches,
         "breaches": breaches,
     }
+
+
+def long_history_comparison(routes: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """Pre-call p50/p95 of the long-history callers beside new callers', and their p95 ratio; None
+    when the run made no long-history pre-call."""
+    long, new = routes.get(LONG_HISTORY_ROUTE), routes.get(NEW_CALLER_ROUTE)
+    if long is None:
+        return None
+    compared: dict[str, Any] = {"long_history": {"p50": long["p50"], "p95": long["p95"]}}
+    if new is not None:
+        compared["new_callers"] = {"p50": new["p50"], "p95": new["p95"]}
+        compared["p95_ratio"] = round(long["p95"] / new["p95"], 2) if new["p95"] else None
+    return compared
 
 
 _WIDTHS = (32, 9, 7, 7, 7, 7, 7, 8, 7)
@@ -101,6 +128,15 @@ def table(summary: dict[str, Any]) -> str:
         lines.append(_row(cells, "  yes" if ok else "  NO"))
     totals = (f"{summary['requests']:.0f}", f"{summary['failures']:.0f}", f"{summary['degraded']:.0f}")
     lines.append(_row(("all routes", *totals, "", "", "", "", f"{summary['rps']:.1f}")))
+    compared = summary.get("long_history")
+    if compared:
+        long = compared["long_history"]
+        line = f"pre-call, long-history callers: p50 {long['p50']:.0f} ms, p95 {long['p95']:.0f} ms"
+        if "new_callers" in compared:
+            new = compared["new_callers"]
+            line += f"; new callers: p50 {new['p50']:.0f} ms, p95 {new['p95']:.0f} ms"
+            line += f" (p95 ratio {compared['p95_ratio']})" if compared.get("p95_ratio") else ""
+        lines.append(line)
     verdict = "PASSED" if summary["passed"] else "FAILED: " + "; ".join(summary["breaches"])
     return "\n".join(lines + [f"latency gate {verdict}"])
 

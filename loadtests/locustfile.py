@@ -10,7 +10,9 @@ timed; the latency gate runs when Locust quits (``loadtests/gate.py``).
 
 Environment: ELEVENLABS_WORKSPACE_KEY, ELEVENLABS_HMAC_KEY, ELEVENLABS_TOOL_KEY (optional),
 LOAD_CALLER_POOL (default 200 numbers), LOAD_RETURNING_RATIO (default 0.5), LOAD_TURN_SECONDS
-(default "0.5,2": the pause between the steps of a call), and the gate's
+(default "0.5,2": the pause between the steps of a call), LOAD_LONG_HISTORY (the past-call counts of
+the callers whose briefs ``run_load`` seeded, e.g. "100,500"; their pre-calls are timed as their own
+route, ``POST /client-data long-history``), and the gate's
 LOAD_BUDGET_*_MS and LOAD_RESULTS_DIR.
 """
 
@@ -28,12 +30,13 @@ from locust import HttpUser, between, events, task
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gate  # noqa: E402
 import scenarios  # noqa: E402
-from checks import DEGRADED, check_precall, check_search  # noqa: E402
+from checks import DEGRADED, check_long_history_precall, check_precall, check_search  # noqa: E402
 
 POOL = scenarios.CallerPool(size=int(os.environ.get("LOAD_CALLER_POOL", "200")))
 RETURNING_RATIO = float(os.environ.get("LOAD_RETURNING_RATIO", "0.5"))
 # Seconds between the steps of a simulated call (LOAD_TURN_SECONDS="min,max").
 TURN_SECONDS = tuple(float(v) for v in os.environ.get("LOAD_TURN_SECONDS", "0.5,2").split(","))[:2]
+LONG_HISTORY = scenarios.long_history_sizes(os.environ.get("LOAD_LONG_HISTORY"))
 DEGRADED_ANSWERS: Counter[str] = Counter()
 _DEGRADED_LOCK = threading.Lock()
 
@@ -57,15 +60,17 @@ class _MemoryClient(HttpUser):
         self.keys = _keys()
 
     def precall(self, caller: str) -> None:
+        # New and pool callers apart: a caller's first pre-call reads no brief.
+        known = POOL.is_known(caller)
         with self.client.post(
             "/client-data",
             data=scenarios.precall_body(caller),
-            name="POST /client-data",
+            name="POST /client-data" if known else gate.NEW_CALLER_ROUTE,
             headers={"X-Workspace-Key": self.keys["workspace"], "Content-Type": "application/json"},
             catch_response=True,
         ) as response:
-            problem = check_precall(response.status_code, _json(response), caller, POOL.is_known(caller))
-            _judge(response, problem, "POST /client-data")
+            problem = check_precall(response.status_code, _json(response), caller, known)
+            _judge(response, problem, "POST /client-data" if known else gate.NEW_CALLER_ROUTE)
 
     def search(self, caller: str, method: str) -> None:
         query = random.choice(scenarios.SEARCH_QUERIES)
@@ -124,6 +129,29 @@ class CallerUser(_MemoryClient):
         if self.post_call(scenarios.transcription_body(caller, conversation_id), gate.TRANSCRIPTION_ROUTE):
             POOL.acknowledged(caller)
         self.post_call(scenarios.audio_body(conversation_id), gate.AUDIO_ROUTE)
+
+
+class LongHistoryUser(_MemoryClient):
+    """Pre-calls of the seeded callers with long histories (100, 500 past calls): the same budget as
+    any pre-call, timed apart so the gate can show their figures beside new callers'."""
+
+    weight = 1
+
+    @task
+    def long_history_precall(self) -> None:
+        if not LONG_HISTORY:
+            return  # nothing was seeded (a run against a deployed stack)
+        calls = random.choice(LONG_HISTORY)
+        caller = scenarios.long_history_caller(calls)
+        with self.client.post(
+            "/client-data",
+            data=scenarios.precall_body(caller),
+            name=scenarios.LONG_HISTORY_ROUTE,
+            headers={"X-Workspace-Key": self.keys["workspace"], "Content-Type": "application/json"},
+            catch_response=True,
+        ) as response:
+            problem = check_long_history_precall(response.status_code, _json(response), caller, calls)
+            _judge(response, problem, scenarios.LONG_HISTORY_ROUTE)
 
 
 class PreCallUser(_MemoryClient):

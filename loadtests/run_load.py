@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     if args.host:
-        keys = _stack_keys(args.stack)
+        # A deployed stack's archive is not ours to seed: its long-history callers are not timed.
+        keys = {**_stack_keys(args.stack), "LOAD_LONG_HISTORY": ""}
         return _locust(args, args.host, keys, run_dir)
     return _local_run(args, run_dir)
 
@@ -64,10 +65,11 @@ def _local_run(args: argparse.Namespace, run_dir: Path) -> int:
     )
     home = Path(tempfile.mkdtemp(prefix="agentic-memory-load-"))
     runtime = None
+    sizes = _seed_long_histories(home, args.long_history)
     try:
         runtime, url = start_runtime(home, {**keys, "MEM0_API_KEY": mem0_key, "MEM0_BASE_URL": emulator.url})
         print(f"  local runtime at {url}", flush=True)
-        return _locust(args, url, keys, run_dir)
+        return _locust(args, url, {**keys, "LOAD_LONG_HISTORY": ",".join(map(str, sizes))}, run_dir)
     except RuntimeError as error:
         print(f"load run could not start: {error}", file=sys.stderr)
         return 2
@@ -78,6 +80,22 @@ def _local_run(args: argparse.Namespace, run_dir: Path) -> int:
         if (home / "runtime.log").exists():
             shutil.copy(home / "runtime.log", run_dir / "runtime.log")
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _seed_long_histories(home: Path, text: str) -> tuple[int, ...]:
+    """Briefs of the callers with long histories, in the local archive before the runtime starts."""
+    from agentic_memory.adapters.filesystem_archive import FilesystemArchive
+
+    sys.path.insert(0, str(HERE))
+    import scenarios
+
+    sizes = scenarios.long_history_sizes(text)
+    started = time.monotonic()
+    scenarios.seed_long_histories(FilesystemArchive(home / "archive"), sizes)
+    if sizes:
+        calls = ", ".join(map(str, sizes))
+        print(f"  seeded callers with {calls} past calls in {time.monotonic() - started:.2f}s", flush=True)
+    return sizes
 
 
 def stop_runtime(process: subprocess.Popen[bytes]) -> None:
@@ -206,6 +224,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=None,
         help="a fixed Mem0 latency instead of the profile (to show the gate failing)",
+    )
+    parser.add_argument(
+        "--long-history",
+        default=os.environ.get("LOAD_LONG_HISTORY", "100,500"),
+        help="past-call counts of the callers seeded before a local run (comma-separated; '' for none)",
     )
     parser.add_argument("--results-dir", default=str(HERE / "results"))
     parser.add_argument("--run-name", default=None)

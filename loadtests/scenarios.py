@@ -11,9 +11,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
+from agentic_memory.archive_keys import profile_key
+from agentic_memory.caller_profile import CallerProfile, CallFacts, GivenName, encode, with_call
 from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.local.sender import rewrite
+from agentic_memory.ports import Archive
 from agentic_memory.signature import HEADER, sign
 
 NAMES = (
@@ -99,3 +103,43 @@ def new_conversation_id() -> str:
 
 
 SEARCH_QUERIES = ("what is the name of the dog", "when is the wedding", "what did we book last time")
+
+
+# ---- callers with long histories: their brief is seeded before the run ----
+
+LONG_HISTORY_ROUTE = "POST /client-data long-history"  # gate.LONG_HISTORY_ROUTE
+FIRST_SEEDED_CALL = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def long_history_sizes(text: str | None) -> tuple[int, ...]:
+    """``"100,500"`` → ``(100, 500)``: how many past calls each seeded caller has; "" → none."""
+    return tuple(int(part) for part in (text or "").split(",") if part.strip())
+
+
+def long_history_caller(calls: int) -> str:
+    """A number outside the pool's draw in practice (``+1555099`` and the call count)."""
+    return f"+1555099{calls:04d}"
+
+
+def seed_long_histories(archive: Archive, sizes: tuple[int, ...]) -> None:
+    """Per size, the brief a caller with that many past calls has (one call a day from 2024-01-01),
+    folded with the processor's own ``with_call`` and written where the pre-call reads it. Mem0 is not
+    seeded: the pre-call reads the brief only. Milliseconds per hundred calls."""
+    for calls in sizes:
+        caller = long_history_caller(calls)
+        name = name_of(caller)
+        profile = CallerProfile(caller_id=caller)
+        for number in range(calls):
+            at = FIRST_SEEDED_CALL + timedelta(days=number)
+            conversation = f"conv_seed_{calls:04d}_{number:04d}"
+            given = GivenName(name=name, source="data_collection", at=at, conversation_id=conversation)
+            facts = CallFacts(
+                conversation_id=conversation,
+                agent_id="agent_load",
+                at=at,
+                name=given,
+                title=f"Call {number + 1}",
+                summary=f"{name} called about appointment number {number + 1}.",
+            )
+            profile = with_call(profile, facts) or profile
+        archive.put(profile_key(caller), encode(profile), "application/json")

@@ -4,6 +4,9 @@ import checks
 import gate
 import scenarios
 
+from agentic_memory.fakes import InMemoryArchive
+from agentic_memory.profile_store import read_profile
+
 FAST = {"requests": 100, "failures": 0, "p50": 40, "p95": 90, "p99": 120, "rps": 5.0}
 
 
@@ -98,3 +101,52 @@ def test_simulated_transcriptions_carry_the_callers_number_and_name():
     assert "+15550209999" in body
     assert scenarios.name_of("+15550209999") in body
     assert scenarios.FIXTURE_CALLER not in body
+
+
+def test_the_gate_sets_long_history_callers_pre_calls_beside_new_callers():
+    # Given a run whose long-history pre-calls are as fast as new callers'
+    routes = {
+        gate.NEW_CALLER_ROUTE: figures(p50=44, p95=60),
+        gate.LONG_HISTORY_ROUTE: figures(p50=45, p95=66),
+    }
+    # When it is judged
+    summary = gate.summarise(routes, {"LOAD_LONG_HISTORY": "100,500"})
+    # Then it passes, and the comparison is reported
+    assert summary["passed"]
+    assert summary["long_history"] == {
+        "long_history": {"p50": 45, "p95": 66},
+        "new_callers": {"p50": 44, "p95": 60},
+        "p95_ratio": 1.1,
+    }
+    assert "long-history callers: p50 45 ms, p95 66 ms; new callers: p50 44 ms" in gate.table(summary)
+
+
+def test_long_history_callers_are_held_to_the_pre_call_budget():
+    summary = gate.summarise({gate.LONG_HISTORY_ROUTE: figures(p95=540)}, {"LOAD_LONG_HISTORY": "500"})
+    assert summary["breaches"] == [f"{gate.LONG_HISTORY_ROUTE}: p95 540 ms > budget 500 ms"]
+
+
+def test_seeded_callers_that_were_never_called_fail_the_gate():
+    summary = gate.summarise({gate.NEW_CALLER_ROUTE: figures()}, {"LOAD_LONG_HISTORY": "100,500"})
+    assert summary["breaches"] == [f"{gate.LONG_HISTORY_ROUTE}: callers were seeded but none was called"]
+    assert gate.summarise({gate.NEW_CALLER_ROUTE: figures()}, {})["long_history"] is None
+
+
+def test_a_seeded_caller_is_greeted_by_name_with_every_past_call_counted():
+    # Given the briefs seeded for callers with 100 and 500 past calls
+    archive = InMemoryArchive()
+    scenarios.seed_long_histories(archive, (100, 500))
+    caller = scenarios.long_history_caller(500)
+    brief = read_profile(archive, caller)
+    # Then the brief counts them all, under the name the checks expect
+    assert brief is not None and brief.call_count == 500 and brief.name.name == scenarios.name_of(caller)
+    # And the check wants that count and that name
+    name = scenarios.name_of(caller)
+    greeted = answer(caller, name, "yes", f"Welcome back, {name}!")
+    greeted["dynamic_variables"]["memory_count"] = "500"
+    assert checks.check_long_history_precall(200, greeted, caller, 500) is None
+    assert (
+        checks.check_long_history_precall(200, greeted, caller, 100)
+        == "a caller with 100 past calls was told 500"
+    )
+    assert checks.check_long_history_precall(200, answer(caller), caller, 500).startswith(checks.DEGRADED)

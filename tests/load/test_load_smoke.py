@@ -39,7 +39,11 @@ def test_the_gate_passes_at_the_published_mem0_latency(tmp_path, monkeypatch):
     assert code == 0, summary["breaches"]
     assert summary["passed"]
     assert summary["failures"] == 0
-    assert {"POST /client-data", "GET /retrieve", "POST /retrieve"} <= set(summary["routes"])
+    assert {"POST /client-data new caller", "GET /retrieve", "POST /retrieve"} <= set(summary["routes"])
+    # And callers with 100 and 500 past calls got their pre-calls within the same budget
+    long_history = summary["routes"]["POST /client-data long-history"]
+    assert long_history["requests"] > 0 and long_history["within_budget"]
+    assert summary["long_history"]["long_history"]["p95"] == long_history["p95"]
     assert (tmp_path / "published" / "locust_stats.csv").is_file()
     assert (tmp_path / "published" / "latency.png").is_file()
 
