@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.stub import ANY
 
 from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.adapters.s3_archive import S3Archive
@@ -489,10 +490,35 @@ def test_s3_put_new_treats_a_server_error_as_unavailable_not_as_a_duplicate(
 
 
 def test_s3_exists_does_not_mistake_access_denied_for_absence(stubbed_s3: tuple[S3Archive, Any]) -> None:
-    # Given: what a missing key looks like to a role without s3:ListBucket
+    # Given: a 403, and a role that may not list the key's prefix either
     archive, stubber = stubbed_s3
     stubber.add_client_error("head_object", "403", http_status_code=403)
+    stubber.add_client_error("list_objects_v2", "AccessDenied", http_status_code=403)
 
-    # When / Then
+    # When / Then: a missing permission never reads as "absent"
     with pytest.raises(ArchiveUnavailable):
         archive.exists(CALLER_KEY)
+
+
+def test_s3_a_403_for_a_key_the_prefix_listing_does_not_hold_is_a_missing_key(
+    stubbed_s3: tuple[S3Archive, Any],
+) -> None:
+    # Given: S3's 403 for a missing key to a role whose ListBucket is limited to its prefixes
+    archive, stubber = stubbed_s3
+    stubber.add_client_error("get_object", "AccessDenied", http_status_code=403)
+    listing = {"Contents": [], "KeyCount": 0, "IsTruncated": False, "Name": "bucket", "Prefix": CALLER_KEY}
+    stubber.add_response("list_objects_v2", listing, {"Bucket": ANY, "Prefix": CALLER_KEY, "MaxKeys": 1})
+
+    # When / Then: the listing settles it: the key is missing (a new caller's brief, say)
+    with pytest.raises(ArchiveKeyMissing):
+        archive.get_versioned(CALLER_KEY)
+
+
+def test_s3_a_403_for_a_key_that_exists_stays_a_denial(stubbed_s3: tuple[S3Archive, Any]) -> None:
+    archive, stubber = stubbed_s3
+    stubber.add_client_error("get_object", "AccessDenied", http_status_code=403)
+    listing = {"Contents": [{"Key": CALLER_KEY}], "KeyCount": 1, "IsTruncated": False}
+    stubber.add_response("list_objects_v2", listing, {"Bucket": ANY, "Prefix": CALLER_KEY, "MaxKeys": 1})
+
+    with pytest.raises(ArchiveUnavailable):
+        archive.get(CALLER_KEY)

@@ -25,6 +25,7 @@ _TOTAL_ATTEMPTS = 2
 _DUPLICATE = "PreconditionFailed"  # 412: If-None-Match failed, the key already exists
 _CONFLICT = "ConditionalRequestConflict"  # 409: a concurrent write to the key; AWS says retry
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+_DENIED = {"AccessDenied", "403", "Forbidden"}
 # A 409 means another write to the key was in flight: one more try settles it (AWS: "retry the upload").
 _ATTEMPTS_ON_CONFLICT = 2
 
@@ -95,7 +96,7 @@ class S3Archive:
             body: bytes = _guarded("GetObject", response["Body"].read)
             return body
         except _S3Failure as failure:
-            if failure.s3_error_code in _MISSING:
+            if self._is_missing(key, failure):
                 raise ArchiveKeyMissing(key) from None
             raise
 
@@ -105,7 +106,7 @@ class S3Archive:
             body: bytes = _guarded("GetObject", response["Body"].read)
             return body, str(response["ETag"])
         except _S3Failure as failure:
-            if failure.s3_error_code in _MISSING:
+            if self._is_missing(key, failure):
                 raise ArchiveKeyMissing(key) from None
             raise
 
@@ -126,11 +127,28 @@ class S3Archive:
             self._call("HeadObject", "head_object", Key=key)
             return True
         except _S3Failure as failure:
-            # Without s3:ListBucket a missing key answers 403, not 404: that stays an error, so a
-            # missing permission is not mistaken for "absent".
-            if failure.s3_error_code in _MISSING:
+            if self._is_missing(key, failure):
                 return False
             raise
+
+    def _is_missing(self, key: str, failure: "_S3Failure") -> bool:
+        """Whether ``failure`` on reading ``key`` means the key does not exist.
+
+        S3 answers a missing key 404 only when the caller may list the bucket; the roles here may list
+        only their own prefixes (an ``s3:prefix`` condition), which S3 may not apply to a GetObject,
+        so a missing key can come back 403. A 403 is then settled by listing exactly that key, which
+        the prefix condition does allow: absent from the listing means missing; anything else (a
+        real denial, a failed listing) stays an error, so a missing permission never reads as absent.
+        """
+        if failure.s3_error_code in _MISSING:
+            return True
+        if failure.s3_error_code not in _DENIED:
+            return False
+        try:
+            listing = self._call("ListObjectsV2", "list_objects_v2", Prefix=key, MaxKeys=1)
+        except _S3Failure:
+            return False
+        return not any(item.get("Key") == key for item in listing.get("Contents", []))
 
     def keys(self, prefix: str) -> Iterator[str]:
         # S3 lists keys in UTF-8 byte order, which is already the sorted order the port promises.
