@@ -1,4 +1,4 @@
-"""The four Lambda functions: what each runs, which secrets it reads, what it may touch in the archive.
+"""The five Lambda functions: what each runs, which secrets it reads, what it may touch in the archive.
 
 This table is the least-privilege contract; the roles are generated from it. Prefixes come from the
 application's own key layout, so the permissions cannot drift from where the code writes.
@@ -16,7 +16,13 @@ from agentic_memory.archive_keys import (
     PROFILE_PREFIX,
 )
 from agentic_memory.memory_adds import MEMORY_ADDS_PREFIX
-from agentic_memory.settings import ClientDataSettings, PostCallSettings, ProcessorSettings, RetrieveSettings
+from agentic_memory.settings import (
+    ClientDataSettings,
+    PostCallSettings,
+    ProcessorSettings,
+    RetentionPurgeSettings,
+    RetrieveSettings,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class ArchiveAccess:
     read: tuple[str, ...] = ()
     write: tuple[str, ...] = ()
     list: tuple[str, ...] = ()
+    delete: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ CLIENT_DATA = FunctionSpec(
     settings_field="client_data",
     handler="services.client_data.handler.lambda_handler",
     description="ElevenLabs conversation initiation webhook: the caller's memory as dynamic variables",
-    secrets=("ELEVENLABS_WORKSPACE_KEY", "MEM0_API_KEY"),
+    secrets=("ELEVENLABS_WORKSPACE_KEY",),
     # agents/: the agent's own numbers learned from its calls (an outbound call needs them).
     # profiles/: the caller brief, its one read (ListBucket so a missing brief is a 404, a new caller).
     archive=ArchiveAccess(
@@ -101,7 +108,22 @@ PROCESSOR = FunctionSpec(
     settings_model=ProcessorSettings,
 )
 
-FUNCTIONS = (CLIENT_DATA, RETRIEVE, POST_CALL, PROCESSOR)
+# What the retention purge deletes: briefs, the callers' transcriptions and their audio, pre-call
+# exchanges and memory-add receipts (agentic_memory.retention). It reads and lists what it may delete.
+_PURGED = (PROFILE_PREFIX, POST_CALL_PREFIX, CLIENT_DATA_PREFIX, MEMORY_ADDS_PREFIX)
+RETENTION = FunctionSpec(
+    key="retention",
+    settings_field="retention",
+    handler="services.retention.handler.lambda_handler",
+    description="Daily purge of callers whose last call is older than RETENTION_DAYS: brief, memories, calls",
+    secrets=("MEM0_API_KEY",),
+    archive=ArchiveAccess(read=_PURGED, list=_PURGED, delete=_PURGED),
+    settings_model=RetentionPurgeSettings,
+)
+
+FUNCTIONS = (CLIENT_DATA, RETRIEVE, POST_CALL, PROCESSOR, RETENTION)
+# Run on a schedule (EventBridge), not on a route or a queue.
+SCHEDULED = {RETENTION.key: "rate(1 day)"}
 ROUTES = (
     Route("POST", "/client-data", CLIENT_DATA),
     # ElevenLabs' default tool method is GET; the shipped tool definition uses POST. Both are served.

@@ -63,6 +63,7 @@ HANDLER_MODULES = (
     "services.retrieve.handler",
     "services.post_call.handler",
     "services.post_call.processor",
+    "services.retention.handler",
 )
 # The local runtime, the operator CLI, the Mem0 emulator and the in-memory fakes (with their subpackages):
 # a handler reaching one of them is a wiring defect, so the build stops rather than ship it.

@@ -52,6 +52,8 @@ class FunctionsSettings(_Settings):
     # Audio events can be ~6 MB of base64: memory also buys the CPU that parses them.
     post_call: FunctionSettings = FunctionSettings(timeout_seconds=10, p95_budget_ms=100)
     processor: FunctionSettings = FunctionSettings(memory_mb=1024, timeout_seconds=60, p95_budget_ms=20000)
+    # The daily retention purge: a few Mem0 and S3 calls per expired caller, off any call's path.
+    retention: FunctionSettings = FunctionSettings(memory_mb=512, timeout_seconds=900, p95_budget_ms=600000)
 
 
 class ApiSettings(_Settings):
@@ -153,6 +155,10 @@ class StackSettings(_Settings):
     caller_id_variables: tuple[str, ...] = ()
     # The header the pre-call webhook's key arrives in, as named in ElevenLabs (WORKSPACE_KEY_HEADER).
     workspace_key_header: str | None = Field(default=None, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
+    # Whose memory a call uses (MEMORY_SCOPE): "caller" or "caller_and_agent"; unset: the application's.
+    memory_scope: Literal["caller", "caller_and_agent"] | None = None
+    # Days after a caller's last call when their brief, memories and calls go (RETENTION_DAYS); unset: kept.
+    retention_days: int | None = Field(default=None, ge=1, le=36500)
     # When true the stack refuses to deploy without elevenlabs:toolKey, and retrieve demands X-Tool-Key.
     require_tool_key: bool = False
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")

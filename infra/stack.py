@@ -5,7 +5,7 @@ which carries the region and the tags (project, environment) that every resource
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -16,9 +16,10 @@ from infra.components.alarms import AlarmTopic, AlarmTopicArgs
 from infra.components.archive_bucket import ArchiveBucket, ArchiveBucketArgs
 from infra.components.http_api import HttpApi, HttpApiArgs, HttpRoute
 from infra.components.processing_queue import ProcessingQueue, ProcessingQueueArgs
+from infra.components.schedule import Schedule, ScheduleArgs
 from infra.components.secret_parameters import SecretParameters, SecretParametersArgs
 from infra.components.service_function import ServiceFunction, ServiceFunctionArgs
-from infra.functions import EVENT_PREFIX, EVENT_SUFFIX, FUNCTIONS, PROCESSOR, ROUTES, FunctionSpec
+from infra.functions import EVENT_PREFIX, EVENT_SUFFIX, FUNCTIONS, PROCESSOR, ROUTES, SCHEDULED, FunctionSpec
 from infra.secret_config import SECRETS_BY_VARIABLE
 from infra.settings import FunctionSettings, StackSettings
 
@@ -36,6 +37,8 @@ class StackResources:
     functions: Mapping[str, ServiceFunction]
     api: HttpApi
     processor_mapping: aws.lambda_.EventSourceMapping
+    # Functions run on a schedule (the retention purge): their EventBridge targets, by function key.
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         return {
@@ -96,6 +99,14 @@ def build_stack(
         )
         for spec in FUNCTIONS
     }
+    schedules = {
+        key: Schedule(
+            f"{key}-schedule",
+            ScheduleArgs(rule_name=settings.function_name(key), expression=rate, function=functions[key]),
+            opts,
+        )
+        for key, rate in SCHEDULED.items()
+    }
     processor = functions[PROCESSOR.key]
     processor_mapping = queue.deliver_to(processor.alias_arn, depends_on=[processor.role_policy])
 
@@ -119,7 +130,9 @@ def build_stack(
         ),
         opts,
     )
-    return StackResources(settings, alarms, secrets, archive, queue, functions, api, processor_mapping)
+    return StackResources(
+        settings, alarms, secrets, archive, queue, functions, api, processor_mapping, schedules
+    )
 
 
 def _function_settings(settings: StackSettings, spec: FunctionSpec) -> FunctionSettings:
@@ -189,6 +202,8 @@ def function_environment(
         "DEFAULT_COUNTRY_CODE": settings.default_country_code,
         "CALLER_ID_VARIABLES": ",".join(settings.caller_id_variables) or None,
         "WORKSPACE_KEY_HEADER": settings.workspace_key_header,
+        "MEMORY_SCOPE": settings.memory_scope,
+        "RETENTION_DAYS": settings.retention_days,
         # The processor's own queue, for its delayed audio checks.
         "PROCESSING_QUEUE_URL": queue_url,
     }

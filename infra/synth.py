@@ -178,6 +178,8 @@ def computed_state(
     if type_ == "aws:ssm/parameter:Parameter":
         resource = f"parameter/{physical.lstrip('/')}"
         return {"id": physical, "version": 1, "arn": arn.format(service="ssm", resource=resource)}
+    if type_ == "aws:cloudwatch/eventRule:EventRule":
+        return {"id": physical, "arn": arn.format(service="events", resource=f"rule/{physical}")}
     if type_ == "aws:sns/topic:Topic":
         return {"id": physical, "arn": arn.format(service="sns", resource=physical)}
     if type_ == "aws:apigatewayv2/api:Api":

@@ -343,13 +343,13 @@ class EmbeddedLlmSettings(_EnvironmentModel):
 class ClientDataSettings(
     WorkspaceKeySettings,
     GreetingSettings,
-    MemorySettings,
     ArchiveSettings,
     RedactionSettings,
     ScopeSettings,
     RetentionSettings,
 ):
-    """The conversation initiation webhook: its key, greetings, the caller's memory, the archive."""
+    """The conversation initiation webhook: its key, greetings and the archive, where the caller's brief
+    is. No Mem0: the pre-call reads one brief, so it neither needs nor holds the Mem0 key."""
 
 
 class RetrieveSettings(

@@ -6,8 +6,9 @@ function's settings model and nothing else:
 
 - post-call acknowledgement: the archive and the signature secrets;
 - processor: the archive, the memory, the audio source and its own queue (delayed audio checks);
-- client-data: the memory and the archive;
-- retrieve: the memory.
+- client-data: the archive (the caller brief is read from it; no Mem0 on the pre-call path);
+- retrieve: the memory;
+- retention (the daily purge): the archive and the memory.
 
 This module knows only the deployed backends (Mem0 Platform, S3). The local runtime's backends (the
 embedded engine, the filesystem archive) live in ``agentic_memory.local.backends``, which installs a
@@ -35,6 +36,7 @@ from .settings import (
     MemorySettings,
     PostCallSettings,
     ProcessorSettings,
+    RetentionPurgeSettings,
     RetrieveSettings,
     Settings,
 )
@@ -68,9 +70,18 @@ class ClientDataDependencies(Protocol):
     @property
     def settings(self) -> ClientDataSettings: ...
     @property
-    def memory(self) -> MemoryStore: ...
+    def archive(self) -> Archive: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+
+class RetentionDependencies(Protocol):
+    @property
+    def settings(self) -> RetentionPurgeSettings: ...
     @property
     def archive(self) -> Archive: ...
+    @property
+    def memory(self) -> MemoryStore: ...
     @property
     def clock(self) -> Callable[[], datetime]: ...
 
@@ -112,8 +123,15 @@ class _Processor:
 @dataclass(frozen=True)
 class _ClientData:
     settings: ClientDataSettings
-    memory: MemoryStore
     archive: Archive
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+
+@dataclass(frozen=True)
+class _Retention:
+    settings: RetentionPurgeSettings
+    archive: Archive
+    memory: MemoryStore
     clock: Callable[[], datetime] = field(default=utc_now)
 
 
@@ -155,6 +173,10 @@ def client_data_dependencies() -> ClientDataDependencies:
 
 def retrieve_dependencies() -> RetrieveDependencies:
     return _installed or _once("retrieve", _build_retrieve)
+
+
+def retention_dependencies() -> RetentionDependencies:
+    return _installed or _once("retention", _build_retention)
 
 
 def prepare_in_lambda_init(dependencies: Callable[[], object]) -> None:
@@ -207,7 +229,12 @@ def _build_processor(environ: Mapping[str, str]) -> _Processor:
 
 def _build_client_data(environ: Mapping[str, str]) -> _ClientData:
     settings = ClientDataSettings.from_environment(environ)
-    return _ClientData(settings, memory_store_for(settings), archive_for(settings))
+    return _ClientData(settings, archive_for(settings))
+
+
+def _build_retention(environ: Mapping[str, str]) -> _Retention:
+    settings = RetentionPurgeSettings.from_environment(environ)
+    return _Retention(settings, archive_for(settings), memory_store_for(settings))
 
 
 def _build_retrieve(environ: Mapping[str, str]) -> _Retrieve:

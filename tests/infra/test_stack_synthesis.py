@@ -10,7 +10,7 @@ import json
 import pytest
 
 from agentic_memory.settings import environment_names
-from infra.functions import CLIENT_DATA, FUNCTIONS, RETRIEVE
+from infra.functions import CLIENT_DATA, FUNCTIONS, PROCESSOR, RETENTION, RETRIEVE
 from infra.graph import is_secret, snapshot_value
 from infra.settings import Mem0Settings
 from infra.stack import function_environment
@@ -32,9 +32,12 @@ HANDLERS = {
     "retrieve": "services.retrieve.handler.lambda_handler",
     "post-call": "services.post_call.handler.lambda_handler",
     "post-call-processor": "services.post_call.processor.lambda_handler",
+    "retention": "services.retention.handler.lambda_handler",
 }
 SETTINGS_FIELD = {"client-data": "client_data", "retrieve": "retrieve", "post-call": "post_call",
-                  "post-call-processor": "processor"}  # fmt: skip
+                  "post-call-processor": "processor", "retention": "retention"}  # fmt: skip
+# The retention purge reads, lists and deletes what expires: briefs and the callers' archived calls.
+PURGED = ["client-data/*", "memory-adds/*", "post-call/*", "profiles/*"]
 # What each function may do in the archive: action -> key patterns (the brief's least-privilege table).
 ARCHIVE_ACCESS = {
     # agents/: the agent's own numbers, learned by the processor, read by the pre-call.
@@ -47,12 +50,14 @@ ARCHIVE_ACCESS = {
         "s3:GetObject": ["agents/*", "memory-adds/*", "post-call/*", "profiles/*"],
         "s3:PutObject": ["agents/*", "memory-adds/*", "post-call/audio-only/*", "profiles/*"],
     },
+    "retention": {"s3:GetObject": PURGED, "s3:DeleteObject": PURGED},
 }
 SECRETS_READ = {
-    "client-data": {"ELEVENLABS_WORKSPACE_KEY", "MEM0_API_KEY"},
+    "client-data": {"ELEVENLABS_WORKSPACE_KEY"},  # the brief is in the archive: no Mem0 key
     "retrieve": {"ELEVENLABS_TOOL_KEY", "MEM0_API_KEY"},
     "post-call": {"ELEVENLABS_HMAC_KEY"},
     "post-call-processor": {"MEM0_API_KEY", "ELEVENLABS_API_KEY"},
+    "retention": {"MEM0_API_KEY"},
 }
 PARAMETER_NAMES = {
     "ELEVENLABS_WORKSPACE_KEY": "elevenlabs-workspace-key",
@@ -85,10 +90,13 @@ def test_each_stack_has_the_resources_its_settings_call_for(stack):
         1 for field in SETTINGS_FIELD.values() if getattr(settings.functions, field).provisioned_concurrency
     )
     counts = stack.type_counts()
-    assert counts[FUNCTION] == counts[LAMBDA_ALIAS] == counts["aws:iam/role:Role"] == counts[ROLE_POLICY] == 4
-    assert counts[ROUTE] == counts[PERMISSION] == 4 and counts[INTEGRATION] == 3
-    assert counts["aws:cloudwatch/logGroup:LogGroup"] == 5  # four functions and the API's access log
-    assert counts[ALARM] == 4 * 2 + 1 + 2  # errors + p95 per function, DLQ, API 4xx and 5xx
+    assert counts[FUNCTION] == counts[LAMBDA_ALIAS] == counts["aws:iam/role:Role"] == counts[ROLE_POLICY] == 5
+    # One invoke permission per route, and one for the retention purge's schedule
+    assert counts[ROUTE] == 4 and counts[PERMISSION] == 5 and counts[INTEGRATION] == 3
+    assert counts["aws:cloudwatch/eventRule:EventRule"] == 1
+    assert counts["aws:cloudwatch/eventTarget:EventTarget"] == 1
+    assert counts["aws:cloudwatch/logGroup:LogGroup"] == 6  # five functions and the API's access log
+    assert counts[ALARM] == 5 * 2 + 1 + 2  # errors + p95 per function, DLQ, API 4xx and 5xx
     assert counts[QUEUE] == 2 and counts["aws:lambda/eventSourceMapping:EventSourceMapping"] == 1
     assert counts.get(PROVISIONED, 0) == warm
     assert counts.get("aws:s3/bucketVersioning:BucketVersioning", 0) == int(settings.archive.versioning)
@@ -130,6 +138,8 @@ def test_invoke_permissions_are_scoped_to_one_method_and_path_on_the_alias(stack
     scopes = set()
     for permission in stack.of_type(PERMISSION):
         inputs = permission.inputs
+        if inputs["principal"] == "events.amazonaws.com":
+            continue  # the retention schedule's (test_the_retention_purge_runs_daily_from_its_own_rule)
         assert (
             inputs["principal"] == "apigateway.amazonaws.com" and inputs["action"] == "lambda:InvokeFunction"
         )
@@ -140,6 +150,20 @@ def test_invoke_permissions_are_scoped_to_one_method_and_path_on_the_alias(stack
         assert execution_arn.startswith(f"arn:aws:execute-api:us-east-1:{MOCK_ACCOUNT_ID}:")
         scopes.add(scope)
     assert scopes == {"*/POST/client-data", "*/GET/retrieve", "*/POST/retrieve", "*/POST/post-call"}
+
+
+def test_the_retention_purge_runs_daily_from_its_own_rule(stack):
+    [rule] = stack.of_type("aws:cloudwatch/eventRule:EventRule")
+    [target] = stack.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    [permission] = [p for p in stack.of_type(PERMISSION) if p.inputs["principal"] == "events.amazonaws.com"]
+    assert rule.inputs["scheduleExpression"] == "rate(1 day)"
+    assert rule.inputs["name"] == f"agentic-memory-{stack.stack}-retention"
+    # Only that rule may invoke it, and it invokes the live alias
+    rule_arn = f"arn:aws:events:us-east-1:{MOCK_ACCOUNT_ID}:rule/agentic-memory-{stack.stack}-retention"
+    assert permission.inputs["sourceArn"] == rule_arn
+    assert (permission.inputs["qualifier"], permission.inputs["action"]) == ("live", "lambda:InvokeFunction")
+    assert permission.inputs["function"] == f"agentic-memory-{stack.stack}-retention"
+    assert target.inputs["arn"].endswith(f":function:agentic-memory-{stack.stack}-retention:live")
 
 
 def test_stage_throttles_as_the_stack_file_says(stack):
@@ -356,16 +380,19 @@ def test_every_resource_uses_the_stacks_provider_and_its_tags(stack):
     assert all(node.parent != "pulumi:pulumi:Stack" for node in custom if node.type != "pulumi:providers:aws")
 
 
-def test_mem0_settings_reach_every_function_when_a_stack_sets_them():
+def test_mem0_settings_reach_the_functions_that_use_mem0_when_a_stack_sets_them():
     settings = settings_of("dev").model_copy(
         update={"mem0": Mem0Settings(base_url="https://mem0.internal", search_limit=5, timeout_seconds=0.3)}
     )
     retrieve = function_environment(RETRIEVE, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
     assert retrieve["MEM0_BASE_URL"] == "https://mem0.internal"
     assert (retrieve["MEM0_SEARCH_LIMIT"], retrieve["MEM0_TIMEOUT"]) == ("5", "0.3")
-    # The search limit is the search_memory tool's; the pre-call never reads it, so it is not given it.
+    # The search limit is the search_memory tool's: processing gets the timeout but not the limit.
+    processor = function_environment(PROCESSOR, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
+    assert processor["MEM0_TIMEOUT"] == "0.3" and "MEM0_SEARCH_LIMIT" not in processor
+    # The pre-call reads the caller brief, never Mem0: it is given no Mem0 setting at all.
     client_data = function_environment(CLIENT_DATA, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
-    assert client_data["MEM0_TIMEOUT"] == "0.3" and "MEM0_SEARCH_LIMIT" not in client_data
+    assert not [name for name in client_data if name.startswith(("MEM0_", "MEMORY_BACKEND"))]
 
 
 def test_the_workspace_key_header_reaches_only_the_pre_call_when_a_stack_names_it():
@@ -378,6 +405,26 @@ def test_the_workspace_key_header_reaches_only_the_pre_call_when_a_stack_names_i
     assert "WORKSPACE_KEY_HEADER" not in function_environment(
         CLIENT_DATA, settings_of("dev"), _ArchiveNamed("bucket"), _NoSecretParameters()
     )
+
+
+def test_scope_and_retention_reach_exactly_the_functions_that_read_them_when_a_stack_sets_them():
+    settings = settings_of("dev").model_copy(
+        update={"memory_scope": "caller_and_agent", "retention_days": 365}
+    )
+    given = {
+        spec.key: function_environment(spec, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
+        for spec in FUNCTIONS
+    }
+    scoped = {key for key, environ in given.items() if environ.get("MEMORY_SCOPE") == "caller_and_agent"}
+    retained = {key for key, environ in given.items() if environ.get("RETENTION_DAYS") == "365"}
+    # Processing keys memories by scope; it keeps what it is given, retention is the purge's and readers'.
+    assert scoped == {"client-data", "retrieve", "post-call-processor", "retention"}
+    assert retained == {"client-data", "retrieve", "retention"}
+    # Unset, the application's defaults apply (caller scope, kept forever)
+    plain = function_environment(
+        RETENTION, settings_of("dev"), _ArchiveNamed("bucket"), _NoSecretParameters()
+    )
+    assert "MEMORY_SCOPE" not in plain and "RETENTION_DAYS" not in plain
 
 
 class _ArchiveNamed:

@@ -22,6 +22,7 @@ from agentic_memory.wiring import Dependencies, use_dependencies
 from services.client_data.handler import lambda_handler as client_data
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
+from services.retention.handler import lambda_handler as retention
 from services.retrieve.handler import lambda_handler as retrieve
 
 MARGARET = "+15550100142"
@@ -249,3 +250,22 @@ def test_the_purge_of_a_brief_with_one_agent_keeps_the_callers_calls_with_anothe
     assert deps.memory.list_all(f"{MARGARET}~{AGENT_A}") == [] and deps.memory.list_all(
         f"{MARGARET}~{AGENT_B}"
     )
+
+
+def test_the_scheduled_retention_function_purges_and_answers_counts_only(keys, tmp_path, installed):
+    # Given a processed call and, 31 days later, a 30-day retention
+    deps = install(installed, deps_with(keys, tmp_path, CALL_STARTED))
+    remember_the_recorded_call(keys, deps)
+    later = deps_with(keys, tmp_path, CALL_STARTED + timedelta(days=31), RETENTION_DAYS="30")
+    install(
+        installed,
+        Dependencies(settings=later.settings, memory=deps.memory, archive=deps.archive, clock=later.clock),
+    )
+    # When the schedule invokes the retention function
+    answer = retention(
+        {"source": "aws.events", "detail-type": "Scheduled Event"}, lambda_context("retention")
+    )
+    # Then her brief and memories are gone, and the answer names nobody
+    assert answer["retention_days"] == 30 and answer["expired"] == 1 and answer["failed"] == 0
+    assert answer["memories_deleted"] > 0 and MARGARET not in json.dumps(answer)
+    assert not list(deps.archive.keys("profiles/")) and deps.memory.list_all(MARGARET) == []

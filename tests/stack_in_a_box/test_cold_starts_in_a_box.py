@@ -66,6 +66,8 @@ def first_event(box: BoxStack, key: str) -> dict[str, Any]:
     if key == "retrieve":
         headers = {"X-Tool-Key": secrets["ELEVENLABS_TOOL_KEY"]} if "ELEVENLABS_TOOL_KEY" in secrets else {}
         return api_request("GET", "/retrieve", b"", headers, urlencode({"query": "dog", "user_id": CALLER}))
+    if key == "retention":
+        return {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
     if key == "post-call":
         body = json.dumps(TRANSCRIPTION).encode()
         return api_request("POST", "/post-call", body, {HEADER: sign(body, secrets["ELEVENLABS_HMAC_KEY"])})
@@ -89,7 +91,9 @@ def first_event(box: BoxStack, key: str) -> dict[str, Any]:
 def answered(key: str, response: Any) -> bool:
     if key == "post-call-processor":
         return bool(response == {"batchItemFailures": []})
-    return bool(response["statusCode"] == 200 and response_json(response))
+    if key == "retention":
+        return bool(response.get("failed") == 0 and "expired" in response)
+    return bool(response.get("statusCode") == 200 and response_json(response))
 
 
 def import_in_development(handler: str, environment: dict[str, str], cwd: Path) -> float:

@@ -62,6 +62,8 @@ CALLER = TRANSCRIPTION["data"]["metadata"]["phone_call"]["external_number"]
 CALLER_NAME = "Margaret"  # "Hi, my name is Margaret" in the fixture's transcript
 CONVERSATION = TRANSCRIPTION["data"]["conversation_id"]
 AUDIO = load_fixture("audio")["data"]
+# What an EventBridge schedule hands its target.
+SCHEDULED_EVENT = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
 TRANSCRIPTION_KEY = f"post-call/{CALLER}/{CONVERSATION}.json"
 AUDIO_EVENT_KEY = f"post-call/audio-only/{AUDIO['agent_id']}/{AUDIO['conversation_id']}.json"
 MP3_KEY = AUDIO_EVENT_KEY.removesuffix(".json") + ".mp3"
@@ -207,6 +209,18 @@ def test_a_callers_story_runs_on_the_stack_as_deployed(box: BoxStack, functions:
     assert duplicate["statusCode"] == 200, duplicate
     assert mapping.drain().records == []
     assert len(box.mem0.memories(CALLER)) == len(stored)
+
+    # When the daily schedule invokes the retention purge (no stack sets retentionDays: all is kept)
+    purged = functions["retention"].invoke(SCHEDULED_EVENT)
+    # Then it runs from the artifact with its own role, and deletes nothing
+    assert purged == {
+        "retention_days": None,
+        "expired": 0,
+        "memories_deleted": 0,
+        "objects_deleted": 0,
+        "failed": 0,
+    }, functions["retention"].log_tail()
+    assert s3.get_object(Bucket=box.plan.bucket, Key=f"profiles/{CALLER}.json")["Body"].read()
 
     # Given an event in the archive that processing cannot read
     s3.put_object(
