@@ -184,7 +184,12 @@ def test_a_call_is_remembered_in_mem0_and_known_at_the_next_call(
     assert variables["memory_count"] == "1"
     stored = emulator.memories(caller)
     assert {m["metadata"]["type"] for m in stored} == {"factual", "semantic"}
-    assert {m["metadata"]["message_role"] for m in stored} == {"user", "assistant"}
+    # The transcript went to Mem0 once, with inference on and the agent's turns as the assistant's
+    adds = [r.body for r in emulator.requests() if r.operation == "add" and r.body["user_id"] == caller]
+    (inferred,) = [body for body in adds if body["infer"] is True]
+    assert {m["role"] for m in inferred["messages"]} == {"user", "assistant"}
+    # and the factual summary verbatim
+    assert sorted(body["infer"] for body in adds) == [False, True]
     # And the search tool finds facts from that call
     found = retrieve(platform_runtime, caller, "what is the name of the dog")
     assert found.status_code == 200
