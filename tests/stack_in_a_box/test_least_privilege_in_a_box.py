@@ -63,6 +63,14 @@ BOUNDARIES = (
         "write its pre-call records",
         put(PROBE_PRECALL),
     ),
+    # The pre-call reads the caller brief from the archive: since then it holds no Mem0 key.
+    Boundary(
+        "client-data",
+        "read the Mem0 key",
+        read_parameter("MEM0_API_KEY_PARAMETER"),
+        "read the workspace key",
+        read_parameter("ELEVENLABS_WORKSPACE_KEY_PARAMETER"),
+    ),
     Boundary(
         "retrieve",
         "write to the archive",
@@ -87,7 +95,7 @@ BOUNDARIES = (
 )
 
 
-@pytest.mark.parametrize("boundary", BOUNDARIES, ids=[b.function for b in BOUNDARIES])
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=[f"{b.function}: {b.forbidden}" for b in BOUNDARIES])
 def test_each_function_is_refused_what_its_policy_does_not_grant(box: BoxStack, boundary: Boundary):
     # Given the archive holds a post-call object and the function's user holds exactly its role's policy
     box.deployed.client("s3").put_object(Bucket=box.plan.bucket, Key=PROBE_EVENT, Body=b"{}")
