@@ -20,6 +20,8 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       2922, 3288, 3653)  # fmt: skip
 # AWS refuses an infrequent-access transition sooner than this many days after creation.
 MIN_DAYS_BEFORE_INFREQUENT_ACCESS = 30
+# REDACT_KINDS' values (agentic_memory.redaction.SensitiveKind, or all of them, or none).
+RedactKind = Literal["national_id", "payment_card", "bank_account", "all", "none"]
 StorageClass = Literal[
     "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"
 ]
@@ -159,6 +161,21 @@ class StackSettings(_Settings):
     memory_scope: Literal["caller", "caller_and_agent"] | None = None
     # Days after a caller's last call when their brief, memories and calls go (RETENTION_DAYS); unset: kept.
     retention_days: int | None = Field(default=None, ge=1, le=36500)
+    # What the pre-call greets with (WELCOME_MESSAGE; RETURNING_GREETING needs a {name} slot). Unset:
+    # the application's. Lambda's 4 KB for all variables bounds these texts and the prompt template.
+    welcome_message: str | None = Field(default=None, min_length=1, max_length=500)
+    returning_greeting: str | None = Field(default=None, pattern=r"\{name\}", max_length=500)
+    # An optional full system prompt with {{variable}} slots (PROMPT_OVERRIDE_TEMPLATE); unset: the
+    # agent keeps its own prompt, which reads the memory_context dynamic variable (the default).
+    prompt_override_template: str | None = Field(default=None, min_length=1, max_length=2500)
+    # Seconds the whole pre-call answer may take (PRECALL_BUDGET_SECONDS); under the function's timeout.
+    precall_budget_seconds: float | None = Field(default=None, gt=0, le=5)
+    # How old a signed post-call delivery may be, in seconds (SIGNATURE_TOLERANCE_SECONDS).
+    signature_tolerance_seconds: int | None = Field(default=None, ge=10, le=86400)
+    # Sensitive numbers kept out of memories (REDACT_KINDS); unset: all kinds.
+    redact_kinds: tuple[RedactKind, ...] | None = Field(default=None, min_length=1)
+    # Seconds before a call's audio still missing is fetched from ElevenLabs (AUDIO_FETCH_DELAY_SECONDS).
+    audio_fetch_delay_seconds: int | None = Field(default=None, ge=0, le=900)
     # When true the stack refuses to deploy without elevenlabs:toolKey, and retrieve demands X-Tool-Key.
     require_tool_key: bool = False
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
@@ -174,6 +191,13 @@ class StackSettings(_Settings):
         if days not in LOG_RETENTION_DAYS:
             raise ValueError(f"CloudWatch keeps logs for one of {LOG_RETENTION_DAYS} days, not {days}")
         return days
+
+    @model_validator(mode="after")
+    def _precall_budget_fits_timeout(self) -> "StackSettings":
+        budget = self.precall_budget_seconds
+        if budget is not None and budget >= self.functions.client_data.timeout_seconds:
+            raise ValueError("precallBudgetSeconds must be shorter than the clientData function's timeout")
+        return self
 
     @property
     def resource_prefix(self) -> str:
@@ -225,6 +249,10 @@ def load_settings() -> StackSettings:
 def parse_config_value(raw: str | None) -> Any:
     # The CLI passes structured values (`pulumi config set --path`, YAML maps and lists) as JSON text
     # and scalars as plain strings, which pydantic coerces ("7" -> 7, "true" -> True).
+    # A text that merely starts with a brace (a greeting "{name}, welcome back") stays text.
     if raw is not None and re.match(r"\s*[\[{]", raw):
-        return json.loads(raw)
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
     return raw

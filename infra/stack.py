@@ -48,6 +48,8 @@ class StackResources:
             "archiveBucketName": self.archive.name,
             "queueName": self.queue.queue.name,
             "deadLetterQueueName": self.queue.dead_letter_queue.name,
+            # For `agentic-memory replay --dead-letter --dead-letter-queue-url`.
+            "deadLetterQueueUrl": self.queue.dead_letter_queue.url,
             "alarmTopicArn": self.alarms.arn,
         }
 
@@ -204,6 +206,13 @@ def function_environment(
         "WORKSPACE_KEY_HEADER": settings.workspace_key_header,
         "MEMORY_SCOPE": settings.memory_scope,
         "RETENTION_DAYS": settings.retention_days,
+        "WELCOME_MESSAGE": settings.welcome_message,
+        "RETURNING_GREETING": settings.returning_greeting,
+        "PROMPT_OVERRIDE_TEMPLATE": settings.prompt_override_template,
+        "PRECALL_BUDGET_SECONDS": settings.precall_budget_seconds,
+        "SIGNATURE_TOLERANCE_SECONDS": settings.signature_tolerance_seconds,
+        "REDACT_KINDS": ",".join(settings.redact_kinds or ()) or None,
+        "AUDIO_FETCH_DELAY_SECONDS": settings.audio_fetch_delay_seconds,
         # The processor's own queue, for its delayed audio checks.
         "PROCESSING_QUEUE_URL": queue_url,
     }
