@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from . import archive_keys, memory_adds
 from .archive_keys import id_segment
@@ -20,7 +21,7 @@ from .ports import Archive, AudioSource, MemoryRecord, MemoryStore
 from .post_call import ProcessingResult, caller_of, parse_event, process_archived_event
 from .profile_store import archived_calls, rebuild_profile
 from .scope import MemoryScope, every_user_id
-from .settings import ProcessorSettings
+from .settings import IdentitySettings, ProcessorSettings
 
 Progress = Callable[[int, int, str, str], None]
 
@@ -31,30 +32,112 @@ class ReplayReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+# What --since/--until compare: the call's own start (the event's time when it has none) or when
+# the archive stored the event (the post-call webhook's delivery, or a later move by replay).
+TimeBasis = Literal["call", "archived"]
+
+
 def event_keys(
     archive: Archive,
     caller_id: str | None = None,
     conversation_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    by: TimeBasis = "call",
+    settings: IdentitySettings | None = None,
 ) -> Iterator[str]:
     """Archived post-call event keys, narrowed to one caller, one conversation or a time range.
 
-    A caller's events are their transcriptions; audio and failure events carry no caller. The time
-    range applies to the event's ``event_timestamp``.
+    A caller's events are everything archived for them (``caller_event_keys``; ``settings`` say who an
+    unattributed transcription names). The time range applies to ``by``: ``call``, the call's start
+    (``metadata.start_time_unix_secs``, else the event's ``event_timestamp``), or ``archived``, when the
+    archive stored it (an archive that cannot tell raises ``ValueError``).
     """
-    prefix = archive_keys.POST_CALL_PREFIX + (archive_keys.safe_caller(caller_id) + "/" if caller_id else "")
+    if caller_id:
+        candidates: Iterator[str] = iter(caller_event_keys(archive, caller_id, settings))
+    else:
+        candidates = archive.keys(archive_keys.POST_CALL_PREFIX)
     wanted_conversation = (
         archive_keys.safe_id(conversation_id, "conversation_id") if conversation_id else None
     )
-    for key in archive.keys(prefix):
+    for key in candidates:
         if not archive_keys.is_post_call_event(key):
             continue
         if wanted_conversation and not key.endswith(f"/{wanted_conversation}.json"):
             continue
-        if (since or until) and not _within(archive, key, since, until):
+        if (since or until) and not _within(archive, key, since, until, by):
             continue
         yield key
+
+
+def caller_event_keys(
+    archive: Archive, caller_id: str, settings: IdentitySettings | None = None
+) -> list[str]:
+    """Every archived post-call event of the caller: their transcriptions; the audio, oversized-audio
+    and initiation-failure events of those calls (joined by agent and conversation); and unattributed
+    transcriptions that are theirs, because configuration now names them (``CALLER_ID_VARIABLES``) or
+    because they carry the call sid of one of the caller's pre-call exchanges (``client-data/``).
+    ``replay(..., owner=caller_id)`` moves the latter to the caller's key."""
+    caller = archive_keys.safe_caller(caller_id)
+    transcriptions = [
+        key
+        for key in archive.keys(f"{archive_keys.POST_CALL_PREFIX}{caller}/")
+        if archive_keys.is_post_call_event(key)
+    ]
+    keys = list(transcriptions)
+    for key in transcriptions:
+        call = _call_of(archive, key)
+        if call is None:
+            continue
+        for joined in (
+            archive_keys.audio_event_key(*call),
+            archive_keys.oversized_audio_key(*call),
+            archive_keys.initiation_failure_key(*call),
+        ):
+            if archive.exists(joined):
+                keys.append(joined)
+    return keys + _unattributed_of(archive, caller, settings)
+
+
+def _call_of(archive: Archive, transcription_key: str) -> tuple[str, str] | None:
+    try:
+        event = parse_event(archive.get(transcription_key))
+    except (ArchiveKeyMissing, BadRequest):
+        return None
+    if not isinstance(event, wire.PostCallTranscription):
+        return None
+    return event.data.agent_id, event.data.conversation_id
+
+
+def _unattributed_of(archive: Archive, caller: str, settings: IdentitySettings | None) -> list[str]:
+    # The pre-call exchange folders end in the call sid: client-data/{caller}/{stamp}_{call sid}/.
+    sids = {
+        parts[2].split("_", 1)[1]
+        for key in archive.keys(f"{archive_keys.CLIENT_DATA_PREFIX}{caller}/")
+        if len(parts := key.split("/")) > 3 and "_" in parts[2]
+    } - {"no-call-sid"}
+    found = []
+    for key in archive.keys(archive_keys.UNATTRIBUTED_PREFIX):
+        try:
+            event = parse_event(archive.get(key))
+        except (ArchiveKeyMissing, BadRequest):
+            continue
+        if not isinstance(event, wire.PostCallTranscription):
+            continue
+        phone = event.data.metadata.phone_call
+        sid = phone.call_sid if phone else None
+        if (sid and archive_keys.id_segment(sid) in sids) or _named_by_settings(event, settings) == caller:
+            found.append(key)
+    return found
+
+
+def _named_by_settings(event: wire.PostCallTranscription, settings: IdentitySettings | None) -> str | None:
+    if settings is None:
+        return None
+    try:
+        return caller_of(event.data, settings)
+    except MissingCaller:
+        return None
 
 
 def replay(
@@ -64,16 +147,18 @@ def replay(
     memory: MemoryStore,
     progress: Progress | None = None,
     audio_source: AudioSource | None = None,
+    owner: str | None = None,
 ) -> ReplayReport:
     """Process each archived event again; processing is idempotent, so nothing is stored twice.
 
     An unattributed transcription that configuration now attributes (``CALLER_ID_VARIABLES`` set
-    since, say) is first moved to its caller's key (``attribute``), then processed there.
+    since, say) is first moved to its caller's key (``attribute``), then processed there; one that
+    still names nobody is moved to ``owner`` when given (``caller_event_keys`` found it theirs).
     """
     report = ReplayReport()
     for index, key in enumerate(keys, start=1):
         try:
-            key = attribute(key, settings, archive)
+            key = attribute(key, settings, archive, owner)
             result = process_archived_event(
                 key, settings, archive, memory, audio_source, fetch_missing_audio=True
             )
@@ -90,7 +175,7 @@ def replay(
     return report
 
 
-def attribute(key: str, settings: ProcessorSettings, archive: Archive) -> str:
+def attribute(key: str, settings: ProcessorSettings, archive: Archive, owner: str | None = None) -> str:
     """The key of an unattributed transcription once it names a caller, after moving it there.
 
     Any other key, or a transcription that still names nobody (or a withheld number), is returned
@@ -106,7 +191,9 @@ def attribute(key: str, settings: ProcessorSettings, archive: Archive) -> str:
     try:
         caller_id = caller_of(event.data, settings)
     except MissingCaller:
-        return key
+        if owner is None:
+            return key
+        caller_id = owner
     attributed = archive_keys.transcription_key(caller_id, event.data.conversation_id)
     archive.put_new(attributed, body, "application/json")
     archive.delete(key)
@@ -227,10 +314,23 @@ def _audio_of(archive: Archive, transcription_key: str) -> tuple[list[str], str 
     ], agent_id
 
 
-def _within(archive: Archive, key: str, since: datetime | None, until: datetime | None) -> bool:
-    try:
-        stamp = json.loads(archive.get(key)).get("event_timestamp")
-        moment = datetime.fromtimestamp(float(stamp), tz=(since or until).tzinfo)  # type: ignore[union-attr]
-    except (ArchiveKeyMissing, ValueError, TypeError, AttributeError):
-        return False
+def _within(
+    archive: Archive, key: str, since: datetime | None, until: datetime | None, by: TimeBasis = "call"
+) -> bool:
+    zone = (since or until).tzinfo  # type: ignore[union-attr]
+    if by == "archived":
+        archived_at = getattr(archive, "archived_at", None)
+        if archived_at is None:
+            raise ValueError("this archive cannot tell when an event was archived: use --by call")
+        try:
+            moment: datetime = archived_at(key).astimezone(zone)
+        except ArchiveKeyMissing:
+            return False
+    else:
+        try:
+            event = json.loads(archive.get(key))
+            started = ((event.get("data") or {}).get("metadata") or {}).get("start_time_unix_secs")
+            moment = datetime.fromtimestamp(float(started or event.get("event_timestamp")), tz=zone)
+        except (ArchiveKeyMissing, ValueError, TypeError, AttributeError):
+            return False
     return (since is None or moment >= since) and (until is None or moment <= until)

@@ -12,6 +12,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ArchiveKeyMissing
@@ -89,6 +90,13 @@ class FilesystemArchive:
 
     def exists(self, key: str) -> bool:
         return self._path_for(key).is_file()
+
+    def archived_at(self, key: str) -> datetime:
+        """When ``key`` was written (the file's modification time, UTC); ArchiveKeyMissing if absent."""
+        try:
+            return datetime.fromtimestamp(self._path_for(key).stat().st_mtime, tz=UTC)
+        except FileNotFoundError:
+            raise ArchiveKeyMissing(key) from None
 
     def keys(self, prefix: str) -> Iterator[str]:
         # Prefixes are plain string prefixes, as in S3: only walk the deepest directory they name.

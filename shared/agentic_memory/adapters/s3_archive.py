@@ -8,6 +8,7 @@ per-object SSE parameter is sent.
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, TypeVar
 
 from ..errors import ArchiveKeyMissing, ArchiveUnavailable
@@ -129,6 +130,16 @@ class S3Archive:
         except _S3Failure as failure:
             if self._is_missing(key, failure):
                 return False
+            raise
+
+    def archived_at(self, key: str) -> datetime:
+        """When ``key`` was written (S3's LastModified); ArchiveKeyMissing if absent."""
+        try:
+            modified: datetime = self._call("HeadObject", "head_object", Key=key)["LastModified"]
+            return modified
+        except _S3Failure as failure:
+            if self._is_missing(key, failure):
+                raise ArchiveKeyMissing(key) from None
             raise
 
     def _is_missing(self, key: str, failure: "_S3Failure") -> bool:

@@ -7,7 +7,9 @@ import secrets
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
-KEY_VARIABLES = ("ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY")
+# CONSOLE_KEY guards the operator's console at /console.
+KEY_VARIABLES = ("ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "CONSOLE_KEY")
+_PREFIXES = {"ELEVENLABS_WORKSPACE_KEY": "wsk", "ELEVENLABS_HMAC_KEY": "whsec", "CONSOLE_KEY": "csk"}
 
 
 def dev_keys_path(home: Path) -> Path:
@@ -22,16 +24,28 @@ def ensure_dev_keys(environ: MutableMapping[str, str], home: Path) -> list[str]:
     stored = load_dev_keys(home)
     for name in missing:
         if name not in stored:
-            prefix = "wsk" if name == "ELEVENLABS_WORKSPACE_KEY" else "whsec"
-            stored[name] = f"{prefix}_dev_{secrets.token_hex(20)}"
+            stored[name] = f"{_PREFIXES[name]}_dev_{secrets.token_hex(20)}"
+    _store(home, stored)
+    for name in missing:
+        environ[name] = stored[name]
+    return missing
+
+
+def ensure_dev_key(home: Path, name: str, prefix: str) -> str:
+    """The dev key ``name`` kept in ``dev-keys.json``, generated (``{prefix}_dev_…``) the first time."""
+    stored = load_dev_keys(home)
+    if name not in stored:
+        stored[name] = f"{prefix}_dev_{secrets.token_hex(20)}"
+        _store(home, stored)
+    return stored[name]
+
+
+def _store(home: Path, keys: dict[str, str]) -> None:
     path = dev_keys_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
-        json.dump(stored, file, indent=2)
-    for name in missing:
-        environ[name] = stored[name]
-    return missing
+        json.dump(keys, file, indent=2)
 
 
 def load_dev_keys(home: Path) -> dict[str, str]:

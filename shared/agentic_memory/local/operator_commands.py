@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from .. import archive_keys, operations, retention
 from ..adapters.ssm_parameters import resolve_secret_parameters
@@ -17,14 +18,21 @@ from ..identity import caller_key, mask
 from ..profile_store import archived_callers, read_profile
 from ..settings import Settings
 from ..wiring import Dependencies
-from . import dead_letter
+from . import admin, dead_letter
 from .backends import dependencies_from
+
+# Set, they point the commands at a deployed stack's archive and memory rather than the local runtime's.
+STACK_VARIABLES = ("S3_BUCKET_NAME", "MEM0_API_KEY", "MEM0_API_KEY_PARAMETER", "MEMORY_BACKEND")
 
 
 def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     replay = commands.add_parser("replay", help="process archived post-call events again (idempotent)")
     chosen = replay.add_mutually_exclusive_group(required=True)
-    chosen.add_argument("--caller", help="every transcription of this caller")
+    chosen.add_argument(
+        "--caller",
+        help="everything archived for this caller: transcriptions, their calls' audio and failure events, "
+        "and unattributed transcriptions that are theirs (moved to them)",
+    )
     chosen.add_argument("--conversation", help="the events of one conversation")
     chosen.add_argument(
         "--dead-letter", action="store_true", help="everything parked in the dead-letter queue"
@@ -32,8 +40,14 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     chosen.add_argument(
         "--all", action="store_true", help="every archived event (optionally within --since/--until)"
     )
-    replay.add_argument("--since", type=_moment, help="ISO time: only events at or after it")
-    replay.add_argument("--until", type=_moment, help="ISO time: only events at or before it")
+    replay.add_argument("--since", type=_moment, help="ISO time (UTC unless given): at or after it (--by)")
+    replay.add_argument("--until", type=_moment, help="ISO time (UTC unless given): at or before it (--by)")
+    replay.add_argument(
+        "--by",
+        choices=["call", "archived"],
+        default="call",
+        help="the time --since/--until compare: the call's own start (default) or when it was archived",
+    )
     replay.add_argument(
         "--dead-letter-queue-url", help="the stack's DLQ (default: the local dead-letter folder)"
     )
@@ -65,9 +79,22 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     purge.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
 
 
-def run(args: argparse.Namespace) -> int:
+def parse(argv: list[str]) -> argparse.Namespace:
+    """``argv`` of one operator command (``["memories", "+15550100123"]``); SystemExit when malformed."""
+    parser = argparse.ArgumentParser(prog="agentic-memory")
+    add_parsers(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, deps: Dependencies | None = None, argv: list[str] | None = None) -> int:
+    """Run the command with ``deps``, else through the local runtime when one runs (it holds the
+    embedded store), else with the backends the environment selects."""
+    if deps is None and argv is not None and args.command in admin.ROUTED_COMMANDS:
+        url = _running_runtime()
+        if url is not None:
+            return admin.run_remotely(url, argv, os.environ, _home())
     try:
-        deps = _dependencies()
+        deps = deps or _dependencies()
         if args.command == "replay":
             return replay_events(args, deps)
         if args.command == "profiles":
@@ -86,10 +113,24 @@ def run(args: argparse.Namespace) -> int:
     except MemoryUnavailable as error:
         print(f"agentic-memory {args.command}: memory unavailable: {error}", file=sys.stderr)
         print(
-            "  (a running `agentic-memory serve` holds the local memory store: stop it first)",
+            "  (another process holds the local memory store: a runtime serving this "
+            f"AGENTIC_MEMORY_HOME ({_home().resolve()}) that predates its admin API, or one that does "
+            "not answer on the URL in runtime.json; restart it with `make run`, then run this again)",
             file=sys.stderr,
         )
         return 3
+
+
+def _home() -> Path:
+    return Path(os.environ.get("AGENTIC_MEMORY_HOME", ".agentic-memory"))
+
+
+def _running_runtime() -> str | None:
+    """The local runtime's URL when it holds this home's data; None when the command is pointed at a
+    stack's bucket or Mem0 project (those allow any number of processes)."""
+    if any(os.environ.get(name) for name in STACK_VARIABLES):
+        return None
+    return admin.running_runtime(_home())
 
 
 def _dependencies() -> Dependencies:
@@ -111,15 +152,23 @@ def replay_events(args: argparse.Namespace, deps: Dependencies) -> int:
                 args.conversation,
                 args.since,
                 args.until,
+                args.by,
+                settings,
             )
         )
-    print(f"replaying {len(keys)} archived event(s)", flush=True)
-    report = operations.replay(keys, settings, archive, memory, _print_progress, deps.audio_source)
+    owner = caller_key(args.caller, settings.default_country_code) if args.caller else None
+    window = f" ({args.by} time{_window(args.since, args.until)})" if args.since or args.until else ""
+    print(f"replaying {len(keys)} archived event(s){window}", flush=True)
+    report = operations.replay(keys, settings, archive, memory, _print_progress, deps.audio_source, owner)
     if args.dead_letter:
         for result in report.processed:
             dead_letter.release(settings.home / "dead-letter", result.key)
     print(f"done: {len(report.processed)} processed, {len(report.failed)} failed")
     return 1 if report.failed else 0
+
+
+def _window(since: datetime | None, until: datetime | None) -> str:
+    return (f" from {since.isoformat()}" if since else "") + (f" until {until.isoformat()}" if until else "")
 
 
 def _replay_queue(queue_url: str, deps: Dependencies) -> int:

@@ -100,6 +100,12 @@ class ProcessingQueue:
         self._timers = [t for t in self._timers if t.is_alive()] + [timer]
         timer.start()
 
+    @property
+    def depth(self) -> int:
+        """Events and messages queued, delayed, being processed or waiting for a retry."""
+        with self._idle:
+            return self._busy
+
     def wait_until_idle(self, timeout: float) -> bool:
         """True once nothing is queued, delayed, running or waiting for a retry (tests and the CLI)."""
         with self._idle:

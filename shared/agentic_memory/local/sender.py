@@ -7,6 +7,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -87,6 +88,12 @@ def send(request: urllib.request.Request, timeout: float = 30) -> tuple[int, str
         return error.code, error.read().decode("utf-8", errors="replace")
 
 
+def default_url(environ: Mapping[str, str]) -> str:
+    """Where ``send`` goes without ``--url``: ``AGENTIC_MEMORY_URL`` (a deployed stack's API, say), else
+    the local runtime on ``PORT`` as ``make run`` starts it."""
+    return environ.get("AGENTIC_MEMORY_URL") or f"http://127.0.0.1:{environ.get('PORT') or 8080}"
+
+
 def send_from_cli(args: argparse.Namespace) -> int:
     home = Path(os.environ.get("AGENTIC_MEMORY_HOME", ".agentic-memory"))
     payload = load_payload(args.payload)
@@ -99,7 +106,7 @@ def send_from_cli(args: argparse.Namespace) -> int:
         "tool": args.tool_key or first_key(os.environ, home, "ELEVENLABS_TOOL_KEY"),
         "workspace_header": os.environ.get("WORKSPACE_KEY_HEADER"),
     }
-    request = build_request(payload, route, args.url, keys)
+    request = build_request(payload, route, args.url or default_url(os.environ), keys)
     try:
         status, body = send(request)
     except urllib.error.URLError as error:
