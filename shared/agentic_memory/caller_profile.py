@@ -40,7 +40,8 @@ TITLE_MAX_CHARS = 120
 VALUE_MAX_CHARS = 200
 TIMEZONE_MAX_CHARS = 64
 
-NameSource = Literal["data_collection", "stated_in_call", "caller_name_variable"]
+# "operator": corrected by hand in the console (conversation_id is then empty).
+NameSource = Literal["data_collection", "stated_in_call", "caller_name_variable", "operator"]
 Scalar = str | int | float | bool
 
 

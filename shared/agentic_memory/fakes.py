@@ -69,6 +69,15 @@ class InMemoryMemoryStore:
         with self._lock:
             return len(self._records.pop(user_id, []))
 
+    def delete(self, memory_id: str) -> bool:
+        with self._lock:
+            for user_id, records in self._records.items():
+                kept = [record for record in records if record.id != memory_id]
+                if len(kept) != len(records):
+                    self._records[user_id] = kept
+                    return True
+        return False
+
     def _maybe_fail(self) -> None:
         if self.fail_with is not None:
             raise MemoryUnavailable(str(self.fail_with)) from self.fail_with

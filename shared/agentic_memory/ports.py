@@ -67,6 +67,10 @@ class MemoryStore(Protocol):
 
     def delete_all(self, user_id: str) -> int: ...
 
+    def delete(self, memory_id: str) -> bool:
+        """Delete one memory by id (Mem0's ``DELETE /v1/memories/{id}/``); False when there was none."""
+        ...
+
 
 class Archive(Protocol):
     """Durable storage of raw events, call audio and pre-call exchanges, by key."""

@@ -85,19 +85,7 @@ def answer_precall(
     read = background.submit(read_profile, archive, caller_id, agent)
 
     profile, error = _wait_for_brief(read, deadline)
-    # RETENTION_DAYS: a brief whose last call is older is not used (the daily purge deletes it).
-    profile = brief_in_force(profile, cutoff(settings.retention_days, received_at))
-    greetings = greetings_from(settings)
-    context: CallContext = (
-        build_call_context(caller_id, profile, greetings)
-        if error is None
-        else neutral_call_context(caller_id, greetings)
-    )
-    # Memories stored before redaction, or a brief's free text, may still hold a card or an id.
-    context = redact_fields(context, REPLAYED_FIELDS, settings.redact_kinds)
-    response = context.to_response(settings.prompt_override_template)
-    # ElevenLabs echoes user_id as the post-call's data.user_id: the resolved key, whatever the format.
-    response = response.model_copy(update={"user_id": caller_id})
+    response = answer_from_brief(caller_id, profile if error is None else None, settings, received_at)
     body = json.dumps(response.to_wire()).encode("utf-8")
     response_write = background.submit(archive.put, folder + "response.json", body, "application/json")
     archived = _wait_for_writes([received_write, response_write], deadline)
@@ -108,6 +96,22 @@ def answer_precall(
         memory_error=error,
         archived=archived,
     )
+
+
+def answer_from_brief(
+    caller_id: str, profile: CallerProfile | None, settings: ClientDataSettings, received_at: datetime
+) -> ConversationInitiationClientData:
+    """The initiation answer for a caller whose brief is ``profile`` (None: a new caller, or a brief that
+    could not be read). Pure: reads and writes nothing, so the console shows exactly what a pre-call at
+    ``received_at`` would answer without archiving a pre-call."""
+    # RETENTION_DAYS: a brief whose last call is older is not used (the daily purge deletes it).
+    profile = brief_in_force(profile, cutoff(settings.retention_days, received_at))
+    context: CallContext = build_call_context(caller_id, profile, greetings_from(settings))
+    # Memories stored before redaction, or a brief's free text, may still hold a card or an id.
+    context = redact_fields(context, REPLAYED_FIELDS, settings.redact_kinds)
+    response = context.to_response(settings.prompt_override_template)
+    # ElevenLabs echoes user_id as the post-call's data.user_id: the resolved key, whatever the format.
+    return response.model_copy(update={"user_id": caller_id})
 
 
 def answer_withheld_caller(settings: ClientDataSettings) -> PrecallOutcome:

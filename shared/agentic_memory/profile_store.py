@@ -13,7 +13,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from . import archive_keys
-from .caller_profile import CallerProfile, CallFacts, call_facts, decode, encode, with_call
+from .caller_profile import (
+    EARLIER_NAMES,
+    CallerProfile,
+    CallFacts,
+    GivenName,
+    call_facts,
+    decode,
+    encode,
+    with_call,
+)
 from .elevenlabs import post_call as wire
 from .errors import ArchiveKeyMissing, ArchiveUnavailable, UnsafeIdentifier
 from .memory_building import why_no_call
@@ -54,6 +63,28 @@ def record_call(archive: Archive, caller_id: str, call: CallFacts, agent_id: str
         _pause(attempt)
     # The processor's queue retries the event later; the update is idempotent.
     raise ArchiveUnavailable("the caller brief changed under every attempt to update it")
+
+
+def correct_name(
+    archive: Archive, caller_id: str, name: str, now: datetime, agent_id: str | None = None
+) -> CallerProfile | None:
+    """Set the caller's name by hand (source ``operator``, at ``now``); the former name goes to
+    ``earlier_names``. Written conditionally on the version read, like a call. None (nothing written)
+    when the caller has no brief. A later call that gives a name replaces this one, as any newer name does.
+    """
+    key = archive_keys.profile_key(caller_id, agent_id)
+    given = GivenName(name=name, source="operator", at=now, conversation_id="")
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        current, version = _read_versioned(archive, key)
+        if current is None:
+            return None
+        earlier = (current.name, *current.earlier_names) if current.name else current.earlier_names
+        kept = tuple(old for old in earlier if old.name != name)[:EARLIER_NAMES]
+        updated = current.model_copy(update={"name": given, "earlier_names": kept})
+        if archive.put_if_version(key, encode(updated), CONTENT_TYPE, version):
+            return updated
+        _pause(attempt)
+    raise ArchiveUnavailable("the caller brief changed under every attempt to correct it")
 
 
 def rebuild_profile(

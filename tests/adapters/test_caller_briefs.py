@@ -17,7 +17,7 @@ from agentic_memory.caller_profile import CallFacts, GivenName
 from agentic_memory.errors import ArchiveKeyMissing
 from agentic_memory.fakes import InMemoryArchive
 from agentic_memory.ports import Archive
-from agentic_memory.profile_store import read_profile, record_call
+from agentic_memory.profile_store import correct_name, read_profile, record_call
 
 MARGARET = "+15550100142"
 KEY = profile_key(MARGARET)
@@ -213,4 +213,30 @@ def test_a_duplicate_writes_nothing(archive: Archive) -> None:
 
 
 def test_a_missing_brief_is_a_new_caller(archive: Archive) -> None:
+    assert read_profile(archive, MARGARET) is None
+
+
+# --- Corrections by an operator (the console) ---
+
+
+def test_an_operator_corrects_the_name_and_the_former_name_is_kept(archive: Archive) -> None:
+    # Given a brief whose name was misheard
+    record_call(archive, MARGARET, a_call(1, "Margret"))
+    corrected_at = START + timedelta(days=5)
+    # When an operator corrects it
+    brief = correct_name(archive, MARGARET, "Margaret", corrected_at)
+    # Then the stored brief carries the name from the operator, at that time, and the old one as history
+    assert brief is not None and read_profile(archive, MARGARET) == brief
+    assert brief.name is not None
+    assert (brief.name.name, brief.name.source, brief.name.at) == ("Margaret", "operator", corrected_at)
+    assert [old.name for old in brief.earlier_names] == ["Margret"]
+    assert brief.call_count == 1
+    # And a later call that names nobody keeps the correction
+    record_call(archive, MARGARET, a_call(7))
+    after = read_profile(archive, MARGARET)
+    assert after is not None and after.name is not None and after.name.name == "Margaret"
+
+
+def test_a_correction_writes_no_brief_for_an_unknown_caller(archive: Archive) -> None:
+    assert correct_name(archive, MARGARET, "Margaret", START) is None
     assert read_profile(archive, MARGARET) is None

@@ -224,6 +224,20 @@ def test_delete_all_erases_one_caller_and_counts_what_it_erased(store: EmbeddedM
     assert len(store.list_all(JOE)) == len(JOES_CALL)
 
 
+def test_delete_erases_one_memory_by_id(store: EmbeddedMemoryStore) -> None:
+    # Given a caller with two memories
+    caller = "+15550001009"
+    first, second = store.add(caller, JOES_CALL[:2], {"type": "semantic", "conversation_id": "conv_one"})
+
+    # When one is deleted by its id (the console's "delete one memory")
+    deleted = store.delete(first)
+
+    # Then only that one is gone, and deleting it again finds nothing
+    assert deleted is True
+    assert [record.id for record in store.list_all(caller)] == [second]
+    assert store.delete(first) is False
+
+
 def test_threads_may_share_one_store(store: EmbeddedMemoryStore) -> None:
     # Given four threads that each write, then read, for the same new caller at the same time
     caller = "+15550001005"

@@ -255,3 +255,20 @@ def test_a_base_url_that_is_not_http_is_refused_at_construction(api_key: str, ba
 def test_an_empty_key_is_refused_at_construction():
     with pytest.raises(ValueError):
         Mem0PlatformStore("", "https://api.mem0.ai")
+
+
+def test_delete_removes_one_memory_by_id(store: Mem0PlatformStore, emulator: Mem0Emulator):
+    # Given a caller with two memories
+    first, second = store.add(
+        CALLER,
+        [
+            ChatMessage(role="user", content="Biscuit is a beagle."),
+            ChatMessage(role="user", content="I live in Leeds."),
+        ],
+        {"type": "factual"},
+    )
+    # When one is deleted by id (DELETE /v1/memories/{id}/), then again
+    deleted, again = store.delete(first), store.delete(first)
+    # Then only that one is gone, and the second delete finds nothing (404)
+    assert (deleted, again) == (True, False)
+    assert [record.id for record in store.list_all(CALLER)] == [second]

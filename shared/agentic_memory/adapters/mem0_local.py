@@ -177,6 +177,13 @@ class EmbeddedMemoryStore:
                 memory.delete_all(user_id=user_id)
         return count
 
+    def delete(self, memory_id: str) -> bool:
+        with self._locked(timeout=None) as memory, _mem0_errors("delete a memory"):
+            if memory.get(memory_id) is None:
+                return False
+            memory.delete(memory_id)
+        return True
+
     # -- internals ---------------------------------------------------------------------------------
 
     @contextmanager

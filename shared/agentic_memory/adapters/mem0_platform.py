@@ -266,6 +266,15 @@ class Mem0PlatformStore:
             self._call("DELETE", "/v1/memories/", user_id, deadline, _Retries(0), query={"user_id": user_id})
         return count
 
+    def delete(self, memory_id: str) -> bool:
+        deadline = time.monotonic() + self.write_timeout
+        path = f"/v1/memories/{quote(memory_id, safe='')}/"
+        try:
+            self._call("DELETE", path, "", deadline, _Retries(0))
+        except Mem0NotFound:
+            return False
+        return True
+
     # -- requests ------------------------------------------------------------------------------------
 
     def _list(self, user_id: str, deadline: float, retries: _Retries) -> list[MemoryRecord]:
