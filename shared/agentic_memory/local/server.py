@@ -14,7 +14,7 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 from starlette.routing import Route as StarletteRoute
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -103,8 +104,14 @@ class LocalRuntimeServer:
         address: tuple[str, int],
         routes: dict[tuple[str, str], Route],
         on_oversized: OversizedHook | None = None,
+        extra_routes: Sequence[BaseRoute] = (),
+        health: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.routes = routes
+        # What /health adds to its status: backend kinds and counts, never personal data.
+        self.health = health
+        # Routes served beside the handlers' (the operator's console), as they are.
+        self.extra_routes = list(extra_routes)
         # Called with (path, the first bytes, the size) of a body refused as too large.
         self.on_oversized = on_oversized
         self.ready = threading.Event()
@@ -152,8 +159,9 @@ class LocalRuntimeServer:
         methods: dict[str, list[str]] = {}
         for method, path in self.routes:
             methods.setdefault(path, []).append(method)
-        routes = [StarletteRoute("/health", self._health, methods=["GET"])]
+        routes: list[BaseRoute] = [StarletteRoute("/health", self._health, methods=["GET"])]
         routes += [StarletteRoute(path, self._dispatch, methods=known) for path, known in methods.items()]
+        routes += self.extra_routes
         app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
         # API Gateway matches paths exactly: /client-data/ is no route, not a redirect.
         app.router.redirect_slashes = False
@@ -161,7 +169,10 @@ class LocalRuntimeServer:
 
     async def _health(self, request: Request) -> Response:
         ready = self.ready.is_set()
-        return JSONResponse({"status": "ok" if ready else "starting"}, status_code=200 if ready else 503)
+        status: dict[str, Any] = {"status": "ok" if ready else "starting"}
+        if ready and self.health is not None:
+            status.update(await run_in_threadpool(self.health))
+        return JSONResponse(status, status_code=200 if ready else 503)
 
     async def _dispatch(self, request: Request) -> Response:
         method, path = request.method, request.url.path

@@ -1,0 +1,89 @@
+"""``agentic-memory console --stack``: the console on 127.0.0.1 over a stack's bucket (moto's S3 server)
+and Mem0 Platform (the emulator), with the Mem0 key read from the stack's SSM parameter (moto's SSM)."""
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from agentic_memory import archive_keys
+from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
+from agentic_memory.adapters.s3_archive import S3Archive
+from agentic_memory.caller_profile import call_facts
+from agentic_memory.elevenlabs.post_call import PostCallTranscription
+from agentic_memory.local.console.command import serve_stack_console, stack_environment
+from agentic_memory.local.fixtures import fixture_bytes, load_fixture
+from agentic_memory.local.mem0_emulator import start_emulator
+from agentic_memory.ports import ChatMessage
+from agentic_memory.profile_store import record_call
+
+pytestmark = pytest.mark.integration
+EVENT = load_fixture("transcription_twilio_inbound")
+CALLER = EVENT["data"]["metadata"]["phone_call"]["external_number"]
+AGENT, CONVERSATION = EVENT["data"]["agent_id"], EVENT["data"]["conversation_id"]
+MEM0_KEY = "m0_stack_console_test"
+
+
+@pytest.fixture
+def mem0() -> Iterator[Any]:
+    emulator = start_emulator(profile="none", api_keys=[MEM0_KEY])
+    yield emulator
+    emulator.stop()
+
+
+def test_the_console_serves_a_stacks_archive_and_mem0_on_loopback(
+    s3_archive: S3Archive,
+    s3_bucket: str,
+    moto_s3_endpoint: str,
+    fake_aws_environment: dict[str, str],
+    mem0: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+
+    # Given a stack's bucket with a caller's call, its audio and brief, their memory in Mem0, and the
+    # Mem0 key in the stack's parameter
+    s3_archive.put(
+        archive_keys.transcription_key(CALLER, CONVERSATION),
+        fixture_bytes("transcription_twilio_inbound"),
+        "application/json",
+    )
+    s3_archive.put(archive_keys.audio_key(AGENT, CONVERSATION), b"ID3\x03\x00fake-mp3", "audio/mpeg")
+    event = PostCallTranscription.model_validate(EVENT)
+    record_call(s3_archive, CALLER, call_facts(event.data, event.event_timestamp, datetime.now(UTC)))
+    Mem0PlatformStore(MEM0_KEY, mem0.url).add(
+        CALLER, [ChatMessage(role="user", content="Biscuit needs a check-up")], {"type": "factual"}
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_s3_endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", moto_s3_endpoint)
+    ssm = boto3.session.Session().client("ssm", endpoint_url=moto_s3_endpoint, **fake_aws_environment)
+    ssm.put_parameter(Name="/agentic-memory/test/mem0-api-key", Value=MEM0_KEY, Type="SecureString")
+    # When the operator opens the console on that stack
+    environ = stack_environment(
+        {"MEM0_BASE_URL": mem0.url, "AWS_DEFAULT_REGION": "us-east-1"}, "test", s3_bucket, None
+    )
+    server = serve_stack_console(environ, "csk-test", port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with httpx.Client(base_url=server.url, headers={"X-Console-Key": "csk-test"}) as console:
+            listing = console.get("/console")
+            page = console.get(f"/console/callers/{CALLER}")
+            audio = console.get(f"/console/callers/{CALLER}/calls/{CONVERSATION}.mp3")
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Then it listens on loopback only, and shows the stack's caller, memory, call and audio
+    assert server.server_address[0] == "127.0.0.1"
+    assert CALLER in listing.text
+    assert "Biscuit needs a check-up" in page.text and "Check-up booked for Biscuit" in page.text
+    assert audio.content == b"ID3\x03\x00fake-mp3"
+
+
+def test_without_a_bucket_or_pulumi_it_says_how_to_find_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(LookupError, match="pass --bucket"):
+        stack_environment({}, "prod", None, None)
