@@ -16,6 +16,7 @@ started with (ElevenLabs echoes the pre-call's variables; a placeholder such as 
 
 import json
 import math
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .elevenlabs.post_call import TranscriptionData
 from .memory_building import printable
 from .names import name_from_data_collection, name_from_text, name_from_variables
+from .redaction import ALL_KINDS, SensitiveKind, redact
 
 PROFILE_VERSION = 1
 # The hard cap on the encoded brief, in bytes (UTF-8 JSON), whatever the caller's history.
@@ -108,7 +110,16 @@ class CallFacts(_Part):
     collected: dict[str, Scalar] = Field(default_factory=dict)
 
 
-def call_facts(data: TranscriptionData, event_timestamp: int | None, now: datetime) -> CallFacts:
+def call_facts(
+    data: TranscriptionData,
+    event_timestamp: int | None,
+    now: datetime,
+    redact_kinds: Iterable[SensitiveKind] = ALL_KINDS,
+) -> CallFacts:
+    """What one call adds to the brief. Sensitive numbers of ``redact_kinds`` (cards, national ids,
+    bank accounts) are redacted from the summary, the title and the collected values: the brief is
+    read back into every later call (the archived event keeps the original)."""
+    kinds = frozenset(redact_kinds)
     started = data.metadata.start_time_unix_secs or event_timestamp
     at = datetime.fromtimestamp(started, UTC) if started else now.astimezone(UTC)
     analysis = data.analysis
@@ -123,17 +134,30 @@ def call_facts(data: TranscriptionData, event_timestamp: int | None, now: dateti
         for field, result in analysis.data_collection_results.items():
             value = _scalar(result.value)
             if value is not None:
-                collected[_clip(printable(field), TITLE_MAX_CHARS)] = value
+                collected[_clip(printable(field), TITLE_MAX_CHARS)] = _redacted_scalar(value, kinds)
     return CallFacts(
         conversation_id=data.conversation_id,
         agent_id=data.agent_id,
         at=at,
         timezone=_clip(printable(timezone), TIMEZONE_MAX_CHARS) if isinstance(timezone, str) else None,
         name=_name_of(data, variables, at),
-        title=_clip(printable(analysis.call_summary_title or ""), TITLE_MAX_CHARS) if analysis else "",
-        summary=_clip(printable(analysis.transcript_summary or ""), SUMMARY_MAX_CHARS) if analysis else "",
+        title=_clip(redact(printable(analysis.call_summary_title or ""), kinds), TITLE_MAX_CHARS)
+        if analysis
+        else "",
+        summary=_clip(redact(printable(analysis.transcript_summary or ""), kinds), SUMMARY_MAX_CHARS)
+        if analysis
+        else "",
         collected=collected,
     )
+
+
+def _redacted_scalar(value: Scalar, kinds: frozenset[SensitiveKind]) -> Scalar:
+    # A number collected as a number (a card read out digit by digit, say) is redacted as text too.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return value
+    text = str(value)
+    cleaned = redact(text, kinds)
+    return value if cleaned == text else cleaned
 
 
 def already_counted(profile: CallerProfile, conversation_id: str, at: datetime) -> bool:

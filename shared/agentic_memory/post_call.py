@@ -342,7 +342,7 @@ def _update_caller_brief(
     if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen"):
         return result
     caller_id = caller_of(event.data, settings)
-    facts = call_facts(event.data, event.event_timestamp, datetime.now(UTC))
+    facts = call_facts(event.data, event.event_timestamp, datetime.now(UTC), settings.redact_kinds)
     agent = scoped_agent(event.data.agent_id, settings.memory_scope)
     return result.model_copy(update={"brief_updated": record_call(archive, caller_id, facts, agent)})
 

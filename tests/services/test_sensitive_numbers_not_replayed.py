@@ -94,3 +94,22 @@ def test_redact_kinds_limits_what_is_redacted(deps, keys, tmp_path) -> None:
 
     texts = "\n".join(record.text for record in deps.memory.list_all(CALLER))
     assert "[card number]" in texts and SSN in texts
+
+
+def test_the_caller_brief_keeps_no_sensitive_number(deps, keys) -> None:
+    # Given a call whose summary names an IBAN and whose data collection caught a card number
+    event = json.loads(call_with_numbers())
+    event["data"]["analysis"]["data_collection_results"]["card_number"] = {
+        "data_collection_id": "card_number",
+        "value": CARD,
+        "rationale": "The caller read out their card.",
+    }
+    deliver_and_process(keys, json.dumps(event).encode())
+    process_all(deps)
+
+    # Then the brief, read into every later call, holds placeholders in the summary and the fields
+    [key] = [key for key in deps.archive.keys("profiles/")]
+    brief = json.loads(deps.archive.get(key))
+    assert "[bank account]" in brief["recent_calls"][0]["summary"]
+    assert brief["collected"]["card_number"]["value"] == "[card number]"
+    assert not any(number in json.dumps(brief) for number in ("4111", "WEST 1234", "6789"))
