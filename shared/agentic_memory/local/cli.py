@@ -5,6 +5,8 @@ agentic-memory send FIXTURE_OR_FILE [--url URL] [--caller +1555...] [--conversat
 agentic-memory replay --caller C | --conversation ID | --dead-letter | --all [--since T] [--until T]
 agentic-memory memories CALLER [--json]
 agentic-memory forget CALLER [--yes]
+agentic-memory smoke [--url URL] [--wait SECONDS] [--keep]
+agentic-memory console --stack NAME [--bucket B] [--mem0-key-parameter P] [--port 8090]
 """
 
 import argparse
@@ -21,7 +23,8 @@ from pydantic import SecretStr
 
 from ..log_privacy import keep_third_party_logs_quiet
 from ..settings import Settings
-from . import operator_commands, sender
+from . import operator_commands, sender, smoke
+from .console import command as console_command
 from .dev_keys import ensure_dev_keys
 from .fixtures import fixture_names
 
@@ -51,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     send.add_argument("payload", help=f"a fixture name ({', '.join(_safe_fixture_names())}) or a path")
     send.add_argument(
         "--url",
-        default="http://127.0.0.1:8080",
-        help="the runtime or deployed API base URL, or a full endpoint URL",
+        default=None,
+        help="the runtime or deployed API base URL, or a full endpoint URL "
+        "(default: AGENTIC_MEMORY_URL, else http://127.0.0.1:$PORT, PORT defaulting to 8080)",
     )
     send.add_argument(
         "--route", choices=sorted(sender.ROUTES), help="override the route guessed from the payload"
@@ -64,13 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     send.add_argument("--tool-key", help="default: ELEVENLABS_TOOL_KEY when set")
 
     operator_commands.add_parsers(commands)
+    smoke.add_parser(commands)
+    console_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.host, args.port, args.mem0_emulator)
     if args.command == "send":
         return sender.send_from_cli(args)
-    return operator_commands.run(args)
+    if args.command == "smoke":
+        return smoke.run(args)
+    return operator_commands.run(args, argv=list(sys.argv[1:] if argv is None else argv))
 
 
 def _serve(host: str, port: int, mem0_emulator_profile: str | None = None) -> int:
@@ -80,6 +88,8 @@ def _serve(host: str, port: int, mem0_emulator_profile: str | None = None) -> in
     keep_third_party_logs_quiet()
     home = Path(os.environ.get("AGENTIC_MEMORY_HOME", ".agentic-memory"))
     generated = ensure_dev_keys(os.environ, home)
+    # The console: on a non-loopback address only with CONSOLE_KEY set in the environment.
+    console_key = console_command.console_key_for(host, os.environ, generated)
     # Powertools writes one EMF metrics line per request to stdout; noise on a terminal.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     emulator = _start_mem0_emulator(mem0_emulator_profile) if mem0_emulator_profile else None
@@ -89,7 +99,7 @@ def _serve(host: str, port: int, mem0_emulator_profile: str | None = None) -> in
     from .runtime import build_runtime
 
     try:
-        runtime = build_runtime(settings, host, port)
+        runtime = build_runtime(settings, host, port, console_key=console_key)
     except OSError as error:
         print(f"agentic-memory: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 2
@@ -99,7 +109,7 @@ def _serve(host: str, port: int, mem0_emulator_profile: str | None = None) -> in
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         serving = runtime.start_in_background()
-        print(_banner(url, settings, generated, time.monotonic() - started), flush=True)
+        print(_banner(url, settings, generated, time.monotonic() - started, console_key), flush=True)
         while serving.is_alive() and not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -124,7 +134,9 @@ def _start_mem0_emulator(profile: str) -> Any:
     return emulator
 
 
-def _banner(url: str, settings: Settings, generated: list[str], elapsed: float) -> str:
+def _banner(
+    url: str, settings: Settings, generated: list[str], elapsed: float, console_key: str | None = None
+) -> str:
     def key_line(name: str, keys: tuple[SecretStr, ...]) -> str:
         # Only keys this command generated are shown: a key from the environment may be a real one.
         if name in generated:
@@ -145,11 +157,15 @@ def _banner(url: str, settings: Settings, generated: list[str], elapsed: float) 
             f"  search_memory tool GET|POST {url}/retrieve  (X-Tool-Key {tool})",
             f"  post-call webhook  POST {url}/post-call     (header ElevenLabs-Signature)",
             f"  health             GET  {url}/health",
+            *console_command.console_banner(url, console_key, generated),
             f"  memory: {memory}; archive: {archive}",
-            "Keys to configure in ElevenLabs"
-            + (" (generated dev keys, kept in dev-keys.json):" if generated else ":"),
+            "Keys"
+            + (" (generated, kept in dev-keys.json; `agentic-memory send` uses them):" if generated else ":"),
             key_line("ELEVENLABS_WORKSPACE_KEY", settings.workspace_keys),
             key_line("ELEVENLABS_HMAC_KEY", settings.hmac_keys),
+            "  The workspace key is the pre-call header's value (enter it in ElevenLabs to come here).",
+            "  ElevenLabs generates its own post-call HMAC secret: to point ElevenLabs at this runtime,",
+            "  restart with ELEVENLABS_HMAC_KEY=<that secret> (docs/deployment.md, 'A local runtime').",
             "Try:  agentic-memory send transcription_twilio_inbound",
             "then: agentic-memory send precall_twilio_inbound",
         ]

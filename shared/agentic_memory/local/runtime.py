@@ -2,15 +2,21 @@
 and an in-process processing queue, behind one HTTP server on loopback."""
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
+
+from starlette.routing import BaseRoute
+from starlette.routing import Route as StarletteRoute
 
 from ..archive_keys import is_post_call_event
 from ..errors import MemoryUnavailable
 from ..ports import Archive, AudioSource, MemoryStore
 from ..settings import Settings
 from ..wiring import Dependencies, audio_source_for, use_dependencies
+from . import admin, dead_letter, operator_commands
+from .admin import COMMANDS_PATH, CommandEndpoint, admin_key
 from .backends import archive_for, memory_store_for
 from .oversized import oversized_audio_recorder
 from .processing_queue import DEFAULT_BACKOFF_SECONDS, NotifyingArchive, ProcessingQueue
@@ -39,9 +45,12 @@ class LocalRuntime:
         deadline = time.monotonic() + timeout
         while not self.server.started and thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
+        if self.server.started:
+            admin.announce(self.dependencies.settings.home, self.url)  # operator commands come here
         return thread
 
     def close(self) -> None:
+        admin.withdraw(self.dependencies.settings.home)
         self.server.shutdown()
         self.server.server_close()
         self.queue.stop()
@@ -59,9 +68,11 @@ def build_runtime(
     archive: Archive | None = None,
     audio_source: AudioSource | None = None,
     retry_backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS,
+    console_key: str | None = None,
 ) -> LocalRuntime:
     """The runtime for ``settings``; ``memory``, ``archive`` and ``audio_source`` replace the adapters
-    the settings select (tests inject fakes and faults this way)."""
+    the settings select (tests inject fakes and faults this way). With ``console_key`` it also serves
+    the operator's console at ``/console`` (``console.routes``), guarded by that key."""
     # The handlers are imported here, not at module import, so `agentic-memory --help` stays instant.
     from services.client_data.handler import lambda_handler as client_data
     from services.post_call.handler import lambda_handler as post_call
@@ -86,10 +97,47 @@ def build_runtime(
         ("POST", "/retrieve"): Route("retrieve", retrieve, timeout_seconds=3),
         ("POST", "/post-call"): Route("post-call", post_call, timeout_seconds=10),
     }
-    server = LocalRuntimeServer((host, port), routes, oversized_audio_recorder(notifying))
+    console: list[BaseRoute] = []
+    if console_key:
+        from .console.routes import console_routes
+
+        console = console_routes(dependencies, console_key)
+    server = LocalRuntimeServer(
+        (host, port),
+        routes,
+        oversized_audio_recorder(notifying),
+        [*console, operator_commands_route(dependencies, notifying.inner)],
+        health=lambda: health_report(settings, queue),
+    )
     queue.start()
     server.ready.set()
     return LocalRuntime(server=server, queue=queue, dependencies=dependencies)
+
+
+def operator_commands_route(dependencies: Dependencies, archive: Archive) -> BaseRoute:
+    """``POST /admin/commands`` (local/admin.py): operator commands run in here while the runtime
+    holds the embedded store. They use the archive itself, so what they write is not queued twice."""
+    operator = Dependencies(
+        settings=dependencies.settings,
+        memory=dependencies.memory,
+        archive=archive,
+        audio_source=dependencies.audio_source,
+    )
+    endpoint = CommandEndpoint(
+        admin_key(os.environ, dependencies.settings.home),
+        lambda argv: operator_commands.run(operator_commands.parse(argv), deps=operator),
+    )
+    return StarletteRoute(COMMANDS_PATH, endpoint.handle, methods=["POST"])
+
+
+def health_report(settings: Settings, queue: ProcessingQueue) -> dict[str, object]:
+    """What ``/health`` says besides its status: backend kinds and counts, no personal data."""
+    return {
+        "memory": str(settings.memory_backend),
+        "archive": str(settings.archive_backend),
+        "processing_queue_depth": queue.depth,
+        "dead_letter_count": len(dead_letter.parked_keys(settings.home / "dead-letter")),
+    }
 
 
 def warm_up(dependencies: Dependencies) -> None:

@@ -94,18 +94,25 @@ def default_url(environ: Mapping[str, str]) -> str:
     return environ.get("AGENTIC_MEMORY_URL") or f"http://127.0.0.1:{environ.get('PORT') or 8080}"
 
 
+def keys_from_environment(environ: Mapping[str, str], home: Path) -> dict[str, str | None]:
+    """The keys a client presents: the environment's first values, else the local runtime's dev keys."""
+    return {
+        "hmac": first_key(environ, home, "ELEVENLABS_HMAC_KEY"),
+        "workspace": first_key(environ, home, "ELEVENLABS_WORKSPACE_KEY"),
+        "tool": first_key(environ, home, "ELEVENLABS_TOOL_KEY"),
+        "workspace_header": environ.get("WORKSPACE_KEY_HEADER"),
+    }
+
+
 def send_from_cli(args: argparse.Namespace) -> int:
     home = Path(os.environ.get("AGENTIC_MEMORY_HOME", ".agentic-memory"))
     payload = load_payload(args.payload)
     route = args.route or route_of(payload)
-    old_caller = _caller_in(payload)
+    old_caller = caller_in(payload)
     payload = rewrite(payload, args.caller, args.conversation_id, old_caller)
-    keys = {
-        "hmac": args.hmac_key or first_key(os.environ, home, "ELEVENLABS_HMAC_KEY"),
-        "workspace": args.workspace_key or first_key(os.environ, home, "ELEVENLABS_WORKSPACE_KEY"),
-        "tool": args.tool_key or first_key(os.environ, home, "ELEVENLABS_TOOL_KEY"),
-        "workspace_header": os.environ.get("WORKSPACE_KEY_HEADER"),
-    }
+    keys = keys_from_environment(os.environ, home)
+    given = {"hmac": args.hmac_key, "workspace": args.workspace_key, "tool": args.tool_key}
+    keys.update({name: value for name, value in given.items() if value})
     request = build_request(payload, route, args.url or default_url(os.environ), keys)
     try:
         status, body = send(request)
@@ -120,7 +127,8 @@ def send_from_cli(args: argparse.Namespace) -> int:
     return 0 if 200 <= status < 300 else 1
 
 
-def _caller_in(payload: Any) -> str | None:
+def caller_in(payload: Any) -> str | None:
+    """The caller's number or id as the payload names it (what ``rewrite`` replaces)."""
     return _find(payload, "external_number") or _find(payload, "user_id") or _find(payload, "caller_id")
 
 
@@ -139,3 +147,6 @@ def _find(value: Any, name: str) -> str | None:
             if nested:
                 return nested
     return None
+
+
+_caller_in = caller_in  # its earlier, private name
