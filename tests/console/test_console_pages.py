@@ -1,0 +1,132 @@
+"""The console over HTTP, without a browser: the key, the pages, search, audio, pagination."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from console_support import MARGARET, SECOND_CALLER, ConsoleRuntime
+
+from agentic_memory.caller_profile import CallFacts, GivenName
+from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
+from agentic_memory.local.console import views
+from agentic_memory.local.console.command import console_banner, console_key_for
+from agentic_memory.local.runtime import build_runtime
+from agentic_memory.profile_store import record_call
+from agentic_memory.settings import Settings
+from agentic_memory.wiring import Dependencies, use_dependencies
+
+
+def client(running: ConsoleRuntime, key: str | None = None) -> httpx.Client:
+    headers = {"X-Console-Key": key} if key else {}
+    return httpx.Client(base_url=running.url, headers=headers, timeout=30)
+
+
+def test_the_console_needs_its_key(console_runtime: ConsoleRuntime) -> None:
+    # Given no key, a wrong key, and a browser without the session cookie
+    with client(console_runtime) as anonymous:
+        refused = anonymous.get("/console")
+        sent_to_login = anonymous.get("/console", headers={"Accept": "text/html"})
+    with client(console_runtime, "not-the-key") as wrong:
+        wrong_key = wrong.get(f"/console/callers/{MARGARET}")
+    # Then nothing is shown: 401, or a redirect to the login form
+    assert refused.status_code == 401
+    assert sent_to_login.status_code == 303 and sent_to_login.headers["location"] == "/console/login"
+    assert wrong_key.status_code == 401
+
+
+def test_callers_are_listed_and_searched(console_runtime: ConsoleRuntime) -> None:
+    with client(console_runtime, console_runtime.console_key) as console:
+        listing = console.get("/console")
+        by_name = console.get("/console", params={"q": "margaret"})
+        nobody = console.get("/console", params={"q": "zebedee"})
+    assert listing.status_code == 200
+    assert MARGARET in listing.text and SECOND_CALLER in listing.text
+    # The second caller said "my name is Margaret" too (Margaret herself may be renamed by now)
+    assert SECOND_CALLER in by_name.text and "Margaret" in by_name.text
+    assert "No caller matches" in nobody.text
+
+
+def test_a_caller_page_shows_brief_answer_memories_and_calls(console_runtime: ConsoleRuntime) -> None:
+    with client(console_runtime, console_runtime.console_key) as console:
+        page = console.get(f"/console/callers/{MARGARET}")
+        found = console.get(f"/console/callers/{MARGARET}", params={"q": "Biscuit check-up"})
+    assert page.status_code == 200
+    assert "What the agent will hear" in page.text
+    assert "vaccination certificate" in page.text  # the returning call's summary
+    assert 'src="/console/callers/%2B15550100142/calls/conv_6801khe5t8577ext65zsntr4mfdw.mp3"' in page.text
+    assert "Biscuit" in found.text.split('id="search-results"')[1]
+
+
+def test_the_audio_is_the_archived_mp3(console_runtime: ConsoleRuntime) -> None:
+    with client(console_runtime, console_runtime.console_key) as console:
+        audio = console.get(f"/console/callers/{MARGARET}/calls/conv_6801khe5t8577ext65zsntr4mfdw.mp3")
+        other = console.get(f"/console/callers/{SECOND_CALLER}/calls/conv_6801khe5t8577ext65zsntr4mfdw.mp3")
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/mpeg"
+    assert audio.content[:3] == b"ID3"
+    # Another caller's page cannot play Margaret's call
+    assert other.status_code == 404
+
+
+def test_serve_offers_the_console_off_loopback_only_with_a_key_from_the_environment() -> None:
+    generated = ["ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "CONSOLE_KEY"]
+    dev_key = {"CONSOLE_KEY": "csk_dev_x"}
+    assert console_key_for("127.0.0.1", dev_key, generated) == "csk_dev_x"
+    assert console_key_for("::1", dev_key, generated) == "csk_dev_x"
+    # A generated key on an address others can reach: no console at all
+    assert console_key_for("0.0.0.0", dev_key, generated) is None
+    assert console_key_for("192.168.1.20", dev_key, generated) is None
+    # An explicit key: the operator chose to expose it
+    assert console_key_for("0.0.0.0", {"CONSOLE_KEY": "chosen"}, generated[:2]) == "chosen"
+    assert "off" in console_banner("http://0.0.0.0:8080", None, generated)[0]
+    assert "CONSOLE_KEY=csk_dev_x" in console_banner("http://127.0.0.1:8080", "csk_dev_x", generated)[0]
+
+
+def test_a_runtime_without_a_console_key_serves_no_console(
+    tmp_path: Path, console_runtime: ConsoleRuntime
+) -> None:
+    settings = Settings.from_environment({"AGENTIC_MEMORY_HOME": str(tmp_path)})
+    runtime = build_runtime(settings, "127.0.0.1", 0, memory=InMemoryMemoryStore())
+    runtime.start_in_background()
+    try:
+        answer = httpx.get(runtime.url + "/console", headers={"X-Console-Key": ""})
+    finally:
+        runtime.close()
+        # The handlers find their dependencies in one process-wide slot: give it back to the seeded runtime.
+        use_dependencies(console_runtime.runtime.dependencies)
+    assert answer.status_code == 404
+
+
+def test_what_the_agent_will_hear_is_the_pre_calls_answer_and_archives_nothing(
+    console_runtime: ConsoleRuntime,
+) -> None:
+    # Given the archive as it is before the console shows a caller
+    before = set(console_runtime.archive.keys(""))
+    view = views.caller_view(console_runtime.runtime.dependencies, SECOND_CALLER)
+    # Then showing them wrote nothing
+    assert set(console_runtime.archive.keys("")) == before
+    # And what it shows is exactly what the pre-call answers
+    answer = console_runtime.send("precall_twilio_inbound", caller=SECOND_CALLER)
+    assert view is not None and view.will_hear == answer
+
+
+def test_callers_come_25_a_page_and_a_search_reads_every_brief() -> None:
+    # Given 30 callers with a brief each, one of them named Zebedee
+    archive = InMemoryArchive()
+    for n in range(30):
+        name = "Zebedee" if n == 27 else f"Caller {n}"
+        at = datetime(2025, 6, 1, tzinfo=UTC) + timedelta(days=n)
+        given = GivenName(name=name, source="data_collection", at=at, conversation_id=f"conv_{n}")
+        record_call(
+            archive,
+            f"+1555020{n:04d}",
+            CallFacts(conversation_id=f"conv_{n}", agent_id="agent_a", at=at, name=given),
+        )
+    deps = Dependencies(settings=Settings.from_environment({}), memory=InMemoryMemoryStore(), archive=archive)
+    # Then the first page has 25, the second the last 5, in number order
+    first, second = views.caller_rows(deps, page=1), views.caller_rows(deps, page=2)
+    assert (first.total, first.pages, len(first.rows), len(second.rows)) == (30, 2, 25, 5)
+    assert second.rows[-1].caller_id == "+15550200029"
+    # And a search by name finds the one
+    found = views.caller_rows(deps, query="zeb")
+    assert [row.caller_id for row in found.rows] == ["+15550200027"]
+    assert found.rows[0].calls == 1 and found.rows[0].agents == ("agent_a",)
