@@ -85,23 +85,40 @@ def _steps(call: Callable[[str], tuple[int, Any]], wait: float) -> bool:
     if not _check("post-call transcription acknowledged", status == 200, status, answer):
         return False
     deadline = time.monotonic() + wait
-    while True:
-        status, answer = call("precall_twilio_inbound")
-        variables = answer.get("dynamic_variables", {}) if isinstance(answer, dict) else {}
-        known = status == 200 and variables.get("caller_name") == CALLER_NAME
-        if known or time.monotonic() > deadline:
-            break
-        time.sleep(POLL_SECONDS)
-    if not _check(f"processed: the next pre-call greets {CALLER_NAME} by name", known, status, answer):
-        return False
-    status, answer = call("tool_search_post")
-    found = answer.get("memories", []) if isinstance(answer, dict) else []
-    return _check(
-        f"search_memory finds what was said ({len(found)} memories)",
-        status == 200 and bool(found),
+    status, answer = _until(lambda: call("precall_twilio_inbound"), _greets_by_name, deadline)
+    if not _check(
+        f"processed: the next pre-call greets {CALLER_NAME} by name",
+        _greets_by_name(status, answer),
         status,
         answer,
+    ):
+        return False
+    # Mem0 Platform may still be extracting the memories (an add answers PENDING): polled as well.
+    status, answer = _until(lambda: call("tool_search_post"), _finds, deadline)
+    found = len(answer.get("memories", [])) if isinstance(answer, dict) else 0
+    return _check(
+        f"search_memory finds what was said ({found} memories)", _finds(status, answer), status, answer
     )
+
+
+def _greets_by_name(status: int, answer: Any) -> bool:
+    variables = answer.get("dynamic_variables", {}) if isinstance(answer, dict) else {}
+    return status == 200 and variables.get("caller_name") == CALLER_NAME
+
+
+def _finds(status: int, answer: Any) -> bool:
+    return status == 200 and isinstance(answer, dict) and bool(answer.get("memories"))
+
+
+def _until(
+    attempt: Callable[[], tuple[int, Any]], done: Callable[[int, Any], bool], deadline: float
+) -> tuple[int, Any]:
+    """``attempt()`` again every ``POLL_SECONDS`` until ``done`` or the deadline; the last answer."""
+    while True:
+        status, answer = attempt()
+        if done(status, answer) or time.monotonic() > deadline:
+            return status, answer
+        time.sleep(POLL_SECONDS)
 
 
 def _check(step: str, ok: bool, status: int, answer: Any) -> bool:
