@@ -7,8 +7,11 @@ Every dynamic variable is always present and always a string: ElevenLabs fails a
 references a variable the webhook did not return.
 """
 
+from datetime import UTC, tzinfo
+
 from pydantic import BaseModel, ConfigDict
 
+from .call_time import call_zone, describe, local_date, zone_name
 from .caller_profile import CallerProfile, CallNote
 from .elevenlabs.initiation import (
     AgentOverride,
@@ -96,31 +99,44 @@ def neutral_call_context(caller_id: str, greetings: Greetings) -> CallContext:
 
 
 def summarise(profile: CallerProfile) -> str:
-    """``N previous calls.`` and the last call's title and summary, at most ``SUMMARY_MAX_CHARS``."""
+    """``N previous calls.`` and when the last call was (the caller's day, part of day and zone, or UTC
+    when no call carried a timezone), its title and summary, at most ``SUMMARY_MAX_CHARS``:
+    ``2 previous calls. Last call: Sunday 29 November 2026, evening (America/Los_Angeles). Title: …``"""
     calls = profile.call_count
     head = f"{calls} previous call{'s' if calls != 1 else ''}."
     if not profile.recent_calls:
         return head
-    return _clip(f"{head} Last call: {_describe(profile.recent_calls[0])}", SUMMARY_MAX_CHARS)
+    note = profile.recent_calls[0]
+    title = f"{note.title}: " if note.title else ""
+    summary = note.summary.strip() or "no summary."
+    when = describe(note.at, _zone(profile))
+    return _clip(f"{head} Last call: {when}. {title}{summary}", SUMMARY_MAX_CHARS)
 
 
 def memory_context(profile: CallerProfile) -> str:
     """A compact text the agent's prompt template can include as ``{{memory_context}}``.
 
-    Whole lines only, newest first, until ``CONTEXT_MAX_CHARS``: the name, the calls so far, the
-    caller's timezone, the recent calls' summaries and the latest value of each collected field.
+    Whole lines only, newest first, until ``CONTEXT_MAX_CHARS``: the name, the caller's timezone
+    (dates are the caller's own, or UTC and said so when no call carried a valid IANA zone), the calls
+    so far, the recent calls' summaries and the latest value of each collected field.
     """
+    zone = _zone(profile)
     name = profile.name.name if profile.name else ""
     lines = [f"Caller's name: {name}." if name else "Caller's name: not known yet."]
+    if zone is UTC:
+        lines.append("Caller's timezone: not known; dates are UTC.")
+    else:
+        lines.append(f"Caller's timezone: {zone_name(zone)}; dates are the caller's.")
     span = ""
     if profile.first_call_at and profile.last_call_at:
-        span = f" (first {profile.first_call_at:%Y-%m-%d}, last {profile.last_call_at:%Y-%m-%d})"
+        first, last = local_date(profile.first_call_at, zone), local_date(profile.last_call_at, zone)
+        span = f" (first {first}, last {last})"
     lines.append(f"Previous calls: {profile.call_count}{span}.")
-    if profile.timezone:
-        lines.append(f"Caller's timezone: {profile.timezone}.")
     if profile.recent_calls:
         lines.append("Recent calls, newest first:")
-        lines.extend(f"- {_clip(_describe(note), CONTEXT_CALL_MAX_CHARS)}" for note in profile.recent_calls)
+        lines.extend(
+            f"- {_clip(_describe(note, zone), CONTEXT_CALL_MAX_CHARS)}" for note in profile.recent_calls
+        )
     if profile.collected:
         lines.append("Collected in calls:")
         newest = sorted(profile.collected.items(), key=lambda item: item[1].at, reverse=True)
@@ -137,10 +153,15 @@ def render(template: str, variables: dict[str, str]) -> str:
     return text
 
 
-def _describe(note: CallNote) -> str:
+def _zone(profile: CallerProfile) -> tzinfo:
+    # A brief written before timezones were checked may hold a name no tz database knows: UTC then.
+    return call_zone(profile.timezone)
+
+
+def _describe(note: CallNote, zone: tzinfo) -> str:
     title = f" ({note.title})" if note.title else ""
     summary = note.summary.strip() or "no summary."
-    return f"{note.at:%Y-%m-%d}{title}: {summary}"
+    return f"{describe(note.at, zone, named_zone=False)}{title}: {summary}"
 
 
 def _whole_lines(lines: list[str], limit: int) -> str:

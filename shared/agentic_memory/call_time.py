@@ -66,14 +66,16 @@ def part_of_day(hour: int) -> str:
     return next(name for start, end, name in PARTS_OF_DAY if start <= hour < end)
 
 
-def describe(moment: datetime, zone: tzinfo) -> str:
-    """``Tuesday 3 March 2026, evening (America/Los_Angeles)``: the caller's day, part of day and zone.
+def describe(moment: datetime, zone: tzinfo, *, named_zone: bool = True) -> str:
+    """``Tuesday 3 March 2026, evening (America/Los_Angeles)``: the caller's day, part of day and zone
+    (without `` (zone)`` when ``named_zone`` is False, for a text that names the zone once).
 
     English names whatever the locale, so that the text is the same on every machine.
     """
     local = local_time(moment, zone)
     day = f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
-    return f"{day}, {part_of_day(local.hour)} ({zone_name(zone)})"
+    when = f"{day}, {part_of_day(local.hour)}"
+    return f"{when} ({zone_name(zone)})" if named_zone else when
 
 
 def local_date(moment: datetime, zone: tzinfo) -> str:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .call_time import timezone_of, zone_name
 from .elevenlabs.post_call import TranscriptionData
 from .memory_building import printable
 from .names import name_from_data_collection, name_from_text, name_from_variables
@@ -40,7 +41,6 @@ MIN_CONVERSATIONS = 10
 SUMMARY_MAX_CHARS = 600
 TITLE_MAX_CHARS = 120
 VALUE_MAX_CHARS = 200
-TIMEZONE_MAX_CHARS = 64
 
 # "operator": corrected by hand in the console (conversation_id is then empty).
 NameSource = Literal["data_collection", "stated_in_call", "caller_name_variable", "operator"]
@@ -78,7 +78,7 @@ class CollectedValue(_Part):
 
 
 class CallerProfile(_Part):
-    """The brief. Times are UTC; ``timezone`` is the caller's own when a call carried one."""
+    """The brief. Times are UTC; ``timezone`` is the caller's IANA zone when a call carried a known one."""
 
     version: int = PROFILE_VERSION
     caller_id: str
@@ -128,7 +128,8 @@ def call_facts(
         if (data.conversation_initiation_client_data)
         else {}
     )
-    timezone = (data.metadata.model_extra or {}).get("timezone") or variables.get("system__timezone")
+    # Only a zone the tz database knows: the pre-call renders every date of the brief in it.
+    zone = timezone_of((data.metadata.model_extra or {}).get("timezone"), variables)
     collected: dict[str, Scalar] = {}
     if analysis is not None:
         for field, result in analysis.data_collection_results.items():
@@ -139,7 +140,7 @@ def call_facts(
         conversation_id=data.conversation_id,
         agent_id=data.agent_id,
         at=at,
-        timezone=_clip(printable(timezone), TIMEZONE_MAX_CHARS) if isinstance(timezone, str) else None,
+        timezone=None if zone is UTC else zone_name(zone),
         name=_name_of(data, variables, at),
         title=_clip(redact(printable(analysis.call_summary_title or ""), kinds), TITLE_MAX_CHARS)
         if analysis

@@ -96,7 +96,10 @@ def test_summary_names_the_count_and_the_latest_call() -> None:
 
     summary = build_call_context(MARGARET, brief, GREETINGS).summary
 
-    assert summary.startswith("2 previous calls. Last call: 2025-12-02 (Vaccination certificate request): ")
+    assert summary.startswith(
+        "2 previous calls. Last call: Tuesday 2 December 2025, afternoon (UTC). "
+        "Vaccination certificate request: "
+    )
 
 
 def test_context_holds_name_count_timezone_recent_calls_and_collected_fields() -> None:
@@ -112,14 +115,79 @@ def test_context_holds_name_count_timezone_recent_calls_and_collected_fields() -
 
     assert lines == [
         "Caller's name: not known yet.",
+        "Caller's timezone: Europe/London; dates are the caller's.",
         "Previous calls: 2 (first 2025-06-02, last 2025-06-04).",
-        "Caller's timezone: Europe/London.",
         "Recent calls, newest first:",
-        "- 2025-06-04 (Certificate): Asked for the vaccination certificate.",
-        "- 2025-06-02 (Check-up): Booked a check-up for Biscuit.",
+        "- Wednesday 4 June 2025, morning (Certificate): Asked for the vaccination certificate.",
+        "- Monday 2 June 2025, morning (Check-up): Booked a check-up for Biscuit.",
         "Collected in calls:",
         "- pet_name: Biscuit",
     ]
+
+
+def transcription_at(started: datetime, timezone: object) -> PostCallTranscription:
+    event = load_fixture("transcription_twilio_inbound")
+    event["data"]["metadata"]["start_time_unix_secs"] = int(started.timestamp())
+    event["data"]["conversation_initiation_client_data"]["dynamic_variables"]["system__timezone"] = timezone
+    return PostCallTranscription.model_validate(event)
+
+
+def brief_after(*events: PostCallTranscription) -> CallerProfile:
+    profile = CallerProfile(caller_id=MARGARET)
+    for event in events:
+        profile = with_call(profile, call_facts(event.data, event.event_timestamp, START)) or profile
+    return profile
+
+
+def test_an_evening_call_in_los_angeles_is_dated_on_the_callers_sunday() -> None:
+    # Given a call at 19:30 on Sunday 29 November in Los Angeles: 03:30 on Monday 30 November, UTC
+    event = transcription_at(datetime(2026, 11, 30, 3, 30, tzinfo=UTC), "America/Los_Angeles")
+
+    # When the next call starts
+    context = build_call_context(MARGARET, brief_after(event), GREETINGS)
+
+    # Then the agent hears the caller's own date, and the zone it is in
+    assert context.summary.startswith(
+        "1 previous call. Last call: Sunday 29 November 2026, evening (America/Los_Angeles). "
+    )
+    lines = context.context.splitlines()
+    assert lines[1:4] == [
+        "Caller's timezone: America/Los_Angeles; dates are the caller's.",
+        "Previous calls: 1 (first 2026-11-29, last 2026-11-29).",
+        "Recent calls, newest first:",
+    ]
+    assert lines[4].startswith("- Sunday 29 November 2026, evening (")
+    assert "2026-11-30" not in context.context and "30 November" not in context.summary
+
+
+def test_without_a_timezone_the_dates_say_they_are_utc() -> None:
+    event = transcription_at(datetime(2026, 11, 30, 3, 30, tzinfo=UTC), None)
+
+    context = build_call_context(MARGARET, brief_after(event), GREETINGS)
+
+    assert context.summary.startswith("1 previous call. Last call: Monday 30 November 2026, night (UTC). ")
+    assert context.context.splitlines()[1:3] == [
+        "Caller's timezone: not known; dates are UTC.",
+        "Previous calls: 1 (first 2026-11-30, last 2026-11-30).",
+    ]
+
+
+def test_an_unknown_timezone_is_not_kept_in_the_brief() -> None:
+    event = transcription_at(datetime(2026, 11, 30, 3, 30, tzinfo=UTC), "Mars/Olympus")
+
+    brief = brief_after(event)
+
+    assert brief.timezone is None
+    assert "Mars" not in build_call_context(MARGARET, brief, GREETINGS).context
+
+
+def test_a_brief_holding_an_unknown_timezone_is_read_in_utc() -> None:
+    brief = brief_of([a_call(1, "Asked about opening hours.", timezone="Mars/Olympus")])
+
+    context = build_call_context(MARGARET, brief, GREETINGS)
+
+    assert context.context.splitlines()[1] == "Caller's timezone: not known; dates are UTC."
+    assert "(UTC)" in context.summary
 
 
 def test_summary_and_context_are_bounded_for_a_long_history() -> None:
@@ -129,7 +197,7 @@ def test_summary_and_context_are_bounded_for_a_long_history() -> None:
 
     assert len(context.summary) <= SUMMARY_MAX_CHARS and context.summary.endswith("…")
     assert len(context.context) <= CONTEXT_MAX_CHARS
-    assert context.context.splitlines()[1].startswith("Previous calls: 500")
+    assert context.context.splitlines()[2].startswith("Previous calls: 500")
     assert context.dynamic_variables()["memory_count"] == "500"
 
 
