@@ -139,7 +139,8 @@ def why_no_call(data: TranscriptionData) -> str | None:
 
     ElevenLabs sends a transcription for conversations that failed (``status`` ``failed``, one of
     ``initiated | in-progress | processing | done | failed``), that carry an error
-    (``metadata.error``, ``{code, reason}`` when set) or in which nobody said anything. Their
+    (``metadata.error``, ``{code, reason}`` when set) or in which the caller said nothing (no
+    ``user`` turn with words: the agent's greeting to a line that hung up is no conversation). Their
     analysis is a placeholder ("Summary couldn't be generated"): remembering it would make the
     next caller "returning" to a call that never took place.
     """
@@ -149,6 +150,8 @@ def why_no_call(data: TranscriptionData) -> str | None:
         return "metadata carries an error"
     if not any(_spoken(turn) for turn in data.transcript):
         return "the transcript is empty"
+    if not any(turn.role == "user" and _spoken(turn) for turn in data.transcript):
+        return "the caller said nothing"
     return None
 
 

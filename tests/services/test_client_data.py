@@ -3,6 +3,7 @@
 import json
 import time
 
+import pytest
 from helpers import (
     DESIGN_DYNAMIC_VARIABLES,
     api_event,
@@ -216,6 +217,24 @@ def test_two_withheld_callers_share_nothing(deps, keys):
     assert list(deps.archive.keys("post-call/")) == ["post-call/unattributed/conv_first_withheld.json"]
 
 
+@pytest.mark.parametrize("line_text", ["Private Number", "0000", "Out of area"])
+def test_two_callers_behind_a_wording_no_list_holds_share_nothing(deps, keys, line_text):
+    # Given a first caller whose line showed carrier text instead of a number, processed
+    first = withheld("transcription_twilio_inbound", line_text, "conv_first_private")
+    headers = signed_headers(first, keys["hmac"])
+    assert post_call(api_event("POST", "/post-call", first, headers), lambda_context())["statusCode"] == 200
+    for key in list(deps.archive.keys("post-call/")):
+        assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    # When a second caller arrives with the same text on the line
+    response = precall(deps, keys, body=withheld("precall_twilio_inbound", line_text))
+    # Then she is a stranger, and nothing was remembered under that text
+    variables = response_json(response)["dynamic_variables"]
+    assert (variables["returning_caller"], variables["caller_name"], variables["caller_id"]) == ("no", "", "")
+    assert "Margaret" not in json.dumps(response_json(response))
+    assert deps.memory._records == {}
+    assert list(deps.archive.keys("post-call/")) == ["post-call/unattributed/conv_first_private.json"]
+
+
 def test_a_withheld_caller_is_answered_without_reading_memory(deps, keys):
     # Given a store that records every read
     reads = []
@@ -245,3 +264,26 @@ def test_a_failed_call_is_no_previous_call(deps, keys):
     assert variables["returning_caller"] == "no"
     assert variables["memory_count"] == "0"
     assert "Summary couldn't be generated" not in variables["memory_context"]
+
+
+def test_a_call_in_which_only_the_agent_spoke_is_no_previous_call(deps, keys):
+    # Given a transcription where the agent greeted a line that said nothing but blank turns
+    event = load_fixture("transcription_twilio_inbound")
+    agent = [turn for turn in event["data"]["transcript"] if turn["role"] == "agent"]
+    blank = [{**agent[0], "role": "user", "message": message} for message in ("", "   ")]
+    event["data"]["transcript"] = agent[:1] + blank
+    body = json.dumps(event).encode()
+    headers = signed_headers(body, keys["hmac"])
+    assert post_call(api_event("POST", "/post-call", body, headers), lambda_context())["statusCode"] == 200
+    for key in list(deps.archive.keys("post-call/")):
+        assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    # When the same number calls next
+    variables = response_json(precall(deps, keys))["dynamic_variables"]
+    # Then it is archived, but the caller is not returning and nothing was remembered
+    assert list(deps.archive.keys("post-call/"))
+    assert (variables["returning_caller"], variables["memory_count"], variables["memory_context"]) == (
+        "no",
+        "0",
+        "",
+    )
+    assert deps.memory.list_all(event["data"]["metadata"]["phone_call"]["external_number"]) == []

@@ -231,6 +231,12 @@ def test_a_withheld_callers_transcription_is_archived_unattributed_and_adds_no_m
     assert deps.memory._records == {}
 
 
+def agent_only(data: dict, *user_messages: str) -> list[dict]:
+    """The agent's turns of ``data``'s transcript, and the caller's turns replaced by ``user_messages``."""
+    agent = [turn for turn in data["transcript"] if turn["role"] == "agent"]
+    return agent + [{**agent[0], "role": "user", "message": message} for message in user_messages]
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
@@ -240,8 +246,11 @@ def test_a_withheld_callers_transcription_is_archived_unattributed_and_adds_no_m
             lambda data: data["metadata"].update(error={"code": 1011, "reason": "LLM failed"}),
             "metadata carries an error",
         ),
+        (lambda data: data.update(transcript=agent_only(data)), "the caller said nothing"),
+        (lambda data: data.update(transcript=agent_only(data, "")), "the caller said nothing"),
+        (lambda data: data.update(transcript=agent_only(data, "   ")), "the caller said nothing"),
     ],
-    ids=["failed", "empty", "error"],
+    ids=["failed", "empty", "error", "agent-only", "user-empty", "user-blank"],
 )
 def test_a_call_that_did_not_happen_is_archived_but_stores_no_memory(deps, keys, change, reason):
     # Given a signed transcription of a call that did not happen
