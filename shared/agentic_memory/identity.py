@@ -28,6 +28,7 @@ from .withheld import address_parts, is_withheld
 _PHONE_TEXT = re.compile(r"[\s().\-/]*\+?[0-9\s().\-/]+")
 _SEPARATORS = re.compile(r"[\s().\-/]")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_SIP_ADDRESS = re.compile(r"\bsips?:", re.IGNORECASE)
 
 
 def normalise_phone_number(raw: str, default_country_code: str = "1") -> str | None:
@@ -70,6 +71,35 @@ def caller_key(raw: str | None, default_country_code: str = "1") -> str | None:
         # The plan may drop a trunk prefix and land on a placeholder ("+1 1 000 000 0000").
         return None if is_withheld(phone) else phone
     return caller_segment(raw.strip())
+
+
+def line_caller_key(raw: str | None, default_country_code: str = "1") -> str | None:
+    """The memory key for a caller id read off a phone line: E.164, or None.
+
+    ``caller_id``, ``called_number``, ``external_number`` and ``system__caller_id`` name a line, so
+    they identify a person only as a phone number (or a SIP address with a user and a host). Carriers
+    put other text there for a withheld number, in wordings no list can hold ("Private Number",
+    "Number withheld", "Out of area", "0000"): that text must never become a key, or every caller
+    it stands for would share one memory. Free-form ids (a web ``user_id``) go through ``caller_key``.
+    """
+    if raw is None or not raw.strip() or is_withheld(raw):
+        return None
+    phone = normalise_phone_number(raw, default_country_code)
+    if phone is not None:
+        return None if is_withheld(phone) or _no_subscriber(phone) else phone
+    if not _SIP_ADDRESS.search(raw):
+        return None
+    user, host = address_parts(raw)
+    if not user or not host or is_withheld(user) or _PHONE_TEXT.fullmatch(user):
+        # A numeric user part that is no possible number is a placeholder too ("sip:0000@host").
+        return None
+    return caller_segment(f"{user}@{host}".lower())
+
+
+def _no_subscriber(e164: str) -> bool:
+    """A number whose national part is all zeros ("+44 0000000"): a filler, not a line."""
+    parsed = _parse(e164, "ZZ")
+    return parsed is not None and parsed.national_number == 0
 
 
 def _parse(number: str, region: str) -> "phonenumbers.PhoneNumber | None":
@@ -130,9 +160,9 @@ def caller_of_initiation(
     The request carries no direction; when ``caller_id`` is one of the agent's own numbers the call
     is outbound and the person is ``called_number``.
     """
-    caller = caller_key(request.caller_id, default_country_code)
+    caller = line_caller_key(request.caller_id, default_country_code)
     if caller is not None and caller in agent_numbers:
-        called = caller_key(request.called_number, default_country_code)
+        called = line_caller_key(request.called_number, default_country_code)
         if called is not None:
             return called
     if caller is not None:
@@ -156,7 +186,7 @@ def caller_of_transcription(
     """
     phone_call = data.metadata.phone_call
     if phone_call is not None:
-        external = caller_key(phone_call.external_number, default_country_code)
+        external = line_caller_key(phone_call.external_number, default_country_code)
         if external is not None:
             return external
     from_user_id = caller_key(data.user_id, default_country_code)
@@ -170,7 +200,7 @@ def caller_of_transcription(
     outbound = phone_call is not None and phone_call.direction == "outbound"
     name = "system__called_number" if outbound else "system__caller_id"
     value = variables.get(name)
-    from_variables = caller_key(value, default_country_code) if isinstance(value, str) else None
+    from_variables = line_caller_key(value, default_country_code) if isinstance(value, str) else None
     if from_variables is not None:
         return from_variables
     configured = [variables.get(name) for name in caller_variables]

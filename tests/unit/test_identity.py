@@ -12,6 +12,7 @@ from agentic_memory.identity import (
     caller_key,
     caller_of_initiation,
     caller_of_transcription,
+    line_caller_key,
     mask,
     normalise_phone_number,
 )
@@ -193,8 +194,28 @@ def test_initiation_without_caller_id_is_a_missing_caller() -> None:
         caller_of_initiation(initiation(caller_id=None))
 
 
-def test_initiation_with_a_traversal_caller_id_gets_an_encoded_key() -> None:
-    assert caller_of_initiation(initiation(caller_id="../../secrets")) == "enc__2E_2E_2F_2E_2E_2Fsecrets"
+def test_initiation_with_a_caller_id_that_is_no_number_names_nobody() -> None:
+    # A line carries a number; other text there ("../../secrets", "Private Number") is nobody's key
+    for raw in ("../../secrets", "Private Number", "Number withheld", "Out of area", "0000", "sip:@host"):
+        with pytest.raises(MissingCaller):
+            caller_of_initiation(initiation(caller_id=raw))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["Private Number", "Unknown Caller", "Restricted Number", "No Caller ID", "Number withheld",
+     "Not Available", "Out of area", "OUT-OF-AREA", "+", "-", "0000", "+4400000000", "sip:@host",
+     "sip:0000@pbx.example"],
+)  # fmt: skip
+def test_text_on_a_phone_line_that_is_no_number_is_nobody(raw: str) -> None:
+    assert line_caller_key(raw, "44") is None
+    data = transcription(metadata={"phone_call": {"direction": "inbound", "external_number": raw}})
+    with pytest.raises(MissingCaller):
+        caller_of_transcription(data, "44")
+
+
+def test_a_sip_address_with_a_named_user_is_a_caller_on_the_line() -> None:
+    assert line_caller_key('"Alice" <sip:Alice@PBX.example.com;transport=tls>') == "alice@pbx.example.com"
 
 
 def transcription(**data: object) -> TranscriptionData:
