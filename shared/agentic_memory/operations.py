@@ -261,14 +261,16 @@ def rebuild_profiles(
     archive: Archive,
     progress: Callable[[int, int, str, str], None] | None = None,
     scope: MemoryScope = MemoryScope.CALLER,
+    retention_days: int | None = None,
 ) -> RebuildReport:
     """Rebuild each caller's brief from their archived transcriptions (also how a deployment made
     before briefs existed gets them); under ``scope`` caller_and_agent, one brief per agent they
-    called. One caller failing does not stop the others."""
+    called; calls before a gap longer than ``retention_days`` are left out. One caller failing does not
+    stop the others."""
     report = RebuildReport()
     for index, caller in enumerate(callers, start=1):
         try:
-            calls = _rebuild_briefs(archive, caller, scope)
+            calls = _rebuild_briefs(archive, caller, scope, retention_days)
         except Exception as error:
             report.failed[caller] = f"{type(error).__name__}: {error}"
             outcome = f"failed ({type(error).__name__})"
@@ -280,13 +282,16 @@ def rebuild_profiles(
     return report
 
 
-def _rebuild_briefs(archive: Archive, caller: str, scope: MemoryScope) -> int:
+def _rebuild_briefs(archive: Archive, caller: str, scope: MemoryScope, retention_days: int | None) -> int:
     """The calls counted in the caller's rebuilt brief(s)."""
     if scope is MemoryScope.CALLER:
-        profile = rebuild_profile(archive, caller)
+        profile = rebuild_profile(archive, caller, retention_days=retention_days)
         return profile.call_count if profile is not None else 0
     agents = {id_segment(call.agent_id) for call in archived_calls(archive, caller, datetime.now(UTC))}
-    rebuilt = (rebuild_profile(archive, caller, agent_id=agent) for agent in sorted(agents))
+    rebuilt = (
+        rebuild_profile(archive, caller, agent_id=agent, retention_days=retention_days)
+        for agent in sorted(agents)
+    )
     return sum(profile.call_count for profile in rebuilt if profile is not None)
 
 

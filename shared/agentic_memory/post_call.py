@@ -344,7 +344,8 @@ def _update_caller_brief(
     caller_id = caller_of(event.data, settings)
     facts = call_facts(event.data, event.event_timestamp, datetime.now(UTC), settings.redact_kinds)
     agent = scoped_agent(event.data.agent_id, settings.memory_scope)
-    return result.model_copy(update={"brief_updated": record_call(archive, caller_id, facts, agent)})
+    recorded = record_call(archive, caller_id, facts, agent, settings.retention_days)
+    return result.model_copy(update={"brief_updated": recorded})
 
 
 def _store_audio(key: str, event: wire.PostCallAudio, archive: Archive) -> ProcessingResult:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from . import archive_keys
+from . import archive_keys, retention
 from .caller_profile import (
     EARLIER_NAMES,
     CallerProfile,
@@ -49,13 +49,20 @@ def read_profile(archive: Archive, caller_id: str, agent_id: str | None = None) 
     return decode(body)
 
 
-def record_call(archive: Archive, caller_id: str, call: CallFacts, agent_id: str | None = None) -> bool:
+def record_call(
+    archive: Archive,
+    caller_id: str,
+    call: CallFacts,
+    agent_id: str | None = None,
+    retention_days: int | None = None,
+) -> bool:
     """Add one call to the caller's brief (with ``agent_id``: their brief with that agent); False when
-    it was already counted (nothing written)."""
+    it was already counted (nothing written). A brief that had expired when the call came (its last
+    call more than ``retention_days`` before it, ``retention``) is replaced by one of this call only."""
     key = archive_keys.profile_key(caller_id, agent_id)
     for attempt in range(MAX_WRITE_ATTEMPTS):
         current, version = _read_versioned(archive, key)
-        updated = with_call(current or CallerProfile(caller_id=caller_id), call)
+        updated = _with_call_in_force(current, caller_id, call, retention_days)
         if updated is None:
             return False
         if archive.put_if_version(key, encode(updated), CONTENT_TYPE, version):
@@ -78,9 +85,7 @@ def correct_name(
         current, version = _read_versioned(archive, key)
         if current is None:
             return None
-        earlier = (current.name, *current.earlier_names) if current.name else current.earlier_names
-        kept = tuple(old for old in earlier if old.name != name)[:EARLIER_NAMES]
-        updated = current.model_copy(update={"name": given, "earlier_names": kept})
+        updated = _named(current, given)
         if archive.put_if_version(key, encode(updated), CONTENT_TYPE, version):
             return updated
         _pause(attempt)
@@ -88,21 +93,30 @@ def correct_name(
 
 
 def rebuild_profile(
-    archive: Archive, caller_id: str, now: datetime | None = None, agent_id: str | None = None
+    archive: Archive,
+    caller_id: str,
+    now: datetime | None = None,
+    agent_id: str | None = None,
+    retention_days: int | None = None,
 ) -> CallerProfile | None:
     """Build the caller's brief again from their archived transcriptions and store it (with
     ``agent_id``: their brief with that agent, from that agent's calls only).
 
     Calls are folded in call-time order, so the brief is what processing them in order would have
-    made. Returns the stored brief, or None (and removes any brief) when no archived call counts.
+    made: calls before a gap longer than ``retention_days`` are left out, as the brief had expired.
+    Returns the stored brief, or None (and removes any brief) when no archived call counts. A name
+    an operator corrected (``correct_name``) is kept unless a later call gave another: the archive
+    holds the calls, not the correction.
     """
     key = archive_keys.profile_key(caller_id, agent_id)
     for attempt in range(MAX_WRITE_ATTEMPTS):
-        _current, version = _read_versioned(archive, key)
+        current, version = _read_versioned(archive, key)
         calls = archived_calls(archive, caller_id, now or datetime.now(UTC))
         if agent_id is not None:
             calls = [call for call in calls if archive_keys.id_segment(call.agent_id) == agent_id]
-        profile = _built_from(caller_id, calls)
+        profile = _built_from(caller_id, calls, retention_days)
+        if profile is not None and current is not None:
+            profile = _with_operator_name(profile, current)
         if profile is None:
             archive.delete(key)
             return None
@@ -110,6 +124,22 @@ def rebuild_profile(
             return profile
         _pause(attempt)
     raise ArchiveUnavailable("the caller brief changed under every attempt to rebuild it")
+
+
+def _with_operator_name(rebuilt: CallerProfile, current: CallerProfile) -> CallerProfile:
+    corrected = current.name
+    if corrected is None or corrected.source != "operator":
+        return rebuilt
+    if rebuilt.name is not None and rebuilt.name.at > corrected.at:
+        return rebuilt
+    return _named(rebuilt, corrected)
+
+
+def _named(profile: CallerProfile, given: GivenName) -> CallerProfile:
+    """``profile`` going by ``given``, its former name first in ``earlier_names``."""
+    earlier = (profile.name, *profile.earlier_names) if profile.name else profile.earlier_names
+    kept = tuple(old for old in earlier if old.name != given.name)[:EARLIER_NAMES]
+    return profile.model_copy(update={"name": given, "earlier_names": kept})
 
 
 def archived_callers(archive: Archive) -> list[str]:
@@ -122,11 +152,22 @@ def archived_callers(archive: Archive) -> list[str]:
     return sorted(c for c in callers if _is_caller_folder(c))
 
 
-def _built_from(caller_id: str, calls: Iterable[CallFacts]) -> CallerProfile | None:
+def _built_from(
+    caller_id: str, calls: Iterable[CallFacts], retention_days: int | None
+) -> CallerProfile | None:
     profile = CallerProfile(caller_id=caller_id)
     for call in sorted(calls, key=lambda c: (c.at, c.conversation_id)):
-        profile = with_call(profile, call) or profile
+        profile = _with_call_in_force(profile, caller_id, call, retention_days) or profile
     return profile if profile.call_count else None
+
+
+def _with_call_in_force(
+    current: CallerProfile | None, caller_id: str, call: CallFacts, retention_days: int | None
+) -> CallerProfile | None:
+    """``with_call`` on the brief in force when the call came: an expired brief counts as none, so an
+    expired caller who calls again starts afresh (the pre-call greeted them as a new caller)."""
+    in_force = retention.brief_in_force(current, retention.cutoff(retention_days, call.at))
+    return with_call(in_force or CallerProfile(caller_id=caller_id), call)
 
 
 def archived_calls(archive: Archive, caller_id: str, now: datetime) -> list[CallFacts]:

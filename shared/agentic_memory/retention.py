@@ -2,8 +2,8 @@
 nor kept.
 
 Used: the pre-call treats a brief whose last call is older than the period as no brief (a new caller,
-``brief_in_force``) and the search tool drops memories created before it (``recent_records``: Mem0's
-``created_at``, else the call time the processor put in ``metadata.timestamp``).
+``brief_in_force``) and the search tool drops memories of calls before it (``recent_records``: the
+call time the processor put in ``metadata.timestamp``, else Mem0's ``created_at``).
 
 Kept: ``purge_expired`` walks the briefs (``profiles/``) and, for each whose last call is older than
 the period, deletes the memories of that brief's ``user_id`` (``scope``), then the caller's raw
@@ -62,8 +62,9 @@ def recent_records(records: Iterable[MemoryRecord], oldest_kept: datetime | None
 
 
 def record_time(record: MemoryRecord) -> datetime | None:
-    """When a memory was made: Mem0's ``created_at``, else the call time in ``metadata.timestamp``."""
-    for text in (record.created_at, record.metadata.get("timestamp")):
+    """When a memory's call happened: the call time the processor put in ``metadata.timestamp``, else
+    Mem0's ``created_at`` (when it was processed, which a replay or a late queue can put days later)."""
+    for text in (record.metadata.get("timestamp"), record.created_at):
         if isinstance(text, str) and text:
             try:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))

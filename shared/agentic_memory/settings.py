@@ -363,9 +363,16 @@ class PostCallSettings(SignatureSettings, IdentitySettings, ArchiveSettings):
 
 
 class ProcessorSettings(
-    IdentitySettings, MemorySettings, ArchiveSettings, AudioSourceSettings, RedactionSettings, ScopeSettings
+    IdentitySettings,
+    MemorySettings,
+    ArchiveSettings,
+    AudioSourceSettings,
+    RedactionSettings,
+    ScopeSettings,
+    RetentionSettings,
 ):
-    """Post-call processing: the archive, the memory it writes and where missing audio comes from."""
+    """Post-call processing: the archive, the memory it writes and where missing audio comes from; the
+    retention, so that an expired caller who calls again starts a new brief."""
 
 
 class RetentionPurgeSettings(MemorySettings, ArchiveSettings, ScopeSettings, RetentionSettings):

@@ -417,9 +417,9 @@ def test_scope_and_retention_reach_exactly_the_functions_that_read_them_when_a_s
     }
     scoped = {key for key, environ in given.items() if environ.get("MEMORY_SCOPE") == "caller_and_agent"}
     retained = {key for key, environ in given.items() if environ.get("RETENTION_DAYS") == "365"}
-    # Processing keys memories by scope; it keeps what it is given, retention is the purge's and readers'.
+    # Processing keys memories by scope and starts a new brief for a caller whose brief has expired.
     assert scoped == {"client-data", "retrieve", "post-call-processor", "retention"}
-    assert retained == {"client-data", "retrieve", "retention"}
+    assert retained == {"client-data", "retrieve", "post-call-processor", "retention"}
     # Unset, the application's defaults apply (caller scope, kept forever)
     plain = function_environment(
         RETENTION, settings_of("dev"), _ArchiveNamed("bucket"), _NoSecretParameters()

@@ -14,6 +14,7 @@ from agentic_memory.elevenlabs.tool import SearchMemoryRequest
 from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
 from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.ports import ChatMessage, MemoryRecord
+from agentic_memory.profile_store import read_profile
 from agentic_memory.retention import purge_expired
 from agentic_memory.scope import MemoryScope
 from agentic_memory.search import search_memories
@@ -175,6 +176,61 @@ def test_a_brief_within_the_retention_is_used(keys, tmp_path, installed):
     assert precall_variables(keys, AGENT_A)["caller_name"] == "Margaret"
 
 
+def _anonymous_call(conversation_id: str, started: datetime) -> dict[str, object]:
+    """Margaret's number calling again, saying no name: about opening hours."""
+    call = load_fixture("transcription_twilio_inbound")
+    call["data"] |= {"conversation_id": conversation_id}
+    call["data"]["metadata"]["start_time_unix_secs"] = int(started.timestamp())
+    call["data"]["transcript"] = [{"role": "user", "message": "When are you open on Saturday?"}]
+    call["data"]["analysis"] |= {
+        "transcript_summary": "The caller asked about Saturday opening hours.",
+        "call_summary_title": "Saturday hours",
+        "data_collection_results": {},
+    }
+    return call
+
+
+def test_an_expired_caller_who_calls_again_starts_a_new_brief(keys, tmp_path, installed):
+    # Given a 30-day retention and Margaret's call, then 40 days later a call from her number
+    later = CALL_STARTED + timedelta(days=40)
+    deps = install(installed, deps_with(keys, tmp_path, later, RETENTION_DAYS="30"))
+    remember_the_recorded_call(keys, deps)
+    body = json.dumps(_anonymous_call("conv_after_expiry", later)).encode()
+    post_call(api_event("POST", "/post-call", body, signed_headers(body, keys["hmac"])), lambda_context())
+    # When that call is processed
+    assert process(sqs_event(f"post-call/{MARGARET}/conv_after_expiry.json"), lambda_context()) == {
+        "batchItemFailures": []
+    }
+    # Then her brief holds that call only: no name, no summary of the expired call
+    brief = read_profile(deps.archive, MARGARET)
+    assert brief is not None
+    assert (brief.call_count, brief.name, brief.first_call_at) == (1, None, later)
+    assert [note.summary for note in brief.recent_calls] == ["The caller asked about Saturday opening hours."]
+    assert brief.collected == {}
+    # And the next pre-call greets a returning caller without the expired name or call
+    variables = precall_variables(keys, AGENT_A)
+    assert (variables["returning_caller"], variables["caller_name"]) == ("yes", "")
+    assert "Biscuit" not in variables["memory_context"] and "Margaret" not in variables["memory_context"]
+    # And a rebuild from the archive leaves the expired call out too
+    report = operations.rebuild_profiles([MARGARET], deps.archive, retention_days=30)
+    assert report.rebuilt == {MARGARET: 1}
+    assert read_profile(deps.archive, MARGARET) == brief
+
+
+def test_a_caller_within_the_retention_keeps_their_brief_across_calls(keys, tmp_path, installed):
+    # Given a 30-day retention and Margaret's call, then 20 days later a call from her number
+    later = CALL_STARTED + timedelta(days=20)
+    deps = install(installed, deps_with(keys, tmp_path, later, RETENTION_DAYS="30"))
+    remember_the_recorded_call(keys, deps)
+    body = json.dumps(_anonymous_call("conv_within", later)).encode()
+    post_call(api_event("POST", "/post-call", body, signed_headers(body, keys["hmac"])), lambda_context())
+    # When that call is processed
+    process(sqs_event(f"post-call/{MARGARET}/conv_within.json"), lambda_context())
+    # Then both calls are in her brief, which still knows her name
+    brief = read_profile(deps.archive, MARGARET)
+    assert brief is not None and (brief.call_count, brief.name and brief.name.name) == (2, "Margaret")
+
+
 class _Dated(InMemoryMemoryStore):
     def search(self, user_id, query, limit, timeout=None):
         return [
@@ -192,6 +248,33 @@ def test_the_tool_leaves_out_memories_older_than_the_retention():
     _, texts = search_memories(request, _Dated(), limit=5, oldest_kept=oldest_kept)
     # Then January's memory is left out
     assert texts == ["new dog fact", "dog fact by call time"]
+
+
+class _Replayed(InMemoryMemoryStore):
+    def search(self, user_id, query, limit, timeout=None):
+        return [
+            MemoryRecord(
+                id="1",
+                text="dog fact of a January call replayed in March",
+                created_at="2025-03-05T10:00:00Z",
+                metadata={"timestamp": "2025-01-02T10:00:00+00:00"},
+            ),
+            MemoryRecord(
+                id="2",
+                text="dog fact of a March call",
+                created_at="2025-03-05T10:00:00Z",
+                metadata={"timestamp": "2025-03-01T10:00:00+00:00"},
+            ),
+        ]
+
+
+def test_the_tool_judges_a_memory_by_its_calls_time_not_by_when_mem0_made_it():
+    # Given memories Mem0 made in March, of a January call (replayed late) and of a March call
+    request = SearchMemoryRequest.model_validate({"query": "dog", "user_id": MARGARET})
+    # When the tool searches with a retention that keeps February on
+    _, texts = search_memories(request, _Replayed(), limit=5, oldest_kept=datetime(2025, 2, 1, tzinfo=UTC))
+    # Then the January call's memory is left out
+    assert texts == ["dog fact of a March call"]
 
 
 def test_the_purge_deletes_an_expired_callers_brief_memories_and_archived_calls(keys, tmp_path, installed):

@@ -198,7 +198,11 @@ def rebuild_profiles(args: argparse.Namespace, deps: Dependencies) -> int:
         callers = [caller]
     print(f"rebuilding {len(callers)} caller brief(s)", flush=True)
     report = operations.rebuild_profiles(
-        callers, deps.archive, _print_caller_progress, deps.settings.memory_scope
+        callers,
+        deps.archive,
+        _print_caller_progress,
+        deps.settings.memory_scope,
+        deps.settings.retention_days,
     )
     print(f"done: {len(report.rebuilt)} rebuilt, {len(report.failed)} failed")
     return 1 if report.failed else 0
