@@ -26,7 +26,7 @@ from .call_time import timezone_of, zone_name
 from .elevenlabs.post_call import TranscriptionData
 from .memory_building import printable
 from .names import name_from_data_collection, name_from_text, name_from_variables
-from .redaction import ALL_KINDS, SensitiveKind, redact
+from .redaction import ALL_KINDS, SensitiveKind, redact, redact_named
 
 PROFILE_VERSION = 1
 # The hard cap on the encoded brief, in bytes (UTF-8 JSON), whatever the caller's history.
@@ -91,10 +91,12 @@ class CallerProfile(_Part):
     agents: tuple[str, ...] = ()  # most recently spoken to last
     recent_calls: tuple[CallNote, ...] = ()  # newest first
     collected: dict[str, CollectedValue] = Field(default_factory=dict)
-    # Conversation id → call start (unix seconds), for idempotency; calls at or before
-    # ``counted_through`` had their ids trimmed and count as already seen.
+    # Conversation id → call start (unix seconds), for idempotency; calls at or before the pair
+    # (``counted_through``, ``counted_through_id``) had their ids trimmed and count as already seen:
+    # the id orders calls that started in the same second, as the trimming does.
     conversations: dict[str, int] = Field(default_factory=dict)
     counted_through: datetime | None = None
+    counted_through_id: str = ""
 
 
 class CallFacts(_Part):
@@ -135,7 +137,7 @@ def call_facts(
         for field, result in analysis.data_collection_results.items():
             value = _scalar(result.value)
             if value is not None:
-                collected[_clip(printable(field), TITLE_MAX_CHARS)] = _redacted_scalar(value, kinds)
+                collected[_clip(printable(field), TITLE_MAX_CHARS)] = _redacted_scalar(field, value, kinds)
     return CallFacts(
         conversation_id=data.conversation_id,
         agent_id=data.agent_id,
@@ -152,19 +154,23 @@ def call_facts(
     )
 
 
-def _redacted_scalar(value: Scalar, kinds: frozenset[SensitiveKind]) -> Scalar:
-    # A number collected as a number (a card read out digit by digit, say) is redacted as text too.
+def _redacted_scalar(field: str, value: Scalar, kinds: frozenset[SensitiveKind]) -> Scalar:
+    # A number collected as a number (a card read out digit by digit, say) is redacted as text too;
+    # the field's name says what the value is, as the words before a number in a sentence would.
     if isinstance(value, bool) or not isinstance(value, str | int):
         return value
     text = str(value)
-    cleaned = redact(text, kinds)
+    cleaned = redact_named(field, text, kinds)
     return value if cleaned == text else cleaned
 
 
 def already_counted(profile: CallerProfile, conversation_id: str, at: datetime) -> bool:
     if conversation_id in profile.conversations:
         return True
-    return profile.counted_through is not None and at <= profile.counted_through
+    if profile.counted_through is None:
+        return False
+    through = (int(profile.counted_through.timestamp()), profile.counted_through_id)
+    return (int(at.timestamp()), conversation_id) <= through
 
 
 def with_call(profile: CallerProfile, call: CallFacts) -> CallerProfile | None:
@@ -291,10 +297,17 @@ def _without_oldest_conversations(profile: CallerProfile, keep: int) -> CallerPr
         return profile
     ordered = sorted(profile.conversations.items(), key=lambda item: (item[1], item[0]))
     dropped, kept = ordered[: len(ordered) - keep], ordered[len(ordered) - keep :]
-    through = datetime.fromtimestamp(max(started for _, started in dropped), UTC)
+    last_id, last_started = dropped[-1]
+    through = (last_started, last_id)
     if profile.counted_through is not None:
-        through = max(through, profile.counted_through)
-    return profile.model_copy(update={"conversations": dict(kept), "counted_through": through})
+        through = max(through, (int(profile.counted_through.timestamp()), profile.counted_through_id))
+    return profile.model_copy(
+        update={
+            "conversations": dict(kept),
+            "counted_through": datetime.fromtimestamp(through[0], UTC),
+            "counted_through_id": through[1],
+        }
+    )
 
 
 def _name_of(data: TranscriptionData, variables: dict[str, Any], at: datetime) -> GivenName | None:

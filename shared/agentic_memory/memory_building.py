@@ -26,7 +26,7 @@ from .call_time import describe_call
 from .elevenlabs.post_call import TranscriptionData, TranscriptTurn
 from .names import name_from_data_collection
 from .ports import ChatMessage
-from .redaction import ALL_KINDS, SensitiveKind, redact_fields
+from .redaction import ALL_KINDS, SensitiveKind, redact_fields, redact_named
 
 MemoryType = Literal["factual", "semantic"]
 _MAX_VALUE_CHARS = 300
@@ -67,7 +67,12 @@ def call_metadata(data: TranscriptionData, memory_type: MemoryType) -> dict[str,
     }
 
 
-def factual_memory(data: TranscriptionData) -> MemoryDraft | None:
+def factual_memory(
+    data: TranscriptionData, redact_kinds: Iterable[SensitiveKind] = ALL_KINDS
+) -> MemoryDraft | None:
+    """The call's summary, outcome, evaluations, collected fields and name as one memory. A collected
+    value whose field names a sensitive number of ``redact_kinds`` (``ssn``, ``iban``, …) is redacted
+    by its name here; the whole text is redacted again in ``memories_of``."""
     analysis = data.analysis
     lines: list[str] = []
     name = None
@@ -84,7 +89,7 @@ def factual_memory(data: TranscriptionData) -> MemoryDraft | None:
             if result.result:
                 lines.append(f"Evaluation {key}: {result.result}.")
         for key, collected in analysis.data_collection_results.items():
-            value = _short(collected.value)
+            value = redact_named(key, _short(collected.value), redact_kinds)
             if value:
                 lines.append(f"Collected {key}: {value}.")
     if name:
@@ -161,7 +166,7 @@ def memories_of(
     """The factual memory and the transcript: as messages to infer from when the store has an LLM
     (``infer``), as passages otherwise. Sensitive numbers of ``redact_kinds`` never reach a memory."""
     transcript = semantic_memory(data) if infer else transcript_passages(data)
-    drafts = [draft for draft in (factual_memory(data), transcript) if draft is not None]
+    drafts = [draft for draft in (factual_memory(data, redact_kinds), transcript) if draft is not None]
     return [_redacted(draft, redact_kinds) for draft in drafts]
 
 

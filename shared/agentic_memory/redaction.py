@@ -87,6 +87,9 @@ _ID_INTRO = re.compile(
     r"|personalausweis|numéro\s+d'identité)" + _NUMBER_WORDS + _FILLER,
     re.IGNORECASE,
 )
+# Data collection field names for a card (names only: in free text a card is recognised by Luhn).
+_CARD_INTRO = re.compile(r"\b(?:(?:credit|debit|payment|bank)\s+)?card" + _NUMBER_WORDS, re.IGNORECASE)
+_CARD_MIN_DIGITS = 12
 # Groups of letters and digits, each with a digit near its start, e.g. "X1234567", "123 456 789".
 _ID_VALUE = re.compile(r"[A-Za-z]{0,3}[0-9][A-Za-z0-9]*(?:[ -][A-Za-z]{0,3}[0-9][A-Za-z0-9]*)*")
 _ID_MIN_DIGITS = 5
@@ -108,6 +111,32 @@ def redact(text: str, kinds: Iterable[SensitiveKind] = ALL_KINDS) -> str:
     if SensitiveKind.BANK_ACCOUNT in wanted:
         text = _redact_introduced(text, _ACCOUNT_INTRO, _ACCOUNT_NUMBER, SensitiveKind.BANK_ACCOUNT)
     return text
+
+
+def redact_named(name: str, value: str, kinds: Iterable[SensitiveKind] = ALL_KINDS) -> str:
+    """``value`` of the field ``name`` (a data collection field), redacted: as ``redact`` does, and
+    wholly replaced when the whole name introduces a number of a wanted kind (``ssn``,
+    ``social_security_number``, ``passport_number``; ``iban``, ``account_number``, ``sort_code``;
+    ``card_number``) and the value holds at least as many digits as such a number has (5 for an id,
+    4 for an account, 12 for a card): ``redact_named("ssn", "123456789")`` → ``[national id]``.
+    A name that merely contains such a word (``order_id``, ``customer_account_status``) is no
+    introduction: its value is redacted only where ``redact`` would."""
+    wanted = frozenset(kinds)
+    cleaned = redact(value, wanted)
+    if cleaned != value:
+        return cleaned
+    label = " ".join(part for part in re.split(r"[\W_]+", name) if part)
+    digits = sum(ch.isdigit() for ch in value)
+    named = (
+        (SensitiveKind.NATIONAL_ID, _ID_INTRO, _ID_MIN_DIGITS),
+        (SensitiveKind.BANK_ACCOUNT, _ACCOUNT_INTRO, _minimum_digits(SensitiveKind.BANK_ACCOUNT)),
+        (SensitiveKind.PAYMENT_CARD, _CARD_INTRO, _CARD_MIN_DIGITS),
+    )
+    for kind, introduction, minimum in named:
+        whole = introduction.match(label)
+        if kind in wanted and whole is not None and whole.end() == len(label) and digits >= minimum:
+            return _placeholder(kind)
+    return value
 
 
 def parse_kinds(value: object) -> frozenset[SensitiveKind]:

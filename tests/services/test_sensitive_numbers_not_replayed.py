@@ -3,6 +3,7 @@ archive keeps what was said."""
 
 import json
 
+import pytest
 from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
 
 from agentic_memory.local.fixtures import fixture_bytes, load_fixture
@@ -113,3 +114,36 @@ def test_the_caller_brief_keeps_no_sensitive_number(deps, keys) -> None:
     assert "[bank account]" in brief["recent_calls"][0]["summary"]
     assert brief["collected"]["card_number"]["value"] == "[card number]"
     assert not any(number in json.dumps(brief) for number in ("4111", "WEST 1234", "6789"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "placeholder"),
+    [
+        ("ssn", "123456789", "[national id]"),
+        ("social_security_number", 123456789, "[national id]"),
+        ("card_number", "1234 5678 1234 5678", "[card number]"),
+        ("iban", "DE00123456780000", "[bank account]"),
+        ("account_number", "12345678", "[bank account]"),
+        ("order_id", "123456", "123456"),
+        ("ssn", "not given", "not given"),
+    ],
+)
+def test_a_collected_value_is_redacted_by_what_its_field_names(deps, keys, field, value, placeholder) -> None:
+    # Given a call whose data collection caught a bare number under a field that says what it is
+    event = load_fixture("transcription_twilio_inbound")
+    event["data"]["analysis"]["data_collection_results"][field] = {
+        "data_collection_id": field,
+        "value": value,
+        "rationale": "The caller read it out.",
+    }
+    deliver_and_process(keys, json.dumps(event).encode())
+    process_all(deps)
+
+    # Then the brief holds the placeholder for a sensitive field, the value for any other
+    [key] = [key for key in deps.archive.keys("profiles/")]
+    brief = json.loads(deps.archive.get(key))
+    assert brief["collected"][field]["value"] == placeholder
+    # And the next call's context and the call's memories read the same
+    assert f"- {field}: {placeholder}" in precall_variables(keys)["memory_context"]
+    texts = "\n".join(record.text for record in deps.memory.list_all(CALLER))
+    assert f"Collected {field}: {placeholder}." in texts

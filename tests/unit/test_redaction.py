@@ -12,6 +12,7 @@ from agentic_memory.redaction import (
     luhn_valid,
     parse_kinds,
     redact,
+    redact_named,
 )
 
 CARD = SensitiveKind.PAYMENT_CARD
@@ -142,3 +143,27 @@ def test_any_text_comes_back_as_it_was_or_with_a_placeholder(text: str) -> None:
     redacted = redact(text, ALL_KINDS)
 
     assert redacted == text or "[" in redacted
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "redacted"),
+    [
+        ("ssn", "123456789", "[national id]"),
+        ("Social Security Number", "123 45 6789", "[national id]"),
+        ("passport_number", "X1234567", "[national id]"),
+        ("credit_card_number", "1234567812345678", "[card number]"),
+        ("sort-code", "12-34-56", "[bank account]"),
+        ("iban", "12345678", "[bank account]"),
+        ("order_id", "123456", "123456"),
+        ("customer_account_status", "12345 overdue", "12345 overdue"),
+        ("card_number", "ending 1234", "ending 1234"),
+        ("pet_name", "Biscuit", "Biscuit"),
+        ("notes", "SSN 123-45-6789", "SSN [national id]"),
+    ],
+)
+def test_a_field_name_introduces_its_value(name: str, value: str, redacted: str) -> None:
+    assert redact_named(name, value) == redacted
+
+
+def test_a_field_name_redacts_only_the_kinds_asked_for() -> None:
+    assert redact_named("ssn", "123456789", {BANK}) == "123456789"
