@@ -4,6 +4,7 @@ The concurrency tests use the real conditional writes of the filesystem archive 
 under a lock file) and of S3 (``If-Match`` / ``If-None-Match`` on moto's server).
 """
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,12 +13,13 @@ import pytest
 
 from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.adapters.s3_archive import S3Archive
-from agentic_memory.archive_keys import profile_key
+from agentic_memory.archive_keys import profile_key, transcription_key
 from agentic_memory.caller_profile import CallFacts, GivenName
 from agentic_memory.errors import ArchiveKeyMissing
 from agentic_memory.fakes import InMemoryArchive
+from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.ports import Archive
-from agentic_memory.profile_store import correct_name, read_profile, record_call
+from agentic_memory.profile_store import correct_name, read_profile, rebuild_profile, record_call
 
 MARGARET = "+15550100142"
 KEY = profile_key(MARGARET)
@@ -240,3 +242,19 @@ def test_an_operator_corrects_the_name_and_the_former_name_is_kept(archive: Arch
 def test_a_correction_writes_no_brief_for_an_unknown_caller(archive: Archive) -> None:
     assert correct_name(archive, MARGARET, "Margaret", START) is None
     assert read_profile(archive, MARGARET) is None
+
+
+def test_a_rebuild_keeps_the_operators_name_until_a_later_call_names_the_caller(archive: Archive) -> None:
+    # Given a caller whose misheard name an operator corrected after their first call
+    event = load_fixture("transcription_twilio_inbound")
+    caller = event["data"]["metadata"]["phone_call"]["external_number"]
+    archive.put(transcription_key(caller, event["data"]["conversation_id"]), json.dumps(event).encode(), JSON)
+    assert rebuild_profile(archive, caller) is not None
+    corrected_at = datetime.now(UTC)
+    correct_name(archive, caller, "Maggie", corrected_at)
+    # When the brief is rebuilt from the archive
+    rebuilt = rebuild_profile(archive, caller)
+    # Then the correction stands, with the name the call gave as history
+    assert rebuilt is not None and rebuilt.name is not None
+    assert (rebuilt.name.name, rebuilt.name.source) == ("Maggie", "operator")
+    assert [old.name for old in rebuilt.earlier_names] == ["Margaret"]

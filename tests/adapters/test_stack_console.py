@@ -14,6 +14,7 @@ from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.adapters.s3_archive import S3Archive
 from agentic_memory.caller_profile import call_facts
 from agentic_memory.elevenlabs.post_call import PostCallTranscription
+from agentic_memory.local.cli import main
 from agentic_memory.local.console.command import serve_stack_console, stack_environment
 from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.local.mem0_emulator import start_emulator
@@ -87,3 +88,15 @@ def test_without_a_bucket_or_pulumi_it_says_how_to_find_it(monkeypatch: pytest.M
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(LookupError, match="pass --bucket"):
         stack_environment({}, "prod", None, None)
+
+
+def test_the_console_command_says_how_to_name_the_bucket(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given no Pulumi CLI to read the stack's outputs from
+    monkeypatch.setenv("PATH", "/nonexistent")
+    # When the operator opens the console on a stack without --bucket
+    status = main(["console", "--stack", "prod"])
+    # Then it stops with what to pass
+    assert status == 2
+    assert "pass --bucket" in capsys.readouterr().err

@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return sender.send_from_cli(args)
     if args.command == "smoke":
         return smoke.run(args)
+    if args.command == "console":
+        return console_command.run(args)
     return operator_commands.run(args, argv=list(sys.argv[1:] if argv is None else argv))
 
 
