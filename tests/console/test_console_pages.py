@@ -11,6 +11,7 @@ from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
 from agentic_memory.local.console import views
 from agentic_memory.local.console.command import console_banner, console_key_for
 from agentic_memory.local.runtime import build_runtime
+from agentic_memory.ports import ChatMessage
 from agentic_memory.profile_store import record_call
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
@@ -130,3 +131,22 @@ def test_callers_come_25_a_page_and_a_search_reads_every_brief() -> None:
     found = views.caller_rows(deps, query="zeb")
     assert [row.caller_id for row in found.rows] == ["+15550200027"]
     assert found.rows[0].calls == 1 and found.rows[0].agents == ("agent_a",)
+
+
+def test_briefs_kept_per_agent_are_listed_and_shown_per_agent() -> None:
+    # Given MEMORY_SCOPE=caller_and_agent: a brief of the caller with agent_a, their memory under that agent
+    archive, memory = InMemoryArchive(), InMemoryMemoryStore()
+    at = datetime(2025, 6, 1, tzinfo=UTC)
+    given = GivenName(name="Ada", source="data_collection", at=at, conversation_id="conv_1")
+    call = CallFacts(conversation_id="conv_1", agent_id="agent_a", at=at, name=given)
+    record_call(archive, "+15550400001", call, agent_id="agent_a")
+    memory.add("+15550400001~agent_a", [ChatMessage(role="user", content="Ada keeps bees")], {})
+    settings = Settings.from_environment({"MEMORY_SCOPE": "caller_and_agent"})
+    deps = Dependencies(settings=settings, memory=memory, archive=archive)
+    # Then the row names the agent, and the caller's page with that agent shows their brief and memory
+    (row,) = views.caller_rows(deps).rows
+    assert (row.caller_id, row.agent_id, row.name) == ("+15550400001", "agent_a", "Ada")
+    view = views.caller_view(deps, "+15550400001", "agent_a")
+    assert view is not None and view.will_hear["dynamic_variables"]["caller_name"] == "Ada"
+    assert [record.text for record in view.memories] == ["Ada keeps bees"]
+    assert views.search(deps, "+15550400001", "bees", "agent_a") == ["Ada keeps bees"]
