@@ -151,6 +151,19 @@ def test_a_replay_of_a_call_older_than_the_remembered_ids_is_not_counted_either(
     assert profile.call_count == 300
 
 
+def test_calls_that_started_in_the_same_second_all_count_beyond_the_remembered_ids() -> None:
+    # Given 110 calls (more than the brief keeps ids of) that all started in the same second
+    calls = [CallFacts(conversation_id=f"conv_{n:03d}", agent_id="agent_a", at=START) for n in range(110)]
+    profile = fresh()
+    # When they are added one after the other
+    for call in calls:
+        profile = with_call(profile, call) or profile
+    # Then each counts once, and a replay of a call whose id was trimmed still counts nothing
+    assert profile.call_count == 110
+    assert len(profile.conversations) < 110 and "conv_000" not in profile.conversations
+    assert with_call(profile, calls[0]) is None and with_call(profile, calls[-1]) is None
+
+
 def test_recent_calls_keep_the_newest_summaries_in_order() -> None:
     profile = fresh()
     for number in (3, 1, 12, 7, *range(20, 30)):
