@@ -121,11 +121,16 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         "tr": "ne bir çok bu şu o adım ve",
         "ru": "не я это и",
         "uk": "не я це і",
-        "ar": "هو هي أنا انا و من في",
+        "ar": """هو هي أنا انا و من في عن على أتصل اتصل أتكلم اتكلم أريد اريد أود بخصوص بشأن حول
+            لأن لان""",
         "he": "הוא היא אני",
         "zh": "了 你 他 她 它 我 们 的 什 这 那 是 不 也 在 人 一",
     }.items()
 }
+
+# Letters some languages glue to the next word as "and"/"so" (Arabic و, ف): a stop word behind one
+# is still a stop word.
+ATTACHED_CONJUNCTIONS = frozenset("وف")
 
 PLACEHOLDER_NAMES = frozenset(
     {

@@ -18,6 +18,7 @@ from typing import Any
 
 from .elevenlabs.post_call import DataCollectionResult
 from .name_phrases import (
+    ATTACHED_CONJUNCTIONS,
     FIRST_NAME_FIELDS,
     FULL_NAME_FIELDS,
     INTRODUCTIONS,
@@ -187,24 +188,43 @@ def _leading_words(tokens: list[str], stops: frozenset[str], particles: bool) ->
     possessive: "this is Margaret's husband" names someone else."""
     words: list[str] = []
     pending: list[str] = []
-    for token in tokens:
+    for at, token in enumerate(tokens):
         if _possessive(token):
             return None
         word = token.strip(_EDGE_PUNCTUATION)
         if not _is_name_word(word):
             break
-        if particles and words and word in NAME_PARTICLES:
+        capitalised_run = bool(words) and _has_case(words[0]) and _capitalised(words[0])
+        # Particles join capitalised words only: in "me llamo ana y llamo" the "y" is "and".
+        if particles and capitalised_run and word in NAME_PARTICLES:
             pending.append(word)
+            continue
+        if capitalised_run and _capitalised(word) and _is_stop(word, stops):
+            # A capitalised stop word among capitalised words is a name word ("Nguyen Van An",
+            # "Do Van Be"); one that ends the run before other words makes the run no name.
+            if not _name_goes_on(tokens[at + 1 :]):
+                return None
+            words += [*pending, word]
+            pending = []
             continue
         if _is_stop(word, stops) or (words and _one_letter(word)):
             break
-        if words and _has_case(words[0]) and _capitalised(words[0]) and not _capitalised(word):
+        if capitalised_run and not _capitalised(word):
             break
         if words and _script(word) != _script(words[0]):
             break  # "我叫Li 我想…": a name is written in one script
         words += [*pending, word]
         pending = []
     return words
+
+
+def _name_goes_on(rest: list[str]) -> bool:
+    """Whether the words after a capitalised stop word leave it inside a name: nothing follows, or a
+    capitalised name word does."""
+    if not rest:
+        return True
+    following = rest[0].strip(_EDGE_PUNCTUATION)
+    return _is_name_word(following) and _has_case(following) and _capitalised(following)
 
 
 def _displayed(words: list[str]) -> str | None:
@@ -280,8 +300,12 @@ def _kind(ch: str) -> list[str]:
 
 
 def _is_stop(word: str, stops: frozenset[str]) -> bool:
-    # In a script without spaces a stop word is glued to what follows: 我叫了出租车.
-    return word.casefold() in stops or (_unspaced(word[0]) and word[0] in stops)
+    # In a script without spaces a stop word is glued to what follows: 我叫了出租车. Arabic writes
+    # "and" and "so" (و, ف) glued to the next word: وأتصل is "and I am calling".
+    folded = word.casefold()
+    if folded in stops or (_unspaced(word[0]) and word[0] in stops):
+        return True
+    return len(folded) > 2 and folded[0] in ATTACHED_CONJUNCTIONS and folded[1:] in stops
 
 
 def _possessive(token: str) -> bool:

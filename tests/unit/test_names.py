@@ -271,6 +271,14 @@ def test_the_decomposed_and_composed_jiri_are_one_name() -> None:
         ("I am Rosalind Franklin.", "Rosalind Franklin"),
         ("Soy María José García López.", "María José García López"),
         ("my name is margaret calling about my dog", "Margaret"),
+        # A clause that runs on past the name; stop words that are also name words
+        ("اسمي محمد وأتصل بخصوص قطتي", "محمد"),
+        ("اسمي محمد احمد علي", "محمد احمد علي"),
+        ("My name is Nguyen Van An", "Nguyen Van An"),
+        ("Tên tôi là Nguyễn Văn An", "Nguyễn Văn An"),
+        ("Tên tôi là Trần Văn Be, tôi gọi về lịch hẹn.", "Trần Văn Be"),
+        ("me llamo ana y llamo", "Ana"),
+        ("my name is sanne van dijk", "Sanne van Dijk"),
     ],
 )
 def test_introductions_in_many_languages_and_scripts_give_the_whole_name(text: str, name: str) -> None:
@@ -289,6 +297,8 @@ def test_introductions_in_many_languages_and_scripts_give_the_whole_name(text: s
         "ich bin müde",
         "Ich bin Kunde bei Ihnen.",
         "this is about my order",
+        # A capitalised stop word ending the run before other words: no fragment of a name
+        "My name is John And I need help.",
         "This is Margaret's husband.",
         "it's cold here",
         "je suis désolé",
