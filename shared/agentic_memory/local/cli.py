@@ -155,7 +155,7 @@ def _banner(
     return "\n".join(
         [
             f"agentic-memory: ready in {elapsed:.1f}s at {url}",
-            f"  pre-call webhook   POST {url}/client-data   (header X-Workspace-Key)",
+            f"  pre-call webhook   POST {url}/client-data   (header {settings.workspace_key_header})",
             f"  search_memory tool GET|POST {url}/retrieve  (X-Tool-Key {tool})",
             f"  post-call webhook  POST {url}/post-call     (header ElevenLabs-Signature)",
             f"  health             GET  {url}/health",
