@@ -107,8 +107,8 @@ def summarise(profile: CallerProfile) -> str:
     if not profile.recent_calls:
         return head
     note = profile.recent_calls[0]
-    title = f"{note.title}: " if note.title else ""
-    summary = note.summary.strip() or "no summary."
+    title = f"{_one_line(note.title)}: " if _one_line(note.title) else ""
+    summary = _one_line(note.summary) or "no summary."
     when = describe(note.at, _zone(profile))
     return _clip(f"{head} Last call: {when}. {title}{summary}", SUMMARY_MAX_CHARS)
 
@@ -118,10 +118,11 @@ def memory_context(profile: CallerProfile) -> str:
 
     Whole lines only, newest first, until ``CONTEXT_MAX_CHARS``: the name, the caller's timezone
     (dates are the caller's own, or UTC and said so when no call carried a valid IANA zone), the calls
-    so far, the recent calls' summaries and the latest value of each collected field.
+    so far, the recent calls' summaries and the latest value of each collected field. Text from calls
+    (titles, summaries, collected values) is put on one line each, so it cannot forge a line.
     """
     zone = _zone(profile)
-    name = profile.name.name if profile.name else ""
+    name = _one_line(profile.name.name) if profile.name else ""
     lines = [f"Caller's name: {name}." if name else "Caller's name: not known yet."]
     if zone is UTC:
         lines.append("Caller's timezone: not known; dates are UTC.")
@@ -141,7 +142,8 @@ def memory_context(profile: CallerProfile) -> str:
         lines.append("Collected in calls:")
         newest = sorted(profile.collected.items(), key=lambda item: item[1].at, reverse=True)
         lines.extend(
-            f"- {field}: {_clip(str(value.value), CONTEXT_VALUE_MAX_CHARS)}" for field, value in newest
+            f"- {_one_line(field)}: {_clip(_one_line(str(value.value)), CONTEXT_VALUE_MAX_CHARS)}"
+            for field, value in newest
         )
     return _whole_lines(lines, CONTEXT_MAX_CHARS)
 
@@ -159,8 +161,8 @@ def _zone(profile: CallerProfile) -> tzinfo:
 
 
 def _describe(note: CallNote, zone: tzinfo) -> str:
-    title = f" ({note.title})" if note.title else ""
-    summary = note.summary.strip() or "no summary."
+    title = f" ({_one_line(note.title)})" if _one_line(note.title) else ""
+    summary = _one_line(note.summary) or "no summary."
     return f"{describe(note.at, zone, named_zone=False)}{title}: {summary}"
 
 
@@ -172,6 +174,13 @@ def _whole_lines(lines: list[str], limit: int) -> str:
             break
         text = candidate
     return text
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every run of whitespace (newlines too) as one space: what a caller said, or
+    ElevenLabs' summary of it, must not start a line of its own in the context (a forged
+    ``Caller's name: …`` line, say)."""
+    return " ".join(text.split())
 
 
 def _clip(text: str, limit: int) -> str:
