@@ -248,16 +248,21 @@ def test_a_withheld_caller_is_answered_without_reading_memory(deps, keys):
     assert list(deps.archive.keys("")) == []
 
 
-def test_a_failed_call_is_no_previous_call(deps, keys):
-    # Given a signed transcription of a call that failed, with ElevenLabs' placeholder summary
-    event = load_fixture("transcription_twilio_inbound")
-    event["data"]["status"] = "failed"
-    event["data"]["analysis"]["transcript_summary"] = "Summary couldn't be generated"
+def deliver_and_process(deps, keys, event: dict) -> None:
+    """Signs and delivers a post-call ``event``, then processes everything archived."""
     body = json.dumps(event).encode()
     headers = signed_headers(body, keys["hmac"])
     assert post_call(api_event("POST", "/post-call", body, headers), lambda_context())["statusCode"] == 200
     for key in list(deps.archive.keys("post-call/")):
         assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+
+
+def test_a_failed_call_is_no_previous_call(deps, keys):
+    # Given a signed transcription of a call that failed, with ElevenLabs' placeholder summary
+    event = load_fixture("transcription_twilio_inbound")
+    event["data"]["status"] = "failed"
+    event["data"]["analysis"]["transcript_summary"] = "Summary couldn't be generated"
+    deliver_and_process(deps, keys, event)
     # When the same number calls next
     variables = response_json(precall(deps, keys))["dynamic_variables"]
     # Then it is not a returning caller and hears nothing of the failed call
@@ -272,11 +277,7 @@ def test_a_call_in_which_only_the_agent_spoke_is_no_previous_call(deps, keys):
     agent = [turn for turn in event["data"]["transcript"] if turn["role"] == "agent"]
     blank = [{**agent[0], "role": "user", "message": message} for message in ("", "   ")]
     event["data"]["transcript"] = agent[:1] + blank
-    body = json.dumps(event).encode()
-    headers = signed_headers(body, keys["hmac"])
-    assert post_call(api_event("POST", "/post-call", body, headers), lambda_context())["statusCode"] == 200
-    for key in list(deps.archive.keys("post-call/")):
-        assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
+    deliver_and_process(deps, keys, event)
     # When the same number calls next
     variables = response_json(precall(deps, keys))["dynamic_variables"]
     # Then it is archived, but the caller is not returning and nothing was remembered

@@ -97,16 +97,21 @@ def test_redact_kinds_limits_what_is_redacted(deps, keys, tmp_path) -> None:
     assert "[card number]" in texts and SSN in texts
 
 
-def test_the_caller_brief_keeps_no_sensitive_number(deps, keys) -> None:
-    # Given a call whose summary names an IBAN and whose data collection caught a card number
-    event = json.loads(call_with_numbers())
-    event["data"]["analysis"]["data_collection_results"]["card_number"] = {
-        "data_collection_id": "card_number",
-        "value": CARD,
-        "rationale": "The caller read out their card.",
+def deliver_collected(deps, keys, event: dict, field: str, value: object) -> None:
+    """Delivers and processes ``event`` with ``value`` collected under ``field``."""
+    event["data"]["analysis"]["data_collection_results"][field] = {
+        "data_collection_id": field,
+        "value": value,
+        "rationale": "The caller read it out.",
     }
     deliver_and_process(keys, json.dumps(event).encode())
     process_all(deps)
+
+
+def test_the_caller_brief_keeps_no_sensitive_number(deps, keys) -> None:
+    # Given a call whose summary names an IBAN and whose data collection caught a card number
+    event = json.loads(call_with_numbers())
+    deliver_collected(deps, keys, event, "card_number", CARD)
 
     # Then the brief, read into every later call, holds placeholders in the summary and the fields
     [key] = [key for key in deps.archive.keys("profiles/")]
@@ -130,14 +135,7 @@ def test_the_caller_brief_keeps_no_sensitive_number(deps, keys) -> None:
 )
 def test_a_collected_value_is_redacted_by_what_its_field_names(deps, keys, field, value, placeholder) -> None:
     # Given a call whose data collection caught a bare number under a field that says what it is
-    event = load_fixture("transcription_twilio_inbound")
-    event["data"]["analysis"]["data_collection_results"][field] = {
-        "data_collection_id": field,
-        "value": value,
-        "rationale": "The caller read it out.",
-    }
-    deliver_and_process(keys, json.dumps(event).encode())
-    process_all(deps)
+    deliver_collected(deps, keys, load_fixture("transcription_twilio_inbound"), field, value)
 
     # Then the brief holds the placeholder for a sensitive field, the value for any other
     [key] = [key for key in deps.archive.keys("profiles/")]
