@@ -39,6 +39,11 @@ MAX_PASSAGES_PER_CALL = MAX_MEMORIES_PER_CALL - 1
 # English) and ignores the rest, so a longer passage would be searchable by its beginning only.
 PASSAGE_MAX_CHARS = 1_000
 PASSAGE_MAX_EXCHANGES = 4
+# Hard caps on one memory's text, whatever ElevenLabs sends (a 215 KB summary would otherwise be a
+# 221 KB memory, read back whole by the search tool): the summary within the factual memory and the
+# factual memory.
+FACTUAL_SUMMARY_MAX_CHARS = 2_000
+MEMORY_MAX_CHARS = 4_000
 AGENT_LABEL = "Agent"
 CALLER_LABEL = "Caller"
 
@@ -80,9 +85,10 @@ def factual_memory(
     date = describe_call(data)  # the caller's day, not UTC's: an evening in Los Angeles is not tomorrow
     if analysis is not None:
         name = name_from_data_collection(analysis.data_collection_results)
-        title = f" ({analysis.call_summary_title})" if analysis.call_summary_title else ""
+        title = f" ({_short(analysis.call_summary_title)})" if analysis.call_summary_title else ""
         if analysis.transcript_summary:
-            lines.append(f"Call on {date}{title}: {analysis.transcript_summary.strip()}")
+            summary = clip_words(analysis.transcript_summary.strip(), FACTUAL_SUMMARY_MAX_CHARS)
+            lines.append(f"Call on {date}{title}: {summary}")
         if analysis.call_successful:
             lines.append(f"Call outcome: {analysis.call_successful}.")
         for key, result in analysis.evaluation_criteria_results.items():
@@ -101,7 +107,9 @@ def factual_memory(
         metadata["call_outcome"] = analysis.call_successful
     return MemoryDraft(
         type="factual",
-        messages=(ChatMessage(role="user", content=printable("\n".join(lines))),),
+        messages=(
+            ChatMessage(role="user", content=clip_words(printable("\n".join(lines)), MEMORY_MAX_CHARS)),
+        ),
         metadata=metadata,
     )
 
@@ -120,12 +128,16 @@ def transcript_passages(data: TranscriptionData) -> MemoryDraft | None:
     """The transcript as passages of consecutive exchanges, for a store without an LLM.
 
     An exchange is what the agent said followed by the caller's answer. A passage holds up to
-    ``PASSAGE_MAX_EXCHANGES`` exchanges and ``PASSAGE_MAX_CHARS`` characters (a single longer exchange
-    is a passage of its own), one line per turn: ``Agent: ...`` / ``Caller: ...``. A call that would
-    give more than ``MAX_PASSAGES_PER_CALL`` passages (far longer than ten minutes) has its exchanges
-    spread evenly over that many instead: the bound holds, and the passages grow.
+    ``PASSAGE_MAX_EXCHANGES`` exchanges and ``PASSAGE_MAX_CHARS`` characters (a longer exchange, a
+    long monologue say, is clipped to that at a word boundary), one line per turn: ``Agent: ...`` /
+    ``Caller: ...``. A call that would give more than ``MAX_PASSAGES_PER_CALL`` passages (far longer
+    than ten minutes) has its exchanges spread evenly over that many instead: the bound holds, and the
+    passages grow.
     """
-    exchanges = [_exchange_text(exchange) for exchange in _exchanges(_spoken_messages(data))]
+    exchanges = [
+        clip_words(_exchange_text(exchange), PASSAGE_MAX_CHARS)
+        for exchange in _exchanges(_spoken_messages(data))
+    ]
     if not exchanges:
         return None
     passages = _grouped(exchanges)
@@ -223,6 +235,18 @@ def _carries_error(error: Any) -> bool:
     if isinstance(error, dict):
         return any(value not in (None, "") for value in error.values())
     return error not in (None, "", [])
+
+
+def clip_words(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters: cut at the last whitespace before the limit (within its
+    second half, else mid-word) and ended with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 def _short(value: Any) -> str:

@@ -9,6 +9,7 @@ from .elevenlabs.tool import SearchMemoryRequest
 from .errors import MissingCaller
 from .http import HttpRequest
 from .identity import caller_key
+from .memory_building import clip_words
 from .ports import MemoryRecord, MemoryStore
 from .redaction import ALL_KINDS, SensitiveKind, redact
 from .retention import recent_records
@@ -17,6 +18,9 @@ from .withheld import is_withheld
 
 # How much an agent line's similarity counts against the caller's own words.
 ASSISTANT_WEIGHT = 0.85
+# Each memory text the tool returns, at most: the agent reads the answer mid-call, within its budget,
+# and a memory stored before memories were capped may be far longer.
+RESULT_MAX_CHARS = 1_000
 
 
 JSON = "application/json"
@@ -71,7 +75,8 @@ def search_memories(
     redaction existed must not be read back to the caller either. Under ``scope`` caller_and_agent
     only the caller's memories with the request's agent are searched; a request naming no agent
     raises ``scope.AgentNotNamed`` (the tool answers empty, with a note). Memories made before
-    ``oldest_kept`` (``retention.cutoff``) are left out.
+    ``oldest_kept`` (``retention.cutoff``) are left out. Each text is at most ``RESULT_MAX_CHARS``,
+    clipped at a word boundary with "…".
 
     A placeholder for a withheld number is nobody: no key and no memories, without a search.
     """
@@ -85,7 +90,8 @@ def search_memories(
     user_id = memory_user_id(caller_id, request.agent_id, scope)
     records = recent_records(memory.search(user_id, request.query.strip(), limit * 2, timeout), oldest_kept)
     ranked = sorted(records, key=_weighted_score, reverse=True)
-    return caller_id, [redact(record.text, redact_kinds) for record in ranked[:limit]]
+    texts = (redact(record.text, redact_kinds) for record in ranked[:limit])
+    return caller_id, [clip_words(text, RESULT_MAX_CHARS) for text in texts]
 
 
 def _weighted_score(record: MemoryRecord) -> float:

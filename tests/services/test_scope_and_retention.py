@@ -277,6 +277,23 @@ def test_the_tool_judges_a_memory_by_its_calls_time_not_by_when_mem0_made_it():
     assert texts == ["dog fact of a March call"]
 
 
+class _Huge(InMemoryMemoryStore):
+    def search(self, user_id, query, limit, timeout=None):
+        # A memory stored before memories were capped: 125 KB
+        return [MemoryRecord(id="1", text="Biscuit likes long walks by the river. " * 3_300, score=0.9)]
+
+
+def test_the_tool_returns_each_memory_clipped_to_a_thousand_characters_at_a_word():
+    # Given a caller's memory of 125 KB
+    request = SearchMemoryRequest.model_validate({"query": "dog", "user_id": MARGARET})
+    # When the tool searches
+    _, texts = search_memories(request, _Huge(), limit=5)
+    # Then the text read back mid-call is at most 1,000 characters, ending on a whole word
+    [text] = texts
+    assert len(text) == 994 and text.endswith("by the river. Biscuit likes long…")
+    assert text.startswith("Biscuit likes long walks by the river. Biscuit")
+
+
 def test_the_purge_deletes_an_expired_callers_brief_memories_and_archived_calls(keys, tmp_path, installed):
     # Given Margaret's call, processed, with a pre-call exchange, and a 30-day retention 31 days later
     deps = install(installed, deps_with(keys, tmp_path, CALL_STARTED))

@@ -11,6 +11,7 @@ from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.memory_building import (
     MAX_MEMORIES_PER_CALL,
     MAX_PASSAGES_PER_CALL,
+    MEMORY_MAX_CHARS,
     PASSAGE_MAX_CHARS,
     call_metadata,
     factual_memory,
@@ -277,7 +278,8 @@ def test_a_call_far_longer_than_ten_minutes_still_gives_at_most_nineteen_passage
     assert sum(len(m.content.splitlines()) for m in passages.messages) == 1440
 
 
-def test_an_answer_longer_than_a_passage_is_a_passage_of_its_own() -> None:
+def test_an_answer_longer_than_a_passage_is_a_passage_of_its_own_clipped_at_a_word() -> None:
+    # Given a 1,440-character answer, then a short exchange
     long_answer = "I remember. " * 120
     data = transcription(
         transcript=[
@@ -287,12 +289,44 @@ def test_an_answer_longer_than_a_passage_is_a_passage_of_its_own() -> None:
             {"role": "user", "message": "Then I left."},
         ]
     )
+    # When it becomes passages
     passages = transcript_passages(data)
+    # Then the long answer is a passage of its own, clipped after a whole word within the cap
     assert passages is not None
-    assert [m.content for m in passages.messages] == [
-        f"Agent: Tell me about the mill.\nCaller: {long_answer.strip()}",
-        "Agent: And then?\nCaller: Then I left.",
-    ]
+    first, second = (m.content for m in passages.messages)
+    assert first.startswith("Agent: Tell me about the mill.\nCaller: I remember. I remember.")
+    assert first.endswith("I remember.…") and len(first) == 999 <= PASSAGE_MAX_CHARS
+    assert second == "Agent: And then?\nCaller: Then I left."
+
+
+def test_a_single_120_kb_turn_is_a_passage_of_at_most_a_thousand_characters() -> None:
+    # Given a caller who talked without a pause: one 120 KB turn
+    monologue = "and then the mill closed and we moved to the coast " * 2_400
+    data = transcription(transcript=[{"role": "user", "message": monologue}])
+    # When it becomes passages
+    passages = transcript_passages(data)
+    # Then it is one passage of at most PASSAGE_MAX_CHARS, ending on a whole word
+    assert passages is not None and len(monologue) > 120_000
+    [passage] = (m.content for m in passages.messages)
+    assert len(passage) <= PASSAGE_MAX_CHARS and passage.endswith("…")
+    assert passage[:-1].split()[-1] in monologue.split()
+
+
+def test_a_215_kb_summary_gives_a_factual_memory_of_at_most_four_thousand_characters() -> None:
+    # Given a call whose summary is 215 KB, with its outcome and a collected name
+    data = margaret_first_call()
+    huge = "Margaret talked about Biscuit at length. " * 5_300
+    assert data.analysis is not None and len(huge) > 215_000
+    data = data.model_copy(update={"analysis": data.analysis.model_copy(update={"transcript_summary": huge})})
+    # When it becomes the factual memory
+    draft = factual_memory(data)
+    # Then the summary is clipped at a word and the facts after it are kept, within the cap
+    assert draft is not None
+    text = draft.messages[0].content
+    assert len(text) <= MEMORY_MAX_CHARS
+    lines = text.splitlines()
+    assert lines[0].endswith("Margaret talked about Biscuit…") and len(lines[0]) < 2_100
+    assert "Call outcome: success." in lines and lines[-1] == "User name is Margaret."
 
 
 def test_a_store_that_infers_gets_the_transcript_as_chat_messages_to_extract_from() -> None:
