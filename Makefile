@@ -39,7 +39,16 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
-test: install-dev lint typecheck
+# The console's browser tests drive Debian's Chromium (tests/console); installed with apt-get when missing.
+.PHONY: system-deps
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		echo "installing Debian's chromium for the browser tests (apt-get)"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: install-dev system-deps lint typecheck
 	$(BIN)/pytest
 
 # A bounded headless Locust run with the latency gate: locally against the Mem0 emulator, or
