@@ -58,13 +58,21 @@ def record_call(
 ) -> bool:
     """Add one call to the caller's brief (with ``agent_id``: their brief with that agent); False when
     it was already counted (nothing written). A brief that had expired when the call came (its last
-    call more than ``retention_days`` before it, ``retention``) is replaced by one of this call only."""
+    call more than ``retention_days`` before it, ``retention``) is replaced by one of this call only.
+    An unreadable brief is rebuilt from the archived calls first (``rebuild_profile``), not replaced
+    by one of this call only."""
     key = archive_keys.profile_key(caller_id, agent_id)
+    rebuilt = False
     for attempt in range(MAX_WRITE_ATTEMPTS):
         current, version = _read_versioned(archive, key)
+        if current is None and version is not None and not rebuilt:
+            log.warning("an unreadable caller brief is rebuilt from the archive")
+            rebuild_profile(archive, caller_id, agent_id=agent_id, retention_days=retention_days)
+            rebuilt = True
+            continue
         updated = _with_call_in_force(current, caller_id, call, retention_days)
         if updated is None:
-            return False
+            return rebuilt  # the rebuilt brief counted this call already
         if archive.put_if_version(key, encode(updated), CONTENT_TYPE, version):
             return True
         _pause(attempt)
@@ -194,10 +202,7 @@ def _read_versioned(archive: Archive, key: str) -> tuple[CallerProfile | None, s
         body, version = archive.get_versioned(key)
     except ArchiveKeyMissing:
         return None, None
-    profile = decode(body)
-    if profile is None:
-        log.warning("an unreadable caller brief is replaced")
-    return profile, version
+    return decode(body), version
 
 
 def _is_caller_folder(folder: str) -> bool:

@@ -258,3 +258,22 @@ def test_a_rebuild_keeps_the_operators_name_until_a_later_call_names_the_caller(
     assert rebuilt is not None and rebuilt.name is not None
     assert (rebuilt.name.name, rebuilt.name.source) == ("Maggie", "operator")
     assert [old.name for old in rebuilt.earlier_names] == ["Margaret"]
+
+
+def test_an_unreadable_brief_is_rebuilt_from_the_archive_when_a_call_comes(archive: Archive) -> None:
+    # Given Margaret's archived first call and a brief of hers that no longer reads
+    event = load_fixture("transcription_twilio_inbound")
+    caller = event["data"]["metadata"]["phone_call"]["external_number"]
+    archive.put(transcription_key(caller, event["data"]["conversation_id"]), json.dumps(event).encode(), JSON)
+    archive.put(profile_key(caller), b"{not a brief", JSON)
+    # When a later call is recorded
+    later = a_call(900)
+    assert record_call(archive, caller, later) is True
+    # Then the brief holds both calls, with the name the archived call gave
+    brief = read_profile(archive, caller)
+    assert brief is not None and brief.name is not None
+    assert (brief.call_count, brief.name.name) == (2, "Margaret")
+    assert [note.conversation_id for note in brief.recent_calls] == [
+        "conv_900",
+        event["data"]["conversation_id"],
+    ]
