@@ -52,7 +52,8 @@ class MissingSecrets(pulumi.RunError):
     """Required secrets are not set; the message lists the commands that set them."""
 
     def __init__(self, config_keys: list[str]) -> None:
-        commands = "\n".join(f"  pulumi config set --secret {key}" for key in config_keys)
+        stack = pulumi.get_stack()
+        commands = "\n".join(f"  pulumi config set -s {stack} --secret {key}" for key in config_keys)
         super().__init__(f"this stack needs secrets that are not set:\n{commands}")
         self.config_keys = config_keys
 

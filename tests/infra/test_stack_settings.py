@@ -158,7 +158,7 @@ def test_prod_and_staging_refuse_to_deploy_without_a_tool_key():
     with pytest.raises(MissingSecrets) as refused:
         inside_program("prod", lambda: load_secrets(load_settings()), unset)
     assert refused.value.config_keys == ["elevenlabs:toolKey", "mem0:apiKey"]
-    assert "pulumi config set --secret elevenlabs:toolKey" in str(refused.value)
+    assert "pulumi config set -s prod --secret elevenlabs:toolKey" in str(refused.value)
 
 
 def test_the_stack_and_the_application_agree_on_secret_names_and_metrics_namespace():

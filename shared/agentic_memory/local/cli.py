@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,13 @@ from . import operator_commands, sender, smoke
 from .console import command as console_command
 from .dev_keys import ensure_dev_keys
 from .fixtures import fixture_names
+
+
+def adopt_aws_region(environ: MutableMapping[str, str]) -> None:
+    """boto3 reads ``AWS_DEFAULT_REGION`` (or a profile), not ``AWS_REGION``, which people and Lambda
+    also set: without this the commands against a stack stop with botocore's NoRegionError."""
+    if environ.get("AWS_REGION") and not environ.get("AWS_DEFAULT_REGION"):
+        environ["AWS_DEFAULT_REGION"] = environ["AWS_REGION"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     console_command.add_parser(commands)
 
     args = parser.parse_args(argv)
+    adopt_aws_region(os.environ)
     if args.command == "serve":
         return _serve(args.host, args.port, args.mem0_emulator)
     if args.command == "send":
