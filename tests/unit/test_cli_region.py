@@ -17,3 +17,17 @@ def test_an_explicit_aws_default_region_wins() -> None:
     adopt_aws_region(environ)
 
     assert environ["AWS_DEFAULT_REGION"] == "us-east-1"
+
+
+def test_a_setting_that_cannot_configure_a_command_is_named_without_a_traceback(
+    monkeypatch, tmp_path, capsys
+) -> None:
+    from agentic_memory.local import cli
+
+    monkeypatch.setenv("AGENTIC_MEMORY_HOME", str(tmp_path))
+    monkeypatch.setenv("RETENTION_DAYS", "abc")
+
+    status = cli.main(["retention", "purge", "--dry-run"])
+
+    assert status == 2
+    assert "RETENTION_DAYS" in capsys.readouterr().err

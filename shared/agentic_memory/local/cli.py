@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from ..errors import ConfigurationError
 from ..log_privacy import keep_third_party_logs_quiet
 from ..settings import Settings
 from . import operator_commands, sender, smoke
@@ -81,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     adopt_aws_region(os.environ)
+    try:
+        return _run(args, argv)
+    except ConfigurationError as error:
+        # A setting that cannot configure the command: say which, not a traceback.
+        print(f"agentic-memory {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     if args.command == "serve":
         return _serve(args.host, args.port, args.mem0_emulator)
     if args.command == "send":
