@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 
+from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.adapters.s3_archive import S3Archive
+from agentic_memory.fakes import InMemoryArchive
+from agentic_memory.ports import Archive
 
 # Anything that could point boto3 at real credentials or a real endpoint on the developer's machine.
 _AMBIENT_AWS_VARIABLES = (
@@ -137,3 +140,20 @@ def always_busy_endpoint() -> Iterator[tuple[str, list[str]]]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+# Each archive test runs against every Archive: the in-memory fake, the filesystem and S3 (moto).
+@pytest.fixture(
+    params=[
+        pytest.param("memory"),
+        pytest.param("filesystem"),
+        pytest.param("s3", marks=pytest.mark.integration),
+    ]
+)
+def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Archive:
+    if request.param == "memory":
+        return InMemoryArchive()
+    if request.param == "filesystem":
+        return FilesystemArchive(tmp_path / "archive")
+    s3_archive: S3Archive = request.getfixturevalue("s3_archive")
+    return s3_archive

@@ -14,29 +14,12 @@ from botocore.stub import ANY
 from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.adapters.s3_archive import S3Archive
 from agentic_memory.errors import ArchiveKeyMissing, ArchiveUnavailable
-from agentic_memory.fakes import InMemoryArchive
 from agentic_memory.ports import Archive
 
 CALLER_KEY = "post-call/+15551234567/conv_1.json"
 JSON = "application/json"
 # Every byte value, as in an MP3: nothing may be decoded, normalised or truncated on the way.
 BINARY_BODY = bytes(range(256))
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("memory"),
-        pytest.param("filesystem"),
-        pytest.param("s3", marks=pytest.mark.integration),
-    ]
-)
-def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Archive:
-    if request.param == "memory":
-        return InMemoryArchive()
-    if request.param == "filesystem":
-        return FilesystemArchive(tmp_path / "archive")
-    s3_archive: S3Archive = request.getfixturevalue("s3_archive")
-    return s3_archive
 
 
 @pytest.fixture(

@@ -16,7 +16,6 @@ from agentic_memory.adapters.s3_archive import S3Archive
 from agentic_memory.archive_keys import profile_key, transcription_key
 from agentic_memory.caller_profile import CallFacts, GivenName
 from agentic_memory.errors import ArchiveKeyMissing
-from agentic_memory.fakes import InMemoryArchive
 from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.ports import Archive
 from agentic_memory.profile_store import correct_name, read_profile, rebuild_profile, record_call
@@ -25,22 +24,6 @@ MARGARET = "+15550100142"
 KEY = profile_key(MARGARET)
 JSON = "application/json"
 START = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("memory"),
-        pytest.param("filesystem"),
-        pytest.param("s3", marks=pytest.mark.integration),
-    ]
-)
-def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Archive:
-    if request.param == "memory":
-        return InMemoryArchive()
-    if request.param == "filesystem":
-        return FilesystemArchive(tmp_path / "archive")
-    s3_archive: S3Archive = request.getfixturevalue("s3_archive")
-    return s3_archive
 
 
 @pytest.fixture(params=[pytest.param("filesystem"), pytest.param("s3", marks=pytest.mark.integration)])
