@@ -1,6 +1,10 @@
 """Builders the tests share: API Gateway events, signed headers, Lambda contexts, SQS messages."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from agentic_memory.local.events import http_api_event, sqs_event_for_object
@@ -34,3 +38,24 @@ def response_json(response: dict[str, Any]) -> Any:
 
 def sqs_event(key: str) -> dict[str, Any]:
     return sqs_event_for_object("test-bucket", key)
+
+
+def run_cli(
+    home: Path, *args: str, timeout: float = 120, **environment: str
+) -> subprocess.CompletedProcess[str]:
+    """``agentic-memory <args>`` in a child process on the data under ``home``.
+
+    The child gets none of this shell's keys, backends or retention setting (so it works on the
+    local data), plus ``environment``.
+    """
+    own = ("ELEVENLABS_", "MEM0_", "S3_", "RETENTION")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(own)}
+    env |= {"AGENTIC_MEMORY_HOME": str(home), **environment}
+    return subprocess.run(
+        [sys.executable, "-m", "agentic_memory.local.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

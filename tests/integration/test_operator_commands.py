@@ -1,15 +1,14 @@
 """``agentic-memory memories | forget | replay`` on a local runtime's data, after the runtime stops."""
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import RunningRuntime
+from helpers import run_cli
 
 from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.signature import HEADER, sign
@@ -30,15 +29,7 @@ def deliver(runtime: RunningRuntime, fixture: str) -> None:
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ELEVENLABS_", "MEM0_", "S3_"))}
-    env["AGENTIC_MEMORY_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "agentic_memory.local.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(home, *args)
 
 
 def test_a_caller_can_be_listed_and_forgotten_with_their_audio(fresh_runtime):

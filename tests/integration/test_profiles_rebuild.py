@@ -6,12 +6,11 @@ The archive holds the recorded transcriptions under today's post-call keys
 """
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.archive_keys import profile_key
@@ -37,16 +36,7 @@ def archive_as_today(root: Path) -> FilesystemArchive:
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ELEVENLABS_", "MEM0_", "S3_"))}
-    env["AGENTIC_MEMORY_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "agentic_memory.local.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(home, *args)
 
 
 @pytest.mark.integration

@@ -1,12 +1,11 @@
 """``agentic-memory retention purge [--dry-run]`` on local data: progress per expired brief, masked
 callers, and a dry run that changes nothing."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 from test_profiles_rebuild import archive_as_today
 
 from agentic_memory.profile_store import archived_callers
@@ -15,18 +14,7 @@ MARGARET = "+15550100142"
 
 
 def cli(home: Path, *args: str, **environment: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ELEVENLABS_", "MEM0_", "S3_", "RETENTION"))
-    }
-    env |= {"AGENTIC_MEMORY_HOME": str(home), **environment}
-    return subprocess.run(
-        [sys.executable, "-m", "agentic_memory.local.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_cli(home, *args, timeout=180, **environment)
 
 
 def files_under(root: Path) -> dict[str, bytes]:
