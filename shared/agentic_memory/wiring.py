@@ -155,10 +155,6 @@ def use_dependencies(dependencies: Dependencies | None) -> None:
         _built.clear()
 
 
-def installed_dependencies() -> Dependencies | None:
-    return _installed
-
-
 def post_call_dependencies() -> PostCallDependencies:
     return _installed or _once("post-call", _build_post_call)
 
