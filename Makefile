@@ -30,7 +30,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: install
 	$(BIN)/agentic-memory serve --host $(BIND) --port $(PORT) $(if $(filter emulator,$(MEM0)),--mem0-emulator)
 
-CODE := $(wildcard shared services tests infra loadtests)
+CODE := $(wildcard shared services local_runtime devtools tests infra loadtests)
 
 lint: install-dev
 	$(BIN)/ruff check $(CODE)

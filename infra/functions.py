@@ -17,11 +17,11 @@ from agentic_memory.archive_keys import (
 )
 from agentic_memory.memory_adds import MEMORY_ADDS_PREFIX
 from agentic_memory.settings import (
-    ClientDataSettings,
+    ConversationInitiationSettings,
     PostCallSettings,
     ProcessorSettings,
     RetentionPurgeSettings,
-    RetrieveSettings,
+    SearchMemorySettings,
 )
 
 
@@ -61,7 +61,7 @@ class Route:
 CLIENT_DATA = FunctionSpec(
     key="client-data",
     settings_field="client_data",
-    handler="services.client_data.handler.lambda_handler",
+    handler="services.conversation_initiation.handler.lambda_handler",
     description="ElevenLabs conversation initiation webhook: the caller's memory as dynamic variables",
     secrets=("ELEVENLABS_WORKSPACE_KEY",),
     # agents/: the agent's own numbers learned from its calls (an outbound call needs them).
@@ -71,16 +71,16 @@ CLIENT_DATA = FunctionSpec(
         read=(AGENTS_PREFIX, PROFILE_PREFIX),
         list=(AGENTS_PREFIX, PROFILE_PREFIX),
     ),
-    settings_model=ClientDataSettings,
+    settings_model=ConversationInitiationSettings,
 )
 RETRIEVE = FunctionSpec(
     key="retrieve",
     settings_field="retrieve",
-    handler="services.retrieve.handler.lambda_handler",
+    handler="services.search_memory.handler.lambda_handler",
     description="ElevenLabs search_memory tool: semantic search of one caller's memories",
     secrets=("ELEVENLABS_TOOL_KEY", "MEM0_API_KEY"),
     archive=ArchiveAccess(),
-    settings_model=RetrieveSettings,
+    settings_model=SearchMemorySettings,
 )
 POST_CALL = FunctionSpec(
     key="post-call",

@@ -8,11 +8,11 @@ No Docker: pip installs the locked manylinux wheels for CPython 3.12 and the cho
 entries, fixed timestamps and permissions, no bytecode, so the same sources and lock give the same
 bytes and sha256 on the same machine. Downloads are cached under ``build/``.
 
-The four functions share this one artifact, which carries exactly the application modules their
+The five functions share this one artifact, which carries exactly the application modules their
 handlers can import (read statically from the source, see ``infra.import_closure``) and the data
-files those modules read: nothing of the local runtime, the fakes or the emulator, which pull in
-mem0ai and numpy and would multiply the size and the cold start. A handler that reaches one of them
-fails the build, naming the import chain.
+files those modules read: nothing of the local runtime (local_runtime/) or the development tools
+(devtools/), which pull in mem0ai and numpy and would multiply the size and the cold start. A handler
+that reaches one of them fails the build, naming the import chain.
 
 ``ensure_artifact`` (what ``pulumi up`` and ``make package`` run) reuses the last zip when a hash of
 its inputs (the lock, the application files that ship, this packaging code, the target) is the one
@@ -49,25 +49,32 @@ BUILD_DIR = REPOSITORY / "build"
 ARTIFACT_DIR = BUILD_DIR / "lambda"
 MAX_UNZIPPED_BYTES = 15_000_000
 
-# (source folder, name of the package inside the artifact)
+# (source folder, top-level package) of every first-party package, so that the import closure sees an
+# import of any of them. Only the product's (agentic_memory, services) may end up in the artifact.
 APPLICATION_PACKAGES = (
     (REPOSITORY / "shared" / "agentic_memory", "agentic_memory"),
     (REPOSITORY / "services", "services"),
+    (REPOSITORY / "local_runtime", "local_runtime"),
+    (REPOSITORY / "devtools", "devtools"),
 )
 # Never in the artifact: boto3/botocore come with the Lambda runtime, the rest belong to the local runtime.
 FORBIDDEN_DISTRIBUTIONS = frozenset(
     {"boto3", "botocore", "s3transfer", "mem0ai", "numpy", "onnxruntime", "tokenizers", "torch"}
 )
 HANDLER_MODULES = (
-    "services.client_data.handler",
-    "services.retrieve.handler",
+    "services.conversation_initiation.handler",
+    "services.search_memory.handler",
     "services.post_call.handler",
     "services.post_call.processor",
     "services.retention.handler",
+    # The handler paths of the original layout, kept as aliases for deployments and tests outside this
+    # repository that name them (docs/architecture.md, "Names").
+    "services.client_data.handler",
+    "services.retrieve.handler",
 )
-# The local runtime, the operator CLI, the Mem0 emulator and the in-memory fakes (with their subpackages):
-# a handler reaching one of them is a wiring defect, so the build stops rather than ship it.
-NEVER_SHIPPED = ("agentic_memory.local", "agentic_memory.fakes")
+# The local runtime and operator CLI, and the development tools (Mem0 emulator, fakes, fixtures): a
+# handler reaching one of them is a wiring defect, so the build stops rather than ship it.
+NEVER_SHIPPED = ("local_runtime", "devtools")
 # What decides the artifact besides the application and the lock: a change here must rebuild it.
 PACKAGING_CODE = tuple(Path(str(module.__file__)) for module in (dependency_lock, import_closure)) + (
     Path(__file__),

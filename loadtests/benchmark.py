@@ -25,13 +25,13 @@ sys.path.insert(0, str(REPO / "shared"))
 
 from run_load import start_runtime, stop_runtime  # noqa: E402
 
-from agentic_memory.local.fixtures import load_fixture  # noqa: E402
-from agentic_memory.local.sender import rewrite  # noqa: E402
 from agentic_memory.signature import HEADER, sign  # noqa: E402
+from devtools.fixtures import load_fixture  # noqa: E402
+from local_runtime.sender import rewrite  # noqa: E402
 
 HANDLERS = [
-    "services.client_data.handler",
-    "services.retrieve.handler",
+    "services.conversation_initiation.handler",
+    "services.search_memory.handler",
     "services.post_call.handler",
     "services.post_call.processor",
 ]
@@ -106,7 +106,7 @@ def main() -> None:
         finally:
             stop_runtime(runtime)
 
-    from agentic_memory.local.mem0_emulator import start_emulator
+    from devtools.mem0_emulator import start_emulator
 
     mem0_key = f"m0_bench_{secrets.token_hex(8)}"
     emulator = start_emulator(profile="published", api_keys=[mem0_key])

@@ -32,9 +32,9 @@ from run_load import start_runtime, stop_runtime  # noqa: E402
 
 from agentic_memory.adapters.filesystem_archive import FilesystemArchive  # noqa: E402
 from agentic_memory.archive_keys import transcription_key  # noqa: E402
-from agentic_memory.local.fixtures import load_fixture  # noqa: E402
-from agentic_memory.local.sender import rewrite  # noqa: E402
 from agentic_memory.profile_store import rebuild_profile  # noqa: E402
+from devtools.fixtures import load_fixture  # noqa: E402
+from local_runtime.sender import rewrite  # noqa: E402
 
 FIXTURE_CALLER = "+15550100142"
 NAME = "Margaret"
@@ -126,7 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
-    from agentic_memory.local.mem0_emulator import start_emulator
+    from devtools.mem0_emulator import start_emulator
 
     rows = measure("embedded Mem0 engine", {}, sizes, args.requests)
     mem0_key = f"m0_bench_{secrets.token_hex(8)}"

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _local_run(args: argparse.Namespace, run_dir: Path) -> int:
-    from agentic_memory.local.mem0_emulator import start_emulator
+    from devtools.mem0_emulator import start_emulator
 
     mem0_key = f"m0_load_{secrets.token_hex(12)}"
     keys = {
@@ -122,7 +122,7 @@ def start_runtime(home: Path, extra_env: dict[str, str]) -> tuple[subprocess.Pop
     )
     log = (home / "runtime.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "agentic_memory.local.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "local_runtime.cli", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 from agentic_memory.archive_keys import profile_key
 from agentic_memory.caller_profile import CallerProfile, CallFacts, GivenName, encode, with_call
-from agentic_memory.local.fixtures import load_fixture
-from agentic_memory.local.sender import rewrite
 from agentic_memory.ports import Archive
 from agentic_memory.signature import HEADER, sign
+from devtools.fixtures import load_fixture
+from local_runtime.sender import rewrite
 
 NAMES = (
     "Margaret",

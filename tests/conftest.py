@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
+from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
 
 _real_connect = socket.socket.connect
 

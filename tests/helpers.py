@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentic_memory.local.events import http_api_event, sqs_event_for_object
-from agentic_memory.local.lambda_context import LocalLambdaContext
 from agentic_memory.signature import HEADER, sign
+from local_runtime.events import http_api_event, sqs_event_for_object
+from local_runtime.lambda_context import LocalLambdaContext
 
 # The dynamic variables DESIGN.md promises on every pre-call answer, declared here rather than
 # imported from the product, so that the tests hold the product to the design.
@@ -52,7 +52,7 @@ def run_cli(
     env = {name: value for name, value in os.environ.items() if not name.startswith(own)}
     env |= {"AGENTIC_MEMORY_HOME": str(home), **environment}
     return subprocess.run(
-        [sys.executable, "-m", "agentic_memory.local.cli", *args],
+        [sys.executable, "-m", "local_runtime.cli", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -11,10 +11,10 @@ import json
 from typing import Any
 
 from agentic_memory.elevenlabs.post_call import PostCallTranscription
-from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.ports import Archive
 from agentic_memory.post_call import archive_key_for, parse_event
 from agentic_memory.settings import IdentitySettings
+from devtools.fixtures import load_fixture
 
 TEN_MINUTES = 600
 EXCHANGES = 60

@@ -1,64 +1,9 @@
-"""Lambda entry point of the conversation initiation ("pre-call") webhook: ``POST /client-data``."""
+"""Alias of ``services.conversation_initiation.handler``: the handler path of the original layout.
 
-import time
-from typing import Any
+Deployments and tests outside this repository may name ``services.client_data.handler.lambda_handler``
+(docs/architecture.md, "Names"); it is the very same function.
+"""
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from services.conversation_initiation.handler import lambda_handler
 
-from agentic_memory.auth import require_key
-from agentic_memory.elevenlabs.initiation import ConversationInitiationRequest
-from agentic_memory.http import answer_domain_errors, json_response, parse, request_from_event
-from agentic_memory.identity import mask
-from agentic_memory.precall import answer_precall
-from agentic_memory.wiring import client_data_dependencies, prepare_in_lambda_init
-from services.observability import logger_for, metrics_for
-
-logger = logger_for("client-data")
-metrics = metrics_for("client-data")
-# Leave room for the runtime's own overhead when the function's timeout is close to the budget.
-LAMBDA_SAFETY_MARGIN_SECONDS = 0.1
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics
-@answer_domain_errors
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    started = time.monotonic()
-    deps = client_data_dependencies()
-    request = request_from_event(event)
-    header = deps.settings.workspace_key_header
-    require_key(request.header(header), deps.settings.workspace_keys, header)
-    initiation = parse(ConversationInitiationRequest, request.json_body(), "initiation request")
-    remaining = context.get_remaining_time_in_millis() / 1000 - LAMBDA_SAFETY_MARGIN_SECONDS
-    deadline = started + min(deps.settings.precall_budget_seconds, remaining)
-    outcome = answer_precall(initiation, request.body, deps.settings, deps.archive, deps.clock(), deadline)
-    logger.append_keys(conversation_id=initiation.conversation_id, agent_id=initiation.agent_id)
-    metrics.add_metric(name="PrecallAnswered", unit=MetricUnit.Count, value=1)
-    if outcome.withheld:
-        metrics.add_metric(name="WithheldCaller", unit=MetricUnit.Count, value=1)
-    elif outcome.missing_caller:
-        # Answered neutral, never refused: counted so a misconfigured integration shows up.
-        metrics.add_metric(name="UnattributedCall", unit=MetricUnit.Count, value=1)
-        logger.warning("pre-call names no caller; answered with the neutral context")
-    elif not outcome.memory_available:
-        metrics.add_metric(name="MemoryUnavailable", unit=MetricUnit.Count, value=1)
-        logger.warning("answered with the neutral context", extra={"reason": outcome.memory_error})
-    if not outcome.archived:
-        metrics.add_metric(name="ArchiveWriteLate", unit=MetricUnit.Count, value=1)
-    logger.info(
-        "pre-call answered",
-        extra={
-            "caller": mask(outcome.caller_id)
-            if outcome.caller_id
-            else ("withheld" if outcome.withheld else "none"),
-            "returning_caller": outcome.response.dynamic_variables["returning_caller"],
-            "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
-        },
-    )
-    return json_response(200, outcome.response.to_wire())
-
-
-# In Lambda only: secrets and clients are ready before the first caller (see prepare_in_lambda_init).
-prepare_in_lambda_init(client_data_dependencies)
+__all__ = ["lambda_handler"]

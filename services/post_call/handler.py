@@ -11,10 +11,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agentic_memory.errors import DomainError
-from agentic_memory.http import answer_domain_errors, json_response, request_from_event
 from agentic_memory.post_call import Acknowledgement, acknowledge
 from agentic_memory.signature import HEADER
 from agentic_memory.wiring import post_call_dependencies, prepare_in_lambda_init
+from services.http_edge import answer_domain_errors, json_response, request_from_event
 from services.observability import logger_for, metrics_for
 
 logger = logger_for("post-call")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .call_time import call_zone, describe, local_date, zone_name
 from .caller_profile import CallerProfile, CallNote
-from .elevenlabs.initiation import (
+from .elevenlabs.conversation_initiation import (
     AgentOverride,
     ConversationConfigOverride,
     ConversationInitiationClientData,

@@ -1,4 +1,4 @@
-"""Domain errors. Entry points map them to HTTP in one place (``agentic_memory.http``)."""
+"""Domain errors. Entry points map them to HTTP in one place (``services.http_edge``)."""
 
 
 class DomainError(Exception):

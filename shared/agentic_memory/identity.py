@@ -17,7 +17,7 @@ from functools import lru_cache
 import phonenumbers
 
 from .archive_keys import caller_segment
-from .elevenlabs.initiation import ConversationInitiationRequest
+from .elevenlabs.conversation_initiation import ConversationInitiationRequest
 from .elevenlabs.post_call import TranscriptionData
 from .errors import MissingCaller, WithheldCaller
 from .withheld import address_parts, is_withheld

@@ -28,7 +28,6 @@ from .errors import (
     UnsafeIdentifier,
     WithheldCaller,
 )
-from .http import parse
 from .identity import caller_of_transcription
 from .memory_building import MemoryDraft, memories_of, why_no_call
 from .ports import Archive, AudioSource, InferredAdd, MemoryStore, NoAudio
@@ -36,6 +35,7 @@ from .profile_store import record_call
 from .scope import memory_user_id, scoped_agent
 from .settings import IdentitySettings, PostCallSettings, ProcessorSettings
 from .signature import SignatureError, verify
+from .validation import parse
 
 log = logging.getLogger(__name__)
 

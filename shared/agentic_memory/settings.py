@@ -340,7 +340,7 @@ class EmbeddedLlmSettings(_EnvironmentModel):
 # ---- one model per function: the union of the groups it uses ----
 
 
-class ClientDataSettings(
+class ConversationInitiationSettings(
     WorkspaceKeySettings,
     GreetingSettings,
     ArchiveSettings,
@@ -352,7 +352,7 @@ class ClientDataSettings(
     is. No Mem0: the pre-call reads one brief, so it neither needs nor holds the Mem0 key."""
 
 
-class RetrieveSettings(
+class SearchMemorySettings(
     ToolSettings, IdentitySettings, MemorySettings, RedactionSettings, ScopeSettings, RetentionSettings
 ):
     """The search_memory server tool: its key and the memory it searches."""
@@ -380,8 +380,8 @@ class RetentionPurgeSettings(MemorySettings, ArchiveSettings, ScopeSettings, Ret
 
 
 class Settings(
-    ClientDataSettings,
-    RetrieveSettings,
+    ConversationInitiationSettings,
+    SearchMemorySettings,
     PostCallSettings,
     ProcessorSettings,
     RetentionPurgeSettings,

@@ -11,7 +11,7 @@ function's settings model and nothing else:
 - retention (the daily purge): the archive and the memory.
 
 This module knows only the deployed backends (Mem0 Platform, S3). The local runtime's backends (the
-embedded engine, the filesystem archive) live in ``agentic_memory.local.backends``, which installs a
+embedded engine, the filesystem archive) live in ``local_runtime.backends``, which installs a
 complete ``Dependencies`` with ``use_dependencies``; so no handler can reach them by accident, and the
 Lambda artifact does not carry them. A backend this module cannot build is a ``ConfigurationError``
 that names the setting to fix.
@@ -30,14 +30,14 @@ from .settings import (
     ArchiveBackend,
     ArchiveSettings,
     AudioSourceSettings,
-    ClientDataSettings,
     ConfigurationError,
+    ConversationInitiationSettings,
     MemoryBackend,
     MemorySettings,
     PostCallSettings,
     ProcessorSettings,
     RetentionPurgeSettings,
-    RetrieveSettings,
+    SearchMemorySettings,
     Settings,
 )
 
@@ -66,9 +66,9 @@ class ProcessorDependencies(Protocol):
     def delayed_messages(self) -> DelayedMessages | None: ...
 
 
-class ClientDataDependencies(Protocol):
+class ConversationInitiationDependencies(Protocol):
     @property
-    def settings(self) -> ClientDataSettings: ...
+    def settings(self) -> ConversationInitiationSettings: ...
     @property
     def archive(self) -> Archive: ...
     @property
@@ -86,9 +86,9 @@ class RetentionDependencies(Protocol):
     def clock(self) -> Callable[[], datetime]: ...
 
 
-class RetrieveDependencies(Protocol):
+class SearchMemoryDependencies(Protocol):
     @property
-    def settings(self) -> RetrieveSettings: ...
+    def settings(self) -> SearchMemorySettings: ...
     @property
     def memory(self) -> MemoryStore: ...
 
@@ -121,8 +121,8 @@ class _Processor:
 
 
 @dataclass(frozen=True)
-class _ClientData:
-    settings: ClientDataSettings
+class _ConversationInitiation:
+    settings: ConversationInitiationSettings
     archive: Archive
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -136,8 +136,8 @@ class _Retention:
 
 
 @dataclass(frozen=True)
-class _Retrieve:
-    settings: RetrieveSettings
+class _SearchMemory:
+    settings: SearchMemorySettings
     memory: MemoryStore
 
 
@@ -163,12 +163,12 @@ def processor_dependencies() -> ProcessorDependencies:
     return _installed or _once("processor", _build_processor)
 
 
-def client_data_dependencies() -> ClientDataDependencies:
-    return _installed or _once("client-data", _build_client_data)
+def conversation_initiation_dependencies() -> ConversationInitiationDependencies:
+    return _installed or _once("client-data", _build_conversation_initiation)
 
 
-def retrieve_dependencies() -> RetrieveDependencies:
-    return _installed or _once("retrieve", _build_retrieve)
+def search_memory_dependencies() -> SearchMemoryDependencies:
+    return _installed or _once("retrieve", _build_search_memory)
 
 
 def retention_dependencies() -> RetentionDependencies:
@@ -223,9 +223,9 @@ def _build_processor(environ: Mapping[str, str]) -> _Processor:
     )
 
 
-def _build_client_data(environ: Mapping[str, str]) -> _ClientData:
-    settings = ClientDataSettings.from_environment(environ)
-    return _ClientData(settings, archive_for(settings))
+def _build_conversation_initiation(environ: Mapping[str, str]) -> _ConversationInitiation:
+    settings = ConversationInitiationSettings.from_environment(environ)
+    return _ConversationInitiation(settings, archive_for(settings))
 
 
 def _build_retention(environ: Mapping[str, str]) -> _Retention:
@@ -233,9 +233,9 @@ def _build_retention(environ: Mapping[str, str]) -> _Retention:
     return _Retention(settings, archive_for(settings), memory_store_for(settings))
 
 
-def _build_retrieve(environ: Mapping[str, str]) -> _Retrieve:
-    settings = RetrieveSettings.from_environment(environ)
-    return _Retrieve(settings, memory_store_for(settings))
+def _build_search_memory(environ: Mapping[str, str]) -> _SearchMemory:
+    settings = SearchMemorySettings.from_environment(environ)
+    return _SearchMemory(settings, memory_store_for(settings))
 
 
 def audio_source_for(settings: AudioSourceSettings) -> AudioSource | None:
@@ -256,7 +256,7 @@ def delayed_messages_for(settings: AudioSourceSettings) -> DelayedMessages | Non
 
 
 def memory_store_for(settings: MemorySettings) -> MemoryStore:
-    """Mem0 Platform; any other backend belongs to the local runtime (``agentic_memory.local.backends``)."""
+    """Mem0 Platform; any other backend belongs to the local runtime (``local_runtime.backends``)."""
     if settings.memory_backend is MemoryBackend.MEM0_PLATFORM:
         from .adapters.mem0_platform import Mem0PlatformStore
 
@@ -268,7 +268,7 @@ def memory_store_for(settings: MemorySettings) -> MemoryStore:
 
 
 def archive_for(settings: ArchiveSettings) -> Archive:
-    """S3; the filesystem archive belongs to the local runtime (``agentic_memory.local.backends``)."""
+    """S3; the filesystem archive belongs to the local runtime (``local_runtime.backends``)."""
     if settings.archive_backend is ArchiveBackend.S3 and settings.s3_bucket_name:
         from .adapters.s3_archive import S3Archive
 

@@ -16,9 +16,9 @@ from agentic_memory.adapters.s3_archive import S3Archive
 from agentic_memory.archive_keys import profile_key, transcription_key
 from agentic_memory.caller_profile import CallFacts, GivenName
 from agentic_memory.errors import ArchiveKeyMissing
-from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.ports import Archive
 from agentic_memory.profile_store import correct_name, read_profile, rebuild_profile, record_call
+from devtools.fixtures import load_fixture
 
 MARGARET = "+15550100142"
 KEY = profile_key(MARGARET)

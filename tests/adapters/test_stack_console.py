@@ -14,12 +14,12 @@ from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.adapters.s3_archive import S3Archive
 from agentic_memory.caller_profile import call_facts
 from agentic_memory.elevenlabs.post_call import PostCallTranscription
-from agentic_memory.local.cli import main
-from agentic_memory.local.console.command import serve_stack_console, stack_environment
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
-from agentic_memory.local.mem0_emulator import start_emulator
 from agentic_memory.ports import ChatMessage
 from agentic_memory.profile_store import record_call
+from devtools.fixtures import fixture_bytes, load_fixture
+from devtools.mem0_emulator import start_emulator
+from local_runtime.cli import main
+from local_runtime.console.command import serve_stack_console, stack_environment
 
 pytestmark = pytest.mark.integration
 EVENT = load_fixture("transcription_twilio_inbound")

@@ -8,10 +8,10 @@ from urllib.parse import quote_plus
 import pytest
 
 from agentic_memory import operations
-from agentic_memory.fakes import InMemoryMemoryStore
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
-from agentic_memory.local.operator_commands import replay_events
 from agentic_memory.wiring import Dependencies
+from devtools.fakes import InMemoryMemoryStore
+from devtools.fixtures import fixture_bytes, load_fixture
+from local_runtime.operator_commands import replay_events
 
 pytestmark = pytest.mark.integration
 EVENT = load_fixture("transcription_twilio_inbound")

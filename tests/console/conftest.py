@@ -9,9 +9,9 @@ import pytest
 from console_support import AGENT_NUMBER, CHROMIUM, CHROMIUM_FLAGS, ConsoleRuntime, seed
 
 from agentic_memory.adapters.filesystem_archive import FilesystemArchive
-from agentic_memory.fakes import InMemoryMemoryStore
-from agentic_memory.local.runtime import build_runtime
 from agentic_memory.settings import Settings
+from devtools.fakes import InMemoryMemoryStore
+from local_runtime.runtime import build_runtime
 
 
 @pytest.fixture(scope="session")

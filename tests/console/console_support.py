@@ -12,9 +12,9 @@ from typing import Any
 
 from agentic_memory import archive_keys
 from agentic_memory.adapters.filesystem_archive import FilesystemArchive
-from agentic_memory.fakes import InMemoryMemoryStore
-from agentic_memory.local import sender
-from agentic_memory.local.runtime import LocalRuntime
+from devtools.fakes import InMemoryMemoryStore
+from local_runtime import sender
+from local_runtime.runtime import LocalRuntime
 
 MARGARET = "+15550100142"
 SECOND_CALLER = "+15550100199"

@@ -7,14 +7,14 @@ import httpx
 from console_support import MARGARET, SECOND_CALLER, ConsoleRuntime
 
 from agentic_memory.caller_profile import CallFacts, GivenName
-from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
-from agentic_memory.local.console import views
-from agentic_memory.local.console.command import console_banner, console_key_for
-from agentic_memory.local.runtime import build_runtime
 from agentic_memory.ports import ChatMessage
 from agentic_memory.profile_store import record_call
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
+from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
+from local_runtime.console import views
+from local_runtime.console.command import console_banner, console_key_for
+from local_runtime.runtime import build_runtime
 
 
 def client(running: ConsoleRuntime, key: str | None = None) -> httpx.Client:

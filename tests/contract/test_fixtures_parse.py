@@ -6,11 +6,11 @@ import json
 import pytest
 from pydantic import BaseModel
 
-from agentic_memory.elevenlabs.initiation import ConversationInitiationRequest
+from agentic_memory.elevenlabs.conversation_initiation import ConversationInitiationRequest
 from agentic_memory.elevenlabs.post_call import CallInitiationFailure, PostCallAudio, PostCallTranscription
-from agentic_memory.elevenlabs.tool import SearchMemoryRequest
+from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
 from agentic_memory.identity import caller_of_initiation, caller_of_transcription
-from agentic_memory.local.fixtures import fixture_bytes, fixture_names, load_fixture
+from devtools.fixtures import fixture_bytes, fixture_names, load_fixture
 
 AGENT_NUMBER = "+15550100001"
 MARGARET = "+15550100142"

@@ -15,12 +15,12 @@ from agentic_memory.call_context import (
 )
 from agentic_memory.caller_profile import CallerProfile, call_facts, with_call
 from agentic_memory.elevenlabs.post_call import PostCallTranscription
-from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.settings import (
     DEFAULT_RETURNING_GREETING,
     DEFAULT_RETURNING_GREETING_NO_NAME,
     DEFAULT_WELCOME,
 )
+from devtools.fixtures import load_fixture
 
 MARGARET = "+15550100142"
 NEW_CALLER = "+15550100199"

@@ -12,8 +12,8 @@ import pytest
 from elevenlabs import ElevenLabs
 from elevenlabs.errors import BadRequestError
 
-from agentic_memory.local.fixtures import fixture_bytes
 from agentic_memory.signature import SignatureError, sign, verify
+from devtools.fixtures import fixture_bytes
 
 # The test vector of the reference (§3.1), computed with the documented scheme.
 VECTOR_SECRET = "wsec_example_secret"

@@ -13,14 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
-from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
-from agentic_memory.local import dead_letter
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
-from agentic_memory.local.operator_commands import replay_events
-from agentic_memory.local.runtime import LocalRuntime, build_runtime
 from agentic_memory.ports import ChatMessage
 from agentic_memory.settings import Settings
 from agentic_memory.signature import HEADER, sign
+from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
+from devtools.fixtures import fixture_bytes, load_fixture
+from local_runtime import dead_letter
+from local_runtime.operator_commands import replay_events
+from local_runtime.runtime import LocalRuntime, build_runtime
 
 pytestmark = pytest.mark.integration
 BACKOFF = (0.1, 0.3, 0.6)

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 
 from agentic_memory.adapters.elevenlabs_audio import ElevenLabsAudioClient
-from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
-from agentic_memory.local import dead_letter
-from agentic_memory.local.events import sqs_event_for_message, sqs_event_for_object
-from agentic_memory.local.fixtures import load_fixture
-from agentic_memory.local.lambda_context import LocalLambdaContext
-from agentic_memory.local.operator_commands import replay_events
-from agentic_memory.local.runtime import LocalRuntime, build_runtime
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
+from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
+from devtools.fixtures import load_fixture
+from local_runtime import dead_letter
+from local_runtime.events import sqs_event_for_message, sqs_event_for_object
+from local_runtime.lambda_context import LocalLambdaContext
+from local_runtime.operator_commands import replay_events
+from local_runtime.runtime import LocalRuntime, build_runtime
 from services.post_call.processor import lambda_handler
 
 pytestmark = pytest.mark.integration

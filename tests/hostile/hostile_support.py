@@ -29,15 +29,15 @@ from helpers import api_event, lambda_context, sqs_event
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.settings import Settings
 from agentic_memory.signature import HEADER, sign
 from agentic_memory.wiring import Dependencies, use_dependencies
-from services.client_data.handler import lambda_handler as client_data_handler
+from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
+from devtools.fixtures import fixture_bytes, load_fixture
+from services.conversation_initiation.handler import lambda_handler as client_data_handler
 from services.post_call.handler import lambda_handler as post_call_handler
 from services.post_call.processor import lambda_handler as processor_handler
-from services.retrieve.handler import lambda_handler as retrieve_handler
+from services.search_memory.handler import lambda_handler as retrieve_handler
 
 CLIENT_DATA = "client-data"
 RETRIEVE_GET = "retrieve GET"

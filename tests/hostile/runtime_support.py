@@ -84,7 +84,7 @@ def start_runtime(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = home / "runtime.log"
-    command = [sys.executable, "-m", "agentic_memory.local.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "local_runtime.cli", "serve", "--port", str(port)]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(command, env=env, cwd=sandbox, stdout=log_file, stderr=subprocess.STDOUT)
     running = RuntimeProcess(url, port, sandbox, home, keys, process, log_path)

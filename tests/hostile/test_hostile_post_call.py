@@ -47,9 +47,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentic_memory.errors import MemoryUnavailable
-from agentic_memory.fakes import InMemoryMemoryStore
 from agentic_memory.ports import ChatMessage
 from agentic_memory.signature import HEADER
+from devtools.fakes import InMemoryMemoryStore
 
 INBOUND = "transcription_twilio_inbound"
 TOLERANCE_SECONDS = 30 * 60  # the product's default window, both directions

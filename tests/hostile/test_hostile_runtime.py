@@ -29,8 +29,8 @@ from hostile_support import (
 )
 from runtime_support import RawAnswer, RuntimeProcess, exchange_raw, head, health_status, listing, raw_answer
 
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.signature import HEADER, sign
+from devtools.fixtures import fixture_bytes, load_fixture
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ import pytest
 from hostile_support import AGENT_NUMBER, CALLER, HostileKeys
 from runtime_support import start_runtime
 
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.signature import HEADER, sign
+from devtools.fixtures import fixture_bytes, load_fixture
 
 pytestmark = pytest.mark.integration
 

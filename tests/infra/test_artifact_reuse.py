@@ -80,7 +80,11 @@ def test_unchanged_inputs_reuse_the_last_zip_and_say_so(sandbox):
     assert record == {"inputs_sha256": first.inputs_sha256, "zip_sha256": first.sha256}
 
 
-SHIPPED_INPUTS = ("source/services/retrieve/handler.py", "source/agentic_memory/identity.py", LOCK_FILE.name)
+SHIPPED_INPUTS = (
+    "source/services/search_memory/handler.py",
+    "source/agentic_memory/identity.py",
+    LOCK_FILE.name,
+)
 
 
 @pytest.mark.parametrize("changed", SHIPPED_INPUTS)
@@ -97,7 +101,7 @@ def test_a_change_to_what_ships_rebuilds(sandbox, tmp_path, changed):
 
 def test_a_change_to_a_file_that_does_not_ship_reuses(sandbox):
     sandbox.ensure()
-    append_line(sandbox.source / "agentic_memory/local/cli.py", "# changed")
+    append_line(sandbox.source / "local_runtime/cli.py", "# changed")
     assert sandbox.ensure().reused
     assert len(sandbox.built) == 1
 

@@ -9,7 +9,7 @@ import pytest
 from elevenlabs.types import ToolRequestModel
 
 from agentic_memory.call_context import Greetings, neutral_call_context
-from agentic_memory.elevenlabs.tool import SearchMemoryRequest
+from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
 from infra.secret_config import SECRETS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

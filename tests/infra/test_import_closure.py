@@ -83,8 +83,12 @@ def test_data_files_ship_only_when_a_reached_module_names_them(tmp_path):
     assert data_files(tree, ["app", "other"]) == []
 
 
-def test_a_handler_reaching_a_module_that_must_never_ship_fails_the_build_naming_the_chain(tmp_path):
-    # Given a made-up handler whose domain module lazily imports the local runtime
+@pytest.mark.parametrize("never_shipped", ["local_runtime.server", "devtools.fakes"])
+def test_a_handler_reaching_a_module_that_must_never_ship_fails_the_build_naming_the_chain(
+    tmp_path, never_shipped
+):
+    # Given a made-up handler whose domain module lazily imports the local runtime or a development tool
+    package, module = never_shipped.split(".")
     write_tree(
         tmp_path,
         {
@@ -92,13 +96,13 @@ def test_a_handler_reaching_a_module_that_must_never_ship_fails_the_build_naming
             "services/fake/__init__.py": "",
             "services/fake/handler.py": "from agentic_memory import helper\n",
             "agentic_memory/__init__.py": "",
-            "agentic_memory/helper.py": "def serve():\n    from .local.server import run\n",
-            "agentic_memory/local/__init__.py": "",
-            "agentic_memory/local/server.py": "",
+            "agentic_memory/helper.py": f"def serve():\n    from {never_shipped} import run\n",
+            f"{package}/__init__.py": "",
+            f"{package}/{module}.py": "",
         },
     )
-    packages = [(tmp_path / "agentic_memory", "agentic_memory"), (tmp_path / "services", "services")]
+    packages = [(tmp_path / name, name) for name in ("agentic_memory", "services", package)]
     # When its files are gathered for the artifact, then the build stops and says how it got there
     with pytest.raises(packaging.ArtifactError, match="must never ship") as refused:
         packaging.application_files(["services.fake.handler"], packages)
-    assert "services.fake.handler → agentic_memory.helper → agentic_memory.local.server" in str(refused.value)
+    assert f"services.fake.handler → agentic_memory.helper → {never_shipped}" in str(refused.value)

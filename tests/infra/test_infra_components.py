@@ -22,7 +22,7 @@ def a_function(name="retrieve", provisioned_concurrency=0, statements=()):
         name,
         ServiceFunctionArgs(
             function_name=f"agentic-memory-test-{name}",
-            handler="services.retrieve.handler.lambda_handler",
+            handler="services.search_memory.handler.lambda_handler",
             description="a test function",
             code=CODE,
             architecture="arm64",

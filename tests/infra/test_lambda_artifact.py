@@ -38,8 +38,8 @@ from infra.packaging import (
 LOCAL_ONLY_IMPORTS = ("mem0", "numpy", "onnxruntime", "tokenizers", "torch", "qdrant_client")
 # Application modules that serve only the local runtime and tests (with their subpackages).
 LOCAL_ONLY_MODULES = (
-    "agentic_memory.local",
-    "agentic_memory.fakes",
+    "local_runtime",
+    "devtools.fakes",
     "agentic_memory.adapters.mem0_local",
     "agentic_memory.adapters.embedding",
     "agentic_memory.adapters.filesystem_archive",

@@ -28,8 +28,8 @@ PARAMETER = "aws:ssm/parameter:Parameter"
 PROVISIONED = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
 
 HANDLERS = {
-    "client-data": "services.client_data.handler.lambda_handler",
-    "retrieve": "services.retrieve.handler.lambda_handler",
+    "client-data": "services.conversation_initiation.handler.lambda_handler",
+    "retrieve": "services.search_memory.handler.lambda_handler",
     "post-call": "services.post_call.handler.lambda_handler",
     "post-call-processor": "services.post_call.processor.lambda_handler",
     "retention": "services.retention.handler.lambda_handler",

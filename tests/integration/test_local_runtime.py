@@ -13,9 +13,9 @@ import httpx
 import mutagen.mp3
 import pytest
 
-from agentic_memory.local.fixtures import load_fixture
-from agentic_memory.local.sender import rewrite
 from agentic_memory.signature import HEADER, sign
+from devtools.fixtures import load_fixture
+from local_runtime.sender import rewrite
 
 pytestmark = pytest.mark.integration
 
@@ -192,7 +192,7 @@ def test_the_send_command_replays_a_fixture(runtime):
     command = [
         sys.executable,
         "-m",
-        "agentic_memory.local.cli",
+        "local_runtime.cli",
         "send",
         "transcription_sip",
         "--url",

@@ -10,8 +10,8 @@ import pytest
 from conftest import RunningRuntime
 from helpers import run_cli
 
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.signature import HEADER, sign
+from devtools.fixtures import fixture_bytes, load_fixture
 
 pytestmark = pytest.mark.integration
 CALLER = load_fixture("transcription_twilio_inbound")["data"]["metadata"]["phone_call"]["external_number"]

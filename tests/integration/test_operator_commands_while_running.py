@@ -14,7 +14,7 @@ import pytest
 from conftest import RunningRuntime
 from test_operator_commands import CALLER, _precall, cli, deliver
 
-from agentic_memory.local.admin import ADMIN_HEADER, COMMANDS_PATH
+from local_runtime.admin import ADMIN_HEADER, COMMANDS_PATH
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +101,7 @@ def test_send_finds_the_runtime_from_the_environment(runtime, variable):
     )
     # When the operator sends a pre-call
     sent = subprocess.run(
-        [sys.executable, "-m", "agentic_memory.local.cli", "send", "precall_twilio_inbound"],
+        [sys.executable, "-m", "local_runtime.cli", "send", "precall_twilio_inbound"],
         env=env,
         capture_output=True,
         text=True,

@@ -18,12 +18,12 @@ from helpers import DESIGN_DYNAMIC_VARIABLES
 from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.caller_profile import CallFacts, GivenName
-from agentic_memory.local.fixtures import load_fixture
-from agentic_memory.local.mem0_emulator import Mem0Emulator, start_emulator
-from agentic_memory.local.sender import rewrite
 from agentic_memory.ports import ChatMessage
 from agentic_memory.profile_store import record_call
 from agentic_memory.signature import HEADER, sign
+from devtools.fixtures import load_fixture
+from devtools.mem0_emulator import Mem0Emulator, start_emulator
+from local_runtime.sender import rewrite
 
 pytestmark = pytest.mark.integration
 

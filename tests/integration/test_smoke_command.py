@@ -24,7 +24,7 @@ def test_the_smoke_test_passes_every_step_and_leaves_nothing_behind(fresh_runtim
     )
     # When the smoke test runs against the runtime
     smoke = subprocess.run(
-        [sys.executable, "-m", "agentic_memory.local.cli", "smoke", "--url", runtime.url, "--wait", "60"],
+        [sys.executable, "-m", "local_runtime.cli", "smoke", "--url", runtime.url, "--wait", "60"],
         env=env,
         capture_output=True,
         text=True,

@@ -4,8 +4,8 @@ import checks
 import gate
 import scenarios
 
-from agentic_memory.fakes import InMemoryArchive
 from agentic_memory.profile_store import read_profile
+from devtools.fakes import InMemoryArchive
 
 FAST = {"requests": 100, "failures": 0, "p50": 40, "p95": 90, "p99": 120, "rps": 5.0}
 

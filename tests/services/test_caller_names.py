@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
 
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.settings import DEFAULT_RETURNING_GREETING_NO_NAME
-from services.client_data.handler import lambda_handler as client_data
+from devtools.fixtures import fixture_bytes, load_fixture
+from services.conversation_initiation.handler import lambda_handler as client_data
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
 

@@ -14,8 +14,8 @@ from helpers import (
 )
 
 from agentic_memory.errors import ArchiveUnavailable, MemoryUnavailable
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
-from services.client_data.handler import lambda_handler as client_data
+from devtools.fixtures import fixture_bytes, load_fixture
+from services.conversation_initiation.handler import lambda_handler as client_data
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
 

@@ -13,15 +13,15 @@ from helpers import api_event, lambda_context, response_json, signed_headers, sq
 
 from agentic_memory import agent_numbers
 from agentic_memory.elevenlabs.post_call import TranscriptionData
-from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
-from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.operations import replay
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
-from services.client_data import handler as client_data_handler
+from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
+from devtools.fixtures import load_fixture
+from services.conversation_initiation import handler as client_data_handler
 from services.post_call import handler as post_call_handler
 from services.post_call.processor import lambda_handler as process
-from services.retrieve.handler import lambda_handler as retrieve
+from services.search_memory.handler import lambda_handler as retrieve
 
 AGENT = "agent_2401kn076can47sp0fftkzytzrjx"
 # A UK mobile in Ofcom's range for drama (07700 900000-900999), and a London number for the agent.

@@ -7,8 +7,8 @@ import time
 import pytest
 from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
 
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.post_call import process_archived_event
+from devtools.fixtures import fixture_bytes, load_fixture
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
 

@@ -9,7 +9,7 @@ from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.ports import ChatMessage
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
-from services.retrieve.handler import lambda_handler as retrieve
+from services.search_memory.handler import lambda_handler as retrieve
 
 CALLER = "+15550100123"
 

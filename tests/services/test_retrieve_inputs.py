@@ -8,7 +8,7 @@ import pytest
 from helpers import api_event, lambda_context, response_json
 
 from agentic_memory.ports import ChatMessage
-from services.retrieve.handler import lambda_handler as retrieve
+from services.search_memory.handler import lambda_handler as retrieve
 
 CALLER = "+15550100123"
 BISCUIT = "I have a dog named Biscuit"

@@ -10,21 +10,21 @@ import pytest
 from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
 
 from agentic_memory import operations
-from agentic_memory.elevenlabs.tool import SearchMemoryRequest
-from agentic_memory.fakes import InMemoryArchive, InMemoryMemoryStore
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
+from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
 from agentic_memory.ports import ChatMessage, MemoryRecord
 from agentic_memory.profile_store import read_profile
 from agentic_memory.retention import purge_expired
 from agentic_memory.scope import MemoryScope
-from agentic_memory.search import search_memories
+from agentic_memory.search_memory import search_memories
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
-from services.client_data.handler import lambda_handler as client_data
+from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
+from devtools.fixtures import fixture_bytes, load_fixture
+from services.conversation_initiation.handler import lambda_handler as client_data
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
 from services.retention.handler import lambda_handler as retention
-from services.retrieve.handler import lambda_handler as retrieve
+from services.search_memory.handler import lambda_handler as retrieve
 
 MARGARET = "+15550100142"
 AGENT_A = load_fixture("precall_twilio_inbound")["agent_id"]  # the agent the recorded call was with

@@ -6,14 +6,14 @@ import json
 import pytest
 from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
 
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
 from agentic_memory.ports import ChatMessage
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
-from services.client_data.handler import lambda_handler as client_data
+from devtools.fixtures import fixture_bytes, load_fixture
+from services.conversation_initiation.handler import lambda_handler as client_data
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
-from services.retrieve.handler import lambda_handler as retrieve
+from services.search_memory.handler import lambda_handler as retrieve
 
 CALLER = "+15550100142"  # the caller of the transcription_twilio_inbound fixture
 CARD = "4111 1111 1111 1111"

@@ -4,11 +4,11 @@ import pytest
 from helpers import api_event, lambda_context, response_json
 
 from agentic_memory.errors import ConfigurationError
-from agentic_memory.local.fixtures import fixture_bytes
-from agentic_memory.local.sender import build_request
-from agentic_memory.settings import ClientDataSettings, Settings
+from agentic_memory.settings import ConversationInitiationSettings, Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
-from services.client_data.handler import lambda_handler as client_data
+from devtools.fixtures import fixture_bytes
+from local_runtime.sender import build_request
+from services.conversation_initiation.handler import lambda_handler as client_data
 
 
 def precall_with(headers: dict[str, str]) -> dict:
@@ -18,7 +18,7 @@ def precall_with(headers: dict[str, str]) -> dict:
 
 
 def test_the_default_header_is_x_workspace_key() -> None:
-    assert ClientDataSettings.from_environment({}).workspace_key_header == "X-Workspace-Key"
+    assert ConversationInitiationSettings.from_environment({}).workspace_key_header == "X-Workspace-Key"
 
 
 def test_a_named_header_carries_the_key_and_the_default_one_no_longer_does(deps, keys, tmp_path) -> None:
@@ -45,7 +45,7 @@ def test_a_named_header_carries_the_key_and_the_default_one_no_longer_does(deps,
 @pytest.mark.parametrize("bad", ["X Workspace Key", "X-Key:", "Ключ"])
 def test_a_header_name_that_is_no_http_token_is_a_configuration_error(bad: str) -> None:
     with pytest.raises(ConfigurationError, match="WORKSPACE_KEY_HEADER"):
-        ClientDataSettings.from_environment({"WORKSPACE_KEY_HEADER": bad})
+        ConversationInitiationSettings.from_environment({"WORKSPACE_KEY_HEADER": bad})
 
 
 def test_the_cli_sender_uses_the_configured_header() -> None:

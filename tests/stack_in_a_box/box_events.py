@@ -1,6 +1,6 @@
 """The events the functions receive, shaped as the AWS services deliver them.
 
-- **API Gateway** (HTTP API, payload 2.0): built by ``agentic_memory.local.events.http_api_event``,
+- **API Gateway** (HTTP API, payload 2.0): built by ``local_runtime.events.http_api_event``,
   the builder the local runtime uses, so the box and ``agentic-memory serve`` agree on the shape.
 - **The SQS event source mapping**: ``EventSourceMapping.drain`` polls the processing queue with the
   processor role's credentials (the mapping polls as the function's execution role, which is why that
@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 from box_aws import DeployedStack
 from box_lambda import ExecutionEnvironment, InvocationFailed
 
-from agentic_memory.local.events import http_api_event
+from local_runtime.events import http_api_event
 
 # The processor's user receives; "All" system attributes give ApproximateReceiveCount and friends.
 _SYSTEM_ATTRIBUTES = ["All"]

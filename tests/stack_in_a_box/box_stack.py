@@ -10,7 +10,7 @@ from box_aws import DeployedStack, MotoServer, deploy
 from box_graph import StackPlan
 from box_lambda import ColdStart, ExecutionEnvironment, LambdaSetup, lambda_environment
 
-from agentic_memory.local.mem0_emulator import Mem0Emulator, start_emulator
+from devtools.mem0_emulator import Mem0Emulator, start_emulator
 
 # Every cold start measured in this session (the first invocation of each environment).
 COLD_STARTS: list[ColdStart] = []

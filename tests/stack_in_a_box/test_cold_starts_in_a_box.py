@@ -27,9 +27,9 @@ from box_lambda import LambdaSetup
 from box_runtime import BOX_BUILD_DIR
 from box_stack import COLD_STARTS, DEV_IMPORTS, BoxStack, box_up, record_cold_start, start_environment
 
-from agentic_memory.local.fixtures import load_fixture
-from agentic_memory.local.sender import rewrite
 from agentic_memory.signature import HEADER, sign
+from devtools.fixtures import load_fixture
+from local_runtime.sender import rewrite
 
 pytestmark = pytest.mark.integration
 

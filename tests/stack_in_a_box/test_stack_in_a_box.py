@@ -51,9 +51,9 @@ import pytest
 from box_events import EventSourceMapping, api_request, response_json
 from box_stack import BoxStack, Functions
 
-from agentic_memory.local.fixtures import fixture_bytes, load_fixture
-from agentic_memory.local.sender import rewrite
 from agentic_memory.signature import HEADER, sign
+from devtools.fixtures import fixture_bytes, load_fixture
+from local_runtime.sender import rewrite
 
 pytestmark = pytest.mark.integration
 
@@ -123,7 +123,7 @@ def operator(box: BoxStack, *arguments: str, home: Path) -> subprocess.Completed
         }
     )
     return subprocess.run(
-        [sys.executable, "-m", "agentic_memory.local.cli", *arguments],
+        [sys.executable, "-m", "local_runtime.cli", *arguments],
         env=environment,
         capture_output=True,
         text=True,

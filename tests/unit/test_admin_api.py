@@ -5,8 +5,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from agentic_memory.local import admin
-from agentic_memory.local.admin import ADMIN_HEADER, COMMANDS_PATH, CommandEndpoint
+from local_runtime import admin
+from local_runtime.admin import ADMIN_HEADER, COMMANDS_PATH, CommandEndpoint
 
 KEY = "adm_dev_0123456789abcdef"
 

@@ -16,7 +16,7 @@ from agentic_memory.call_context import (
 )
 from agentic_memory.caller_profile import CallerProfile, CallFacts, call_facts, with_call
 from agentic_memory.elevenlabs.post_call import PostCallTranscription
-from agentic_memory.local.fixtures import load_fixture
+from devtools.fixtures import load_fixture
 
 MARGARET = "+15550100142"
 GREETINGS = Greetings(

@@ -8,8 +8,8 @@ import pytest
 
 from agentic_memory.call_time import call_zone, describe, describe_call, local_date, part_of_day
 from agentic_memory.elevenlabs.post_call import TranscriptionData
-from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.memory_building import factual_memory
+from devtools.fixtures import load_fixture
 
 # Tuesday 3 March 2026, 19:30 in Los Angeles (PST, UTC-8) is Wednesday 4 March, 03:30 UTC.
 LA_EVENING = datetime(2026, 3, 4, 3, 30, tzinfo=UTC)

@@ -15,7 +15,7 @@ from agentic_memory.caller_profile import (
     with_call,
 )
 from agentic_memory.elevenlabs.post_call import PostCallTranscription
-from agentic_memory.local.fixtures import load_fixture
+from devtools.fixtures import load_fixture
 
 MARGARET = "+15550100142"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from agentic_memory.local.cli import _banner
 from agentic_memory.settings import Settings
+from local_runtime.cli import _banner
 
 
 def test_the_banner_names_the_configured_workspace_key_header(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The operator commands find the region the way people set it (boto3 ignores ``AWS_REGION``)."""
 
-from agentic_memory.local.cli import adopt_aws_region
+from local_runtime.cli import adopt_aws_region
 
 
 def test_aws_region_stands_in_for_a_missing_aws_default_region() -> None:
@@ -22,7 +22,7 @@ def test_an_explicit_aws_default_region_wins() -> None:
 def test_a_setting_that_cannot_configure_a_command_is_named_without_a_traceback(
     monkeypatch, tmp_path, capsys
 ) -> None:
-    from agentic_memory.local import cli
+    from local_runtime import cli
 
     monkeypatch.setenv("AGENTIC_MEMORY_HOME", str(tmp_path))
     monkeypatch.setenv("RETENTION_DAYS", "abc")

@@ -10,13 +10,13 @@ import pytest
 
 from agentic_memory.settings import (
     ArchiveBackend,
-    ClientDataSettings,
     ConfigurationError,
+    ConversationInitiationSettings,
     EmbeddedLlmSettings,
     MemoryBackend,
     PostCallSettings,
     ProcessorSettings,
-    RetrieveSettings,
+    SearchMemorySettings,
     Settings,
     environment_names,
 )
@@ -28,17 +28,17 @@ DEPLOYED_ARCHIVE = {"ARCHIVE_BACKEND": "s3", "S3_BUCKET_NAME": "agentic-memory-p
 
 def test_each_function_reads_only_the_settings_it_uses() -> None:
     post_call = environment_names(PostCallSettings)
-    retrieve = environment_names(RetrieveSettings)
+    retrieve = environment_names(SearchMemorySettings)
 
     assert "ELEVENLABS_HMAC_KEY" in post_call and "S3_BUCKET_NAME" in post_call
     assert not {"MEM0_API_KEY", "MEMORY_BACKEND", "ELEVENLABS_WORKSPACE_KEY"} & post_call
     assert "MEM0_API_KEY" in retrieve and "ELEVENLABS_TOOL_KEY" in retrieve
     assert not {"S3_BUCKET_NAME", "ARCHIVE_BACKEND", "ELEVENLABS_HMAC_KEY"} & retrieve
     assert "ELEVENLABS_API_KEY" in environment_names(ProcessorSettings)
-    assert "ELEVENLABS_WORKSPACE_KEY" in environment_names(ClientDataSettings)
+    assert "ELEVENLABS_WORKSPACE_KEY" in environment_names(ConversationInitiationSettings)
     # The local runtime's model is the union of the four and the embedded engine's LLM (local only).
-    union = set().union(*(environment_names(m) for m in (PostCallSettings, RetrieveSettings,
-                                                         ProcessorSettings, ClientDataSettings,
+    union = set().union(*(environment_names(m) for m in (PostCallSettings, SearchMemorySettings,
+                                                         ProcessorSettings, ConversationInitiationSettings,
                                                          EmbeddedLlmSettings)))  # fmt: skip
     assert environment_names(Settings) == union
 
@@ -61,19 +61,19 @@ def test_post_call_in_lambda_starts_with_only_its_archive_and_secrets() -> None:
         (PostCallSettings, {"S3_BUCKET_NAME": "bucket"}, "ARCHIVE_BACKEND"),
         (PostCallSettings, {"ARCHIVE_BACKEND": "s3"}, "S3_BUCKET_NAME"),
         (PostCallSettings, {"ARCHIVE_BACKEND": "filesystem"}, "ARCHIVE_BACKEND=filesystem"),
-        (RetrieveSettings, {}, "MEMORY_BACKEND"),
-        (RetrieveSettings, {"MEM0_API_KEY": "m0-key"}, "MEMORY_BACKEND"),
-        (RetrieveSettings, {"MEMORY_BACKEND": "embedded"}, "MEMORY_BACKEND=embedded"),
-        (RetrieveSettings, {"MEMORY_BACKEND": "mem0-platform"}, "MEM0_API_KEY"),
+        (SearchMemorySettings, {}, "MEMORY_BACKEND"),
+        (SearchMemorySettings, {"MEM0_API_KEY": "m0-key"}, "MEMORY_BACKEND"),
+        (SearchMemorySettings, {"MEMORY_BACKEND": "embedded"}, "MEMORY_BACKEND=embedded"),
+        (SearchMemorySettings, {"MEMORY_BACKEND": "mem0-platform"}, "MEM0_API_KEY"),
         (ProcessorSettings, {**DEPLOYED_ARCHIVE, "MEMORY_BACKEND": "mem0-platform"}, "MEM0_API_KEY"),
-        (ClientDataSettings, {**DEPLOYED_MEMORY}, "ARCHIVE_BACKEND"),
-        (RetrieveSettings, {"MEMORY_BACKEND": "pinecone"}, "MEMORY_BACKEND"),
+        (ConversationInitiationSettings, {**DEPLOYED_MEMORY}, "ARCHIVE_BACKEND"),
+        (SearchMemorySettings, {"MEMORY_BACKEND": "pinecone"}, "MEMORY_BACKEND"),
         (PostCallSettings, {**DEPLOYED_ARCHIVE}, "ELEVENLABS_HMAC_KEY"),
         (PostCallSettings, {**DEPLOYED_ARCHIVE, "ELEVENLABS_HMAC_KEY": " , "}, "ELEVENLABS_HMAC_KEY"),
-        (ClientDataSettings, {**DEPLOYED_MEMORY, **DEPLOYED_ARCHIVE}, "ELEVENLABS_WORKSPACE_KEY"),
+        (ConversationInitiationSettings, {**DEPLOYED_MEMORY, **DEPLOYED_ARCHIVE}, "ELEVENLABS_WORKSPACE_KEY"),
         (PostCallSettings, {"ARCHIVE_BACKEND": "s3", "S3_BUCKET_NAME": "   "}, "S3_BUCKET_NAME"),
-        (RetrieveSettings, {"MEMORY_BACKEND": "mem0-platform", "MEM0_API_KEY": " \n"}, "MEM0_API_KEY"),
-        (RetrieveSettings, {**DEPLOYED_MEMORY, "MEM0_BASE_URL": "notaurl"}, "MEM0_BASE_URL"),
+        (SearchMemorySettings, {"MEMORY_BACKEND": "mem0-platform", "MEM0_API_KEY": " \n"}, "MEM0_API_KEY"),
+        (SearchMemorySettings, {**DEPLOYED_MEMORY, "MEM0_BASE_URL": "notaurl"}, "MEM0_BASE_URL"),
     ],
 )
 def test_in_lambda_a_missing_or_local_backend_is_a_start_up_error_naming_the_setting(

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentic_memory.archive_keys import decoded_segment, safe_caller
-from agentic_memory.elevenlabs.initiation import ConversationInitiationRequest
+from agentic_memory.elevenlabs.conversation_initiation import ConversationInitiationRequest
 from agentic_memory.elevenlabs.post_call import TranscriptionData
 from agentic_memory.errors import MissingCaller, WithheldCaller
 from agentic_memory.identity import (

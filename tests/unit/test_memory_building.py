@@ -7,7 +7,6 @@ import pytest
 from long_calls import long_call, long_call_turns
 
 from agentic_memory.elevenlabs.post_call import PostCallTranscription, TranscriptionData
-from agentic_memory.local.fixtures import load_fixture
 from agentic_memory.memory_building import (
     MAX_MEMORIES_PER_CALL,
     MAX_PASSAGES_PER_CALL,
@@ -20,6 +19,7 @@ from agentic_memory.memory_building import (
     transcript_passages,
     why_no_call,
 )
+from devtools.fixtures import load_fixture
 
 AGENT = "agent_2401kn076can47sp0fftkzytzrjx"
 CONVERSATION = "conv_6801khe5t8577ext65zsntr4mfdw"

@@ -53,7 +53,7 @@ def test_post_call_builds_an_s3_archive_and_no_memory(monkeypatch: pytest.Monkey
 def test_retrieve_builds_mem0_platform_and_no_archive(monkeypatch: pytest.MonkeyPatch) -> None:
     lambda_environment(monkeypatch, MEMORY)
 
-    deps = wiring.retrieve_dependencies()
+    deps = wiring.search_memory_dependencies()
 
     assert isinstance(deps.memory, Mem0PlatformStore)
     assert not hasattr(deps, "archive")
@@ -62,7 +62,7 @@ def test_retrieve_builds_mem0_platform_and_no_archive(monkeypatch: pytest.Monkey
 def test_processor_and_client_data_build_both(monkeypatch: pytest.MonkeyPatch) -> None:
     lambda_environment(monkeypatch, MEMORY, ARCHIVE, {"ELEVENLABS_WORKSPACE_KEY": "wsk_test"})
 
-    processor, client_data = wiring.processor_dependencies(), wiring.client_data_dependencies()
+    processor, client_data = wiring.processor_dependencies(), wiring.conversation_initiation_dependencies()
 
     assert isinstance(processor.archive, S3Archive) and isinstance(processor.memory, Mem0PlatformStore)
     assert processor.audio_source is None  # no ELEVENLABS_API_KEY
@@ -73,7 +73,7 @@ def test_processor_and_client_data_build_both(monkeypatch: pytest.MonkeyPatch) -
 def test_dependencies_are_built_once_per_execution_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     lambda_environment(monkeypatch, MEMORY)
 
-    assert wiring.retrieve_dependencies() is wiring.retrieve_dependencies()
+    assert wiring.search_memory_dependencies() is wiring.search_memory_dependencies()
 
 
 def test_post_call_without_a_backend_is_refused_not_sent_to_a_local_archive(
@@ -115,7 +115,7 @@ def test_in_lambda_the_init_phase_builds_and_prepares_the_clients(monkeypatch: p
     lambda_environment(monkeypatch, MEMORY)
 
     # When its module's init-phase preparation runs
-    wiring.prepare_in_lambda_init(wiring.retrieve_dependencies)
+    wiring.prepare_in_lambda_init(wiring.search_memory_dependencies)
 
     # Then the dependencies already exist for the first caller, and the HTTP stack is loaded
     built = wiring._built["retrieve"]
@@ -125,7 +125,7 @@ def test_in_lambda_the_init_phase_builds_and_prepares_the_clients(monkeypatch: p
 def test_outside_lambda_the_init_phase_builds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
 
-    wiring.prepare_in_lambda_init(wiring.retrieve_dependencies)
+    wiring.prepare_in_lambda_init(wiring.search_memory_dependencies)
 
     assert "retrieve" not in wiring._built
 

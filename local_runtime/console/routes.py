@@ -1,0 +1,182 @@
+"""The console's Starlette routes under ``/console``: server-rendered Jinja2 pages and plain HTML
+forms (each change is a POST answered by a redirect), no JavaScript required.
+
+``GET /console`` callers (``?q=``, ``?page=``); ``GET /console/callers/{caller}`` one caller
+(``?agent=`` their brief with one agent, ``?q=`` a search); ``GET .../calls/{conversation_id}.mp3``
+a call's audio; ``POST .../name``, ``POST .../memories/{memory_id}/delete``; ``GET|POST .../forget``
+(the GET asks for confirmation). Every page needs the console key (``access``): a browser without the
+session cookie is sent to ``/console/login``, anything else gets 401.
+"""
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from agentic_memory.errors import MemoryUnavailable, UnsafeIdentifier
+from agentic_memory.wiring import Dependencies
+
+from . import views
+from .access import COOKIE, ConsoleAccess
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+PREFIX = "/console"
+# A login form's body is one short field.
+MAX_FORM_BYTES = 4096
+
+
+def console_routes(deps: Dependencies, key: str) -> list[BaseRoute]:
+    """The console's routes over ``deps`` (the runtime's own, or a stack's), guarded by ``key``."""
+    return Console(deps, ConsoleAccess(key)).routes()
+
+
+class Console:
+    def __init__(self, deps: Dependencies, access: ConsoleAccess) -> None:
+        self.deps = deps
+        self.access = access
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates.env.filters["caller_url"] = caller_url
+
+    def routes(self) -> list[BaseRoute]:
+        def guarded(path: str, endpoint: Any, methods: list[str]) -> Route:
+            return Route(PREFIX + path, _guarded(self.access, endpoint), methods=methods)
+
+        pages = [
+            guarded("", self.callers, ["GET"]),
+            guarded("/callers/{caller}", self.caller, ["GET"]),
+            guarded("/callers/{caller}/calls/{conversation_id}.mp3", self.audio, ["GET"]),
+            guarded("/callers/{caller}/name", self.rename, ["POST"]),
+            guarded("/callers/{caller}/memories/{memory_id}/delete", self.delete, ["POST"]),
+            guarded("/callers/{caller}/forget", self.forget, ["GET", "POST"]),
+        ]
+        return [
+            Route(PREFIX + "/login", self.login, methods=["GET", "POST"]),
+            Mount(PREFIX + "/static", StaticFiles(directory=str(HERE / "static")), name="console-static"),
+            *pages,
+        ]
+
+    async def login(self, request: Request) -> Response:
+        failed = False
+        if request.method == "POST":
+            form = await _form(request)
+            if self.access.key_matches(form.get("key", "")):
+                answer = RedirectResponse(PREFIX, status_code=303)
+                answer.set_cookie(
+                    COOKIE, self.access.session_token, httponly=True, samesite="strict", path=PREFIX
+                )
+                return answer
+            failed = True
+        return self._page(request, "login.html", {"failed": failed}, 401 if failed else 200)
+
+    async def callers(self, request: Request) -> Response:
+        query = request.query_params.get("q", "")
+        page = _int(request.query_params.get("page"), 1)
+        listing = await run_in_threadpool(views.caller_rows, self.deps, query, page)
+        notice = request.query_params.get("notice", "")
+        return self._page(request, "callers.html", {"listing": listing, "q": query, "notice": notice})
+
+    async def caller(self, request: Request) -> Response:
+        caller, agent = request.path_params["caller"], request.query_params.get("agent") or None
+        query = request.query_params.get("q", "").strip()
+        view = await run_in_threadpool(views.caller_view, self.deps, caller, agent)
+        if view is None:
+            return self._page(request, "missing.html", {"caller_id": caller}, 404)
+        results: list[str] | None = None
+        search_error = None
+        if query:
+            try:
+                results = await run_in_threadpool(views.search, self.deps, caller, query, agent)
+            except MemoryUnavailable as error:
+                search_error = str(error)
+        context = {
+            "view": view,
+            "q": query,
+            "results": results,
+            "search_error": search_error,
+            "notice": request.query_params.get("notice", ""),
+        }
+        return self._page(request, "caller.html", context)
+
+    async def audio(self, request: Request) -> Response:
+        caller, conversation = request.path_params["caller"], request.path_params["conversation_id"]
+        body = await run_in_threadpool(views.audio_of, self.deps, caller, conversation)
+        if body is None:
+            return Response("no audio for this call", status_code=404, media_type="text/plain")
+        return Response(body, media_type="audio/mpeg", headers={"Cache-Control": "private, no-store"})
+
+    async def rename(self, request: Request) -> Response:
+        caller, agent = request.path_params["caller"], request.query_params.get("agent") or None
+        form = await _form(request)
+        done = await run_in_threadpool(views.rename, self.deps, caller, form.get("name", ""), agent)
+        notice = "Name corrected." if done else "The name was not changed (empty, or no brief)."
+        return _back_to(caller, agent, notice)
+
+    async def delete(self, request: Request) -> Response:
+        caller, memory_id = request.path_params["caller"], request.path_params["memory_id"]
+        done = await run_in_threadpool(views.delete_memory, self.deps, caller, memory_id)
+        return _back_to(caller, None, "Memory deleted." if done else "No such memory of this caller.")
+
+    async def forget(self, request: Request) -> Response:
+        caller = request.path_params["caller"]
+        if request.method == "GET":
+            found = await run_in_threadpool(views.footprint, self.deps, caller)
+            return self._page(request, "forget.html", {"caller_id": caller, "found": found})
+        form = await _form(request)
+        if form.get("confirm", "").strip() != caller:
+            found = await run_in_threadpool(views.footprint, self.deps, caller)
+            context = {"caller_id": caller, "found": found, "mismatch": True}
+            return self._page(request, "forget.html", context, 400)
+        erased = await run_in_threadpool(views.forget, self.deps, caller)
+        notice = f"Forgotten: {caller} ({erased} archived objects and every memory erased)."
+        return RedirectResponse(f"{PREFIX}?notice={quote(notice)}", status_code=303)
+
+    def _page(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+        return self.templates.TemplateResponse(
+            request, name, context, status_code=status, headers={"Cache-Control": "no-store"}
+        )
+
+
+def caller_url(caller_id: str, agent_id: str | None = None) -> str:
+    url = f"{PREFIX}/callers/{quote(caller_id, safe='')}"
+    return f"{url}?agent={quote(agent_id, safe='')}" if agent_id else url
+
+
+def _guarded(access: ConsoleAccess, endpoint: Any) -> Any:
+    async def guarded(request: Request) -> Response:
+        if not access.admits(request):
+            if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+                return RedirectResponse(PREFIX + "/login", status_code=303)
+            return Response("the console key is required", status_code=401, media_type="text/plain")
+        try:
+            response: Response = await endpoint(request)
+        except UnsafeIdentifier as error:
+            return Response(error.detail, status_code=400, media_type="text/plain")
+        return response
+
+    return guarded
+
+
+def _back_to(caller: str, agent: str | None, notice: str) -> Response:
+    url = caller_url(caller, agent)
+    return RedirectResponse(f"{url}{'&' if '?' in url else '?'}notice={quote(notice)}", status_code=303)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A URL-encoded form body (the console's forms), without a multipart parser."""
+    body = await request.body()
+    return dict(parse_qsl(body[:MAX_FORM_BYTES].decode("utf-8", errors="replace"), keep_blank_values=True))
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default

@@ -1,0 +1,300 @@
+"""``agentic-memory replay | forget | memories``: operator tasks on local data or a stack's.
+
+They use the adapters the environment selects: the local archive and embedded memory by default,
+or ``S3_BUCKET_NAME`` and ``MEM0_API_KEY`` (or their ``*_PARAMETER`` names) for a deployed stack.
+"""
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agentic_memory import archive_keys, operations, retention
+from agentic_memory.adapters.ssm_parameters import resolve_secret_parameters
+from agentic_memory.errors import MemoryUnavailable, UnsafeIdentifier
+from agentic_memory.identity import caller_key, mask
+from agentic_memory.profile_store import archived_callers, read_profile
+from agentic_memory.settings import Settings
+from agentic_memory.wiring import Dependencies
+
+from . import admin, dead_letter
+from .backends import dependencies_from
+
+# Set, they point the commands at a deployed stack's archive and memory rather than the local runtime's.
+STACK_VARIABLES = ("S3_BUCKET_NAME", "MEM0_API_KEY", "MEM0_API_KEY_PARAMETER", "MEMORY_BACKEND")
+
+
+def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    replay = commands.add_parser("replay", help="process archived post-call events again (idempotent)")
+    chosen = replay.add_mutually_exclusive_group(required=True)
+    chosen.add_argument(
+        "--caller",
+        help="everything archived for this caller: transcriptions, their calls' audio and failure events, "
+        "and unattributed transcriptions that are theirs (moved to them)",
+    )
+    chosen.add_argument("--conversation", help="the events of one conversation")
+    chosen.add_argument(
+        "--dead-letter", action="store_true", help="everything parked in the dead-letter queue"
+    )
+    chosen.add_argument(
+        "--all", action="store_true", help="every archived event (optionally within --since/--until)"
+    )
+    replay.add_argument("--since", type=_moment, help="ISO time (UTC unless given): at or after it (--by)")
+    replay.add_argument("--until", type=_moment, help="ISO time (UTC unless given): at or before it (--by)")
+    replay.add_argument(
+        "--by",
+        choices=["call", "archived"],
+        default="call",
+        help="the time --since/--until compare: the call's own start (default) or when it was archived",
+    )
+    replay.add_argument(
+        "--dead-letter-queue-url", help="the stack's DLQ (default: the local dead-letter folder)"
+    )
+
+    forget = commands.add_parser("forget", help="erase a caller's memories and archived calls (lists first)")
+    forget.add_argument("caller")
+    forget.add_argument(
+        "--yes", action="store_true", help="really erase (without it, only list what would go)"
+    )
+
+    memories = commands.add_parser("memories", help="show a caller's brief, then list their memories")
+    memories.add_argument("caller")
+    memories.add_argument("--json", action="store_true", help="print the memories as JSON instead of text")
+
+    profiles = commands.add_parser("profiles", help="caller briefs (profiles/{caller}.json)")
+    profile_commands = profiles.add_subparsers(dest="profiles_command", required=True)
+    rebuild = profile_commands.add_parser(
+        "rebuild", help="rebuild briefs from the archived post-call transcriptions (also migrates)"
+    )
+    whose = rebuild.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--caller", help="this caller's brief")
+    whose.add_argument("--all", action="store_true", help="the brief of every caller with an archived call")
+
+    retention = commands.add_parser("retention", help="RETENTION_DAYS: what has expired")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    purge = retention_commands.add_parser(
+        "purge", help="delete expired briefs, their memories and their archived calls"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """``argv`` of one operator command (``["memories", "+15550100123"]``); SystemExit when malformed."""
+    parser = argparse.ArgumentParser(prog="agentic-memory")
+    add_parsers(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, deps: Dependencies | None = None, argv: list[str] | None = None) -> int:
+    """Run the command with ``deps``, else through the local runtime when one runs (it holds the
+    embedded store), else with the backends the environment selects."""
+    if deps is None and argv is not None and args.command in admin.ROUTED_COMMANDS:
+        url = _running_runtime()
+        if url is not None:
+            return admin.run_remotely(url, argv, os.environ, _home())
+    try:
+        deps = deps or _dependencies()
+        if args.command == "replay":
+            return replay_events(args, deps)
+        if args.command == "profiles":
+            return rebuild_profiles(args, deps)
+        if args.command == "retention":
+            return purge_expired(args.dry_run, deps)
+        caller = caller_key(args.caller, deps.settings.default_country_code)
+        if caller is None:
+            raise UnsafeIdentifier("the caller is empty")
+        if args.command == "forget":
+            return _forget(caller, args.yes, deps)
+        return _memories(caller, args.json, deps)
+    except UnsafeIdentifier as error:
+        print(f"agentic-memory {args.command}: {error.detail}", file=sys.stderr)
+        return 2
+    except MemoryUnavailable as error:
+        print(f"agentic-memory {args.command}: memory unavailable: {error}", file=sys.stderr)
+        print(
+            "  (another process holds the local memory store: a runtime serving this "
+            f"AGENTIC_MEMORY_HOME ({_home().resolve()}) that predates its admin API, or one that does "
+            "not answer on the URL in runtime.json; restart it with `make run`, then run this again)",
+            file=sys.stderr,
+        )
+        return 3
+
+
+def _home() -> Path:
+    return Path(os.environ.get("AGENTIC_MEMORY_HOME", ".agentic-memory"))
+
+
+def _running_runtime() -> str | None:
+    """The local runtime's URL when it holds this home's data; None when the command is pointed at a
+    stack's bucket or Mem0 project (those allow any number of processes)."""
+    if any(os.environ.get(name) for name in STACK_VARIABLES):
+        return None
+    return admin.running_runtime(_home())
+
+
+def _dependencies() -> Dependencies:
+    return dependencies_from(Settings.from_environment(resolve_secret_parameters(os.environ)))
+
+
+def replay_events(args: argparse.Namespace, deps: Dependencies) -> int:
+    settings, archive, memory = deps.settings, deps.archive, deps.memory
+    if args.dead_letter and args.dead_letter_queue_url:
+        return _replay_queue(args.dead_letter_queue_url, deps)
+    if args.dead_letter:
+        folder = settings.home / "dead-letter"
+        keys = dead_letter.parked_keys(folder)
+    else:
+        keys = list(
+            operations.event_keys(
+                archive,
+                args.caller and caller_key(args.caller, settings.default_country_code),
+                args.conversation,
+                args.since,
+                args.until,
+                args.by,
+                settings,
+            )
+        )
+    owner = caller_key(args.caller, settings.default_country_code) if args.caller else None
+    window = f" ({args.by} time{_window(args.since, args.until)})" if args.since or args.until else ""
+    print(f"replaying {len(keys)} archived event(s){window}", flush=True)
+    report = operations.replay(keys, settings, archive, memory, _print_progress, deps.audio_source, owner)
+    if args.dead_letter:
+        for result in report.processed:
+            dead_letter.release(settings.home / "dead-letter", result.key)
+    print(f"done: {len(report.processed)} processed, {len(report.failed)} failed")
+    return 1 if report.failed else 0
+
+
+def _window(since: datetime | None, until: datetime | None) -> str:
+    return (f" from {since.isoformat()}" if since else "") + (f" until {until.isoformat()}" if until else "")
+
+
+def _replay_queue(queue_url: str, deps: Dependencies) -> int:
+    from agentic_memory.adapters.sqs_dead_letter import SqsDeadLetterQueue
+
+    queue = SqsDeadLetterQueue(queue_url)
+    processed = failed = 0
+    for message in queue.messages():
+        report = operations.replay(
+            message.keys, deps.settings, deps.archive, deps.memory, _print_progress, deps.audio_source
+        )
+        processed += len(report.processed)
+        failed += len(report.failed)
+        if not report.failed:
+            queue.delete(message)  # stays in the DLQ (visible again later) when anything failed
+    print(f"done: {processed} processed, {failed} failed")
+    return 1 if failed else 0
+
+
+def rebuild_profiles(args: argparse.Namespace, deps: Dependencies) -> int:
+    if args.all:
+        callers = archived_callers(deps.archive)
+    else:
+        caller = caller_key(args.caller, deps.settings.default_country_code)
+        if caller is None:
+            raise UnsafeIdentifier("the caller is empty")
+        callers = [caller]
+    print(f"rebuilding {len(callers)} caller brief(s)", flush=True)
+    report = operations.rebuild_profiles(
+        callers,
+        deps.archive,
+        _print_caller_progress,
+        deps.settings.memory_scope,
+        deps.settings.retention_days,
+    )
+    print(f"done: {len(report.rebuilt)} rebuilt, {len(report.failed)} failed")
+    return 1 if report.failed else 0
+
+
+def purge_expired(dry_run: bool, deps: Dependencies) -> int:
+    days = deps.settings.retention_days
+    if days is None:
+        print("RETENTION_DAYS is not set: everything is kept, nothing to purge")
+        return 0
+    print(f"looking for briefs whose last call is more than {days} days old", flush=True)
+    report = retention.purge_expired(
+        deps.archive, deps.memory, days, datetime.now(UTC), dry_run, _print_brief_progress
+    )
+    verb = "would delete" if dry_run else "deleted"
+    print(
+        f"done: {len(report.expired)} expired brief(s); {verb} {report.memories_deleted} memories and "
+        f"{report.objects_deleted} archived objects; {len(report.failed)} failed"
+    )
+    return 1 if report.failed else 0
+
+
+def _print_brief_progress(index: int, total: int, key: str, outcome: str) -> None:
+    owner = archive_keys.profile_owner(key)
+    who = mask(owner[0]) + (f" with {owner[1]}" if owner[1] else "") if owner else "?"
+    print(f"  [{index}/{total}] {who}: {outcome}", flush=True)
+
+
+def _print_caller_progress(index: int, total: int, caller: str, outcome: str) -> None:
+    print(f"  [{index}/{total}] {mask(caller)}: {outcome}", flush=True)
+
+
+def _forget(caller: str, confirmed: bool, deps: Dependencies) -> int:
+    found = operations.footprint(caller, deps.archive, deps.memory)
+    print(f"caller {caller}: {len(found.memories)} memories, {len(found.object_keys)} archived objects")
+    for key in found.object_keys:
+        print(f"  {key}")
+    if not confirmed:
+        print("nothing erased: run again with --yes to erase all of the above")
+        return 0
+    erased = operations.forget(found, deps.archive, deps.memory)
+    print(f"erased {len(found.memories)} memories and {erased} archived objects of {caller}")
+    return 0
+
+
+def _memories(caller: str, as_json: bool, deps: Dependencies) -> int:
+    if not as_json:
+        _print_brief(caller, deps)
+    records = [
+        r
+        for user_id in operations.caller_user_ids(deps.archive, caller)
+        for r in deps.memory.list_all(user_id)
+    ]
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
+        return 0
+    print(f"caller {caller}: {len(records)} memories")
+    for record in records:
+        meta = record.metadata
+        print(
+            f"- [{meta.get('type', '?')}/{meta.get('role', '?')}] {meta.get('conversation_id', '')} "
+            f"{str(meta.get('timestamp', ''))[:19]}: {record.text}"
+        )
+    return 0
+
+
+def _print_brief(caller: str, deps: Dependencies) -> None:
+    profile = read_profile(deps.archive, caller)
+    if profile is None:
+        print(f"caller {caller}: no brief (a new caller to the pre-call)")
+        return
+    name = f"{profile.name.name} ({profile.name.source}, {profile.name.at:%Y-%m-%d})" if profile.name else "-"
+    span = f"{profile.first_call_at:%Y-%m-%d %H:%M} to {profile.last_call_at:%Y-%m-%d %H:%M} UTC"
+    print(f"caller {caller}: brief")
+    print(f"  name: {name}")
+    for earlier in profile.earlier_names:
+        print(f"    earlier: {earlier.name} ({earlier.source}, {earlier.at:%Y-%m-%d})")
+    zone = f", timezone {profile.timezone}" if profile.timezone else ""
+    print(f"  calls: {profile.call_count}, {span}{zone}")
+    print(f"  agents: {', '.join(profile.agents)}")
+    for note in profile.recent_calls:
+        title = f" ({note.title})" if note.title else ""
+        print(f"  - {note.at:%Y-%m-%d %H:%M} {note.conversation_id}{title}: {note.summary}")
+    for field, found in profile.collected.items():
+        print(f"  {field}: {found.value}")
+
+
+def _print_progress(index: int, total: int, key: str, outcome: str) -> None:
+    print(f"  [{index}/{total}] {key}: {outcome}", flush=True)
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
