@@ -30,6 +30,8 @@ from starlette.routing import BaseRoute
 from starlette.routing import Route as StarletteRoute
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from agentic_memory.errors import PayloadTooLarge
+from services.error_answers import UNHANDLED, answer_for
 from services.http_edge import MAX_BODY_BYTES
 
 from .events import http_api_event
@@ -184,7 +186,9 @@ class LocalRuntimeServer:
             body = await read_body(request)
         except BodyTooLarge as refused:
             await run_in_threadpool(self._record_oversized, path, refused)
-            return error_response(413, "payload_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
+            too_large = answer_for(PayloadTooLarge)
+            detail = f"the body exceeds {MAX_BODY_BYTES} bytes"
+            return error_response(too_large.status, too_large.code, detail)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
@@ -196,7 +200,7 @@ class LocalRuntimeServer:
             response = await run_in_threadpool(route.handler, event, context)
         except Exception:
             log.exception("%s raised", route.function_name)
-            return error_response(500, "internal_error", "the handler raised")
+            return error_response(UNHANDLED.status, UNHANDLED.code, "the handler raised")
         return lambda_response(response)
 
     def _record_oversized(self, path: str, refused: BodyTooLarge) -> None:

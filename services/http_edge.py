@@ -1,7 +1,7 @@
 """API Gateway HTTP API (payload 2.0) events in, Lambda proxy responses out.
 
 Domain errors become HTTP here and only here: ``{"error": code, "detail": text}`` with the status
-the error class names.
+and code that ``services.error_answers`` gives the error's class.
 """
 
 import base64
@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agentic_memory.errors import BadRequest, ConfigurationError, DomainError, PayloadTooLarge
+from services.error_answers import UNHANDLED, answer_for
 
 # Lambda's synchronous invocation limit is the real request cap behind API Gateway.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -78,7 +79,8 @@ def json_response(status: int, body: Any) -> dict[str, Any]:
 
 
 def error_response(error: DomainError) -> dict[str, Any]:
-    return json_response(error.status, {"error": error.code, "detail": error.detail})
+    answer = answer_for(error)
+    return json_response(answer.status, {"error": answer.code, "detail": error.detail})
 
 
 def answer_domain_errors(handle: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
@@ -96,11 +98,12 @@ def answer_domain_errors(handle: Callable[..., dict[str, Any]]) -> Callable[...,
         except ConfigurationError as error:
             # The function cannot start: say which setting to fix (names only, never values).
             log.error("the function is misconfigured: %s", error)
-            return json_response(500, {"error": "misconfigured", "detail": str(error)})
+            answer = answer_for(error)
+            return json_response(answer.status, {"error": answer.code, "detail": str(error)})
         except Exception:
             log.exception("unhandled error in %s", handle.__name__)
             return json_response(
-                500, {"error": "internal_error", "detail": "the request could not be handled"}
+                UNHANDLED.status, {"error": UNHANDLED.code, "detail": "the request could not be handled"}
             )
 
     wrapper.__name__ = handle.__name__

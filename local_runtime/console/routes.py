@@ -22,6 +22,7 @@ from starlette.templating import Jinja2Templates
 
 from agentic_memory.errors import MemoryUnavailable, UnsafeIdentifier
 from agentic_memory.wiring import Dependencies
+from services.error_answers import answer_for
 
 from . import views
 from .access import COOKIE, ConsoleAccess
@@ -158,7 +159,7 @@ def _guarded(access: ConsoleAccess, endpoint: Any) -> Any:
         try:
             response: Response = await endpoint(request)
         except UnsafeIdentifier as error:
-            return Response(error.detail, status_code=400, media_type="text/plain")
+            return Response(error.detail, status_code=answer_for(error).status, media_type="text/plain")
         return response
 
     return guarded

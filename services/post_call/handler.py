@@ -14,6 +14,7 @@ from agentic_memory.errors import DomainError
 from agentic_memory.post_call import Acknowledgement, acknowledge
 from agentic_memory.signature import HEADER
 from agentic_memory.wiring import post_call_dependencies, prepare_in_lambda_init
+from services.error_answers import answer_for
 from services.http_edge import answer_domain_errors, json_response, request_from_event
 from services.observability import logger_for, metrics_for
 
@@ -32,7 +33,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except DomainError as error:
         # Only unsigned or oversized requests and archive outages get here: counted, logged by code.
         metrics.add_metric(name="EventRefused", unit=MetricUnit.Count, value=1)
-        logger.warning("post-call event refused", extra={"status": error.status, "error": error.code})
+        answer = answer_for(error)
+        logger.warning("post-call event refused", extra={"status": answer.status, "error": answer.code})
         raise
     logger.append_keys(conversation_id=ack.conversation_id)
     metrics.add_metric(

@@ -1,11 +1,12 @@
-"""Domain errors. Entry points map them to HTTP in one place (``services.http_edge``)."""
+"""Domain errors: what went wrong, in the domain's words (a detail message, nothing more).
+
+The domain knows no HTTP: the entry points answer each error class with a status and a wire code
+from one table beside them (``services.error_answers``).
+"""
 
 
 class DomainError(Exception):
-    """An error the caller of an endpoint caused or must know about."""
-
-    status = 400
-    code = "bad_request"
+    """An error the caller of an endpoint caused or must know about; ``detail`` says what, for the caller."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -13,28 +14,23 @@ class DomainError(Exception):
 
 
 class BadRequest(DomainError):
-    status = 400
-    code = "bad_request"
+    """The request cannot be read or does not say what the endpoint needs."""
 
 
 class Unauthorized(DomainError):
-    status = 401
-    code = "unauthorized"
+    """The request lacks the shared secret or signature the endpoint requires."""
 
 
 class PayloadTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
+    """The request body exceeds what the endpoint accepts."""
 
 
 class UnsafeIdentifier(BadRequest):
     """An id that is not a safe path segment: it must never reach an archive key."""
 
-    code = "unsafe_identifier"
-
 
 class MissingCaller(BadRequest):
-    code = "missing_caller"
+    """The request names no caller to remember."""
 
 
 class WithheldCaller(MissingCaller):
@@ -44,14 +40,9 @@ class WithheldCaller(MissingCaller):
     processor skips it; where it is not handled it is a missing caller.
     """
 
-    code = "withheld_caller"
-
 
 class ArchiveUnavailable(DomainError):
-    """The archive could not store an event durably: ElevenLabs must retry, so this is a 5xx."""
-
-    status = 503
-    code = "archive_unavailable"
+    """The archive could not store an event durably: the sender must deliver it again later."""
 
 
 class ArchiveKeyMissing(LookupError):
@@ -59,12 +50,12 @@ class ArchiveKeyMissing(LookupError):
 
 
 class MemoryUnavailable(Exception):
-    """The memory store failed or ran out of time. Never shown to ElevenLabs as a 5xx on pre-call."""
+    """The memory store failed or ran out of time. Never refuses a pre-call: it gets the neutral context."""
 
 
 class ConfigurationError(RuntimeError):
     """The environment cannot configure this function; the message names the setting to fix.
 
-    Not a DomainError: no request caused it. Entry points answer it 500 with the message, which holds
+    Not a DomainError: no request caused it. Entry points answer it with the message, which holds
     setting names only, never their values.
     """
