@@ -10,7 +10,7 @@ Whatever the input, an answer must:
 * leave the archive holding only keys of the DESIGN layout (checked independently of the product's
   own patterns, so a loosened pattern in the product shows up here).
 
-Every answer is tallied per endpoint and status; ``conftest.py`` prints the tally after the run.
+Every answer is tallied per endpoint and status; ``tests/conftest.py`` prints the tally after the run.
 """
 
 import copy
