@@ -15,6 +15,7 @@ from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.adapters.s3_archive import S3Archive
 from agentic_memory.errors import ArchiveKeyMissing, ArchiveUnavailable
 from agentic_memory.ports import Archive
+from services.error_answers import answer_for
 
 CALLER_KEY = "post-call/+15551234567/conv_1.json"
 JSON = "application/json"
@@ -401,7 +402,7 @@ def test_s3_archive_reports_an_unreachable_endpoint_as_unavailable_without_secre
     assert fake_aws_environment["aws_secret_access_key"] not in detail
     assert fake_aws_environment["aws_access_key_id"] not in detail
     assert "+15551234567" not in detail
-    assert raised.value.status == 503
+    assert answer_for(raised.value).status == 503
 
 
 @pytest.fixture
