@@ -14,7 +14,7 @@ from agentic_memory.identity import mask
 from agentic_memory.validation import parse
 from agentic_memory.wiring import conversation_initiation_dependencies, prepare_in_lambda_init
 from services.http_edge import answer_domain_errors, json_response, request_from_event
-from services.observability import logger_for, metrics_for
+from services.observability import logger_for, logs_through, metrics_for
 
 logger = logger_for("client-data")
 metrics = metrics_for("client-data")
@@ -23,6 +23,7 @@ LAMBDA_SAFETY_MARGIN_SECONDS = 0.1
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@logs_through(logger)
 @metrics.log_metrics
 @answer_domain_errors
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -32,12 +33,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     header = deps.settings.workspace_key_header
     require_key(request.header(header), deps.settings.workspace_keys, header)
     initiation = parse(ConversationInitiationRequest, request.json_body(), "initiation request")
+    # Before the domain runs: its log lines carry the call's ids too.
+    logger.append_keys(conversation_id=initiation.conversation_id, agent_id=initiation.agent_id)
     remaining = context.get_remaining_time_in_millis() / 1000 - LAMBDA_SAFETY_MARGIN_SECONDS
     deadline = started + min(deps.settings.precall_budget_seconds, remaining)
     outcome = answer_conversation_initiation(
         initiation, request.body, deps.settings, deps.archive, deps.clock(), deadline
     )
-    logger.append_keys(conversation_id=initiation.conversation_id, agent_id=initiation.agent_id)
     metrics.add_metric(name="PrecallAnswered", unit=MetricUnit.Count, value=1)
     if outcome.withheld:
         metrics.add_metric(name="WithheldCaller", unit=MetricUnit.Count, value=1)

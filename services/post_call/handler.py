@@ -16,13 +16,14 @@ from agentic_memory.signature import HEADER
 from agentic_memory.wiring import post_call_dependencies, prepare_in_lambda_init
 from services.error_answers import answer_for
 from services.http_edge import answer_domain_errors, json_response, request_from_event
-from services.observability import logger_for, metrics_for
+from services.observability import logger_for, logs_through, metrics_for
 
 logger = logger_for("post-call")
 metrics = metrics_for("post-call")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@logs_through(logger)
 @metrics.log_metrics
 @answer_domain_errors
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

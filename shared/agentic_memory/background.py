@@ -3,6 +3,7 @@
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -16,4 +17,5 @@ def submit(function: Callable[..., T], *args: Any) -> "Future[T]":
         if _pool is None:
             # Created on first use, not at import: Lambda's init stays lean.
             _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="agentic-memory")
-    return _pool.submit(function, *args)
+    # In a copy of the submitter's context: what the work logs is told apart as the submitter's invocation.
+    return _pool.submit(copy_context().run, function, *args)
