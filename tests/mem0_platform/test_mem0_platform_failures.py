@@ -8,17 +8,7 @@ from collections.abc import Iterator
 import pytest
 from platform_support import CALLER, calls_to, user_says
 
-from agentic_memory.adapters.mem0_platform import (
-    Mem0AuthError,
-    Mem0BadResponse,
-    Mem0NotFound,
-    Mem0PlatformStore,
-    Mem0RateLimited,
-    Mem0RequestRejected,
-    Mem0ServerError,
-    Mem0Timeout,
-    Mem0Unreachable,
-)
+from agentic_memory.adapters.mem0_platform import Mem0PlatformError, Mem0PlatformStore
 from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.ports import ChatMessage
 from devtools.mem0_emulator import Mem0Emulator
@@ -41,9 +31,10 @@ def test_a_read_slower_than_its_deadline_raises_and_is_not_retried(
     # Given Mem0 answering searches after a whole second
     emulator.configure(latency_by_operation={"search": 1.0})
     # When a search may wait 0.1 s
-    with pytest.raises(Mem0Timeout) as raised:
+    with pytest.raises(Mem0PlatformError) as raised:
         remembered.search(CALLER, "dog", limit=3, timeout=0.1)
     # Then it gave up as a domain error, after one request: a timed-out read has no time for a retry
+    assert raised.value.kind == "timeout"
     assert isinstance(raised.value, MemoryUnavailable)
     assert len(calls_to(emulator, "search")) == 1
 
@@ -51,16 +42,19 @@ def test_a_read_slower_than_its_deadline_raises_and_is_not_retried(
 def test_the_read_timeout_applies_when_the_caller_gives_none(emulator: Mem0Emulator, api_key: str):
     store = Mem0PlatformStore(api_key, emulator.url, read_timeout=0.1)
     emulator.configure(latency=1.0)
-    with pytest.raises(Mem0Timeout):
+    with pytest.raises(Mem0PlatformError) as raised:
         store.list_all(CALLER)
+    assert raised.value.kind == "timeout"
     assert len(calls_to(emulator, "list")) == 1
 
 
 def test_no_time_left_means_no_request(remembered: Mem0PlatformStore, emulator: Mem0Emulator):
-    with pytest.raises(Mem0Timeout):
+    with pytest.raises(Mem0PlatformError) as raised:
         remembered.list_all(CALLER, timeout=0)
-    with pytest.raises(Mem0Timeout):
+    assert raised.value.kind == "timeout"
+    with pytest.raises(Mem0PlatformError) as raised:
         remembered.search(CALLER, "dog", limit=3, timeout=-1)
+    assert raised.value.kind == "timeout"
     assert emulator.requests() == []
 
 
@@ -106,8 +100,9 @@ def test_the_deadline_bounds_the_whole_exchange_not_each_receive(dripping_server
     store = Mem0PlatformStore(api_key, dripping_server)
     # When a read may wait 0.3 s in all
     # Then it gives up when that time is spent
-    with pytest.raises(Mem0Timeout):
+    with pytest.raises(Mem0PlatformError) as raised:
         store.list_all(CALLER, timeout=0.3)
+    assert raised.value.kind == "timeout"
 
 
 def test_a_connection_that_is_refused_is_unreachable(api_key: str):
@@ -115,8 +110,9 @@ def test_a_connection_that_is_refused_is_unreachable(api_key: str):
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     store = Mem0PlatformStore(api_key, f"http://127.0.0.1:{closed_port}")
-    with pytest.raises(Mem0Unreachable):
+    with pytest.raises(Mem0PlatformError) as raised:
         store.search(CALLER, "dog", limit=3, timeout=1.0)
+    assert raised.value.kind == "unreachable"
 
 
 # -- retries --------------------------------------------------------------------------------------------
@@ -139,14 +135,15 @@ def test_a_read_is_retried_once_after_a_5xx_or_a_reset(
 
 
 @pytest.mark.parametrize(
-    ("fault", "error"), [("error", Mem0ServerError), ("reset", Mem0Unreachable)], ids=["5xx", "reset"]
+    ("fault", "kind"), [("error", "server"), ("reset", "unreachable")], ids=["5xx", "reset"]
 )
 def test_a_read_is_retried_only_once(
-    remembered: Mem0PlatformStore, emulator: Mem0Emulator, fault: str, error: type[Exception]
+    remembered: Mem0PlatformStore, emulator: Mem0Emulator, fault: str, kind: str
 ):
     emulator.configure(next_faults=[fault, fault, fault])
-    with pytest.raises(error):
+    with pytest.raises(Mem0PlatformError) as raised:
         remembered.search(CALLER, "dog", limit=3)
+    assert raised.value.kind == kind
     assert len(calls_to(emulator, "search")) == 2
 
 
@@ -156,22 +153,22 @@ def test_the_pages_of_one_listing_share_a_single_retry(emulator: Mem0Emulator, a
     # Given a 5xx on the first page and another on the second
     emulator.configure(fault_operations=["list"], next_faults=["error", "ok", "error"])
     # Then the listing fails: its one retry was spent on the first page
-    with pytest.raises(Mem0ServerError):
+    with pytest.raises(Mem0PlatformError) as raised:
         store.list_all(CALLER)
+    assert raised.value.kind == "server"
     assert [r.fault for r in calls_to(emulator, "list")] == ["error", None, "error"]
 
 
 @pytest.mark.parametrize(
-    ("fault", "error"), [("error", Mem0ServerError), ("reset", Mem0Unreachable)], ids=["5xx", "reset"]
+    ("fault", "kind"), [("error", "server"), ("reset", "unreachable")], ids=["5xx", "reset"]
 )
-def test_an_add_is_never_retried(
-    store: Mem0PlatformStore, emulator: Mem0Emulator, fault: str, error: type[Exception]
-):
+def test_an_add_is_never_retried(store: Mem0PlatformStore, emulator: Mem0Emulator, fault: str, kind: str):
     # Given a failure on the next request
     emulator.configure(next_faults=[fault])
     # When memories are added
-    with pytest.raises(error):
+    with pytest.raises(Mem0PlatformError) as raised:
         store.add(CALLER, user_says("My dog is called Biscuit"), {"type": "semantic"})
+    assert raised.value.kind == kind
     # Then one request went out, and the failure is left to the queue that called the store
     assert len(calls_to(emulator, "add")) == 1
 
@@ -186,8 +183,9 @@ def test_an_add_that_fails_halfway_takes_back_what_it_stored(
         ChatMessage(role="assistant", content="What a lovely name"),
     ]
     # When the conversation is added
-    with pytest.raises(Mem0ServerError):
+    with pytest.raises(Mem0PlatformError) as raised:
         store.add(CALLER, conversation, {"type": "semantic"})
+    assert raised.value.kind == "server"
     # Then nothing of it stays: a retry of the whole event will store it complete
     assert emulator.memories(CALLER) == []
     assert len(calls_to(emulator, "delete")) == 1
@@ -200,8 +198,9 @@ def test_429_is_rate_limited_with_retry_after_and_not_retried(
     remembered: Mem0PlatformStore, emulator: Mem0Emulator
 ):
     emulator.configure(next_faults=["rate_limit"], retry_after_seconds=7)
-    with pytest.raises(Mem0RateLimited) as raised:
+    with pytest.raises(Mem0PlatformError) as raised:
         remembered.search(CALLER, "dog", limit=3)
+    assert raised.value.kind == "rate_limited"
     assert raised.value.retry_after == 7.0
     assert raised.value.status == 429
     assert "throttled" in raised.value.detail
@@ -214,11 +213,13 @@ def test_a_malformed_answer_is_a_bad_response(
 ):
     for read in (lambda: remembered.list_all(CALLER), lambda: remembered.search(CALLER, "dog", 3)):
         emulator.configure(next_faults=[malformed])
-        with pytest.raises(Mem0BadResponse):
+        with pytest.raises(Mem0PlatformError) as raised:
             read()
+        assert raised.value.kind == "bad_response"
     emulator.configure(next_faults=[malformed])
-    with pytest.raises(Mem0BadResponse):
+    with pytest.raises(Mem0PlatformError) as raised:
         remembered.add(CALLER, user_says("hello"), {"type": "semantic"})
+    assert raised.value.kind == "bad_response"
     # And a malformed answer is not a reason to ask again
     assert len(calls_to(emulator, "list")) == 1
     assert len(calls_to(emulator, "search")) == 1
@@ -227,8 +228,9 @@ def test_a_malformed_answer_is_a_bad_response(
 def test_a_wrong_key_is_an_auth_error_that_does_not_show_the_key(emulator: Mem0Emulator):
     wrong_key = "m0-wrong-0123456789abcdef"
     store = Mem0PlatformStore(wrong_key, emulator.url)
-    with pytest.raises(Mem0AuthError) as raised:
+    with pytest.raises(Mem0PlatformError) as raised:
         store.list_all(CALLER)
+    assert raised.value.kind == "auth"
     assert raised.value.status == 401
     assert raised.value.detail
     assert wrong_key not in str(raised.value)
@@ -237,15 +239,17 @@ def test_a_wrong_key_is_an_auth_error_that_does_not_show_the_key(emulator: Mem0E
 
 def test_a_wrong_base_path_is_not_found(emulator: Mem0Emulator, api_key: str):
     store = Mem0PlatformStore(api_key, emulator.url + "/not-mem0")
-    with pytest.raises(Mem0NotFound) as raised:
+    with pytest.raises(Mem0PlatformError) as raised:
         store.search(CALLER, "dog", limit=3)
+    assert raised.value.kind == "not_found"
     assert raised.value.status == 404
 
 
 def test_a_request_mem0_refuses_is_rejected_not_retried(store: Mem0PlatformStore, emulator: Mem0Emulator):
     # The emulator answers 400 to a user id the API would refuse (here: none at all)
-    with pytest.raises(Mem0RequestRejected) as raised:
+    with pytest.raises(Mem0PlatformError) as raised:
         store.add("", user_says("hello"), {"type": "semantic"})
+    assert raised.value.kind == "rejected"
     assert raised.value.status == 400
     assert len(calls_to(emulator, "add")) == 1
 
@@ -254,16 +258,18 @@ def test_an_outage_is_unreachable_and_the_store_recovers_after_it(
     remembered: Mem0PlatformStore, emulator: Mem0Emulator
 ):
     emulator.configure(outage="refuse")
-    with pytest.raises(Mem0Unreachable):
+    with pytest.raises(Mem0PlatformError) as raised:
         remembered.list_all(CALLER, timeout=1.0)
+    assert raised.value.kind == "unreachable"
     emulator.configure(outage=None)
     assert [r.text for r in remembered.list_all(CALLER)] == ["My dog is called Biscuit"]
 
 
 def test_error_messages_mask_the_caller_s_number(remembered: Mem0PlatformStore, emulator: Mem0Emulator):
     emulator.configure(next_faults=["error", "error"])
-    with pytest.raises(Mem0ServerError) as raised:
+    with pytest.raises(Mem0PlatformError) as raised:
         remembered.list_all(CALLER)
+    assert raised.value.kind == "server"
     assert CALLER not in str(raised.value)
     assert raised.value.operation == "POST /v3/memories/"
     assert raised.value.status == 503

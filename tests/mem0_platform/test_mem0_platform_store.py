@@ -6,8 +6,7 @@ import threading
 import pytest
 from platform_support import CALLER, calls_to, user_says
 
-from agentic_memory.adapters import mem0_platform
-from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
+from agentic_memory.adapters.mem0_platform import Mem0PlatformStore, transport
 from agentic_memory.ports import ChatMessage
 from devtools.mem0_emulator import Mem0Emulator
 
@@ -229,7 +228,7 @@ def test_a_connection_idle_for_too_long_is_not_reused(
     store: Mem0PlatformStore, emulator: Mem0Emulator, monkeypatch: pytest.MonkeyPatch
 ):
     # Given connections that count as stale as soon as they are idle (NAT gateways drop them silently)
-    monkeypatch.setattr(mem0_platform, "MAX_IDLE_SECONDS", -1.0)
+    monkeypatch.setattr(transport, "MAX_IDLE_SECONDS", -1.0)
     # When two calls follow each other
     store.list_all(CALLER)
     store.list_all(CALLER)

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from platform_support import CALLER, user_says
 
-from agentic_memory.adapters import mem0_platform
-from agentic_memory.adapters.mem0_platform import Mem0PlatformStore, Mem0Timeout, Mem0Unreachable
+from agentic_memory.adapters.mem0_platform import Mem0PlatformError, Mem0PlatformStore, transport
 from devtools.mem0_emulator import Mem0Emulator, start_emulator
 
 
@@ -67,8 +66,8 @@ def https_emulator(tmp_path: Path, api_key: str, certificate: Path) -> Iterator[
 def trusting_the_emulator(monkeypatch: pytest.MonkeyPatch, certificate: Path) -> None:
     """The store's TLS context, trusting this run's certificate instead of the public CAs."""
     context = ssl.create_default_context(cafile=str(certificate))
-    context.sslsocket_class = mem0_platform._tls_context().sslsocket_class
-    monkeypatch.setattr(mem0_platform, "_tls_context", lambda: context)
+    context.sslsocket_class = transport._tls_context().sslsocket_class
+    monkeypatch.setattr(transport, "_tls_context", lambda: context)
 
 
 def test_https_works_on_one_kept_alive_connection(
@@ -85,28 +84,30 @@ def test_https_works_on_one_kept_alive_connection(
 def test_the_deadline_holds_over_tls(https_emulator: Mem0Emulator, api_key: str, trusting_the_emulator: None):
     store = Mem0PlatformStore(api_key, https_emulator.url)
     https_emulator.configure(latency=1.0)
-    with pytest.raises(Mem0Timeout):
+    with pytest.raises(Mem0PlatformError) as raised:
         store.list_all(CALLER, timeout=0.2)
+    assert raised.value.kind == "timeout"
 
 
 def test_a_certificate_nobody_vouches_for_is_refused(https_emulator: Mem0Emulator, api_key: str):
     # The real context trusts the public CAs only: a self-signed certificate fails verification
     store = Mem0PlatformStore(api_key, https_emulator.url)
-    with pytest.raises(Mem0Unreachable) as raised:
+    with pytest.raises(Mem0PlatformError) as raised:
         store.search(CALLER, "dog", limit=3, timeout=2.0)
+    assert raised.value.kind == "unreachable"
     assert "SSL" in str(raised.value) or "certificate" in str(raised.value).lower()
 
 
 def test_no_tls_context_is_built_for_plain_http(emulator: Mem0Emulator, api_key: str):
-    mem0_platform._tls_context.cache_clear()
+    transport._tls_context.cache_clear()
     Mem0PlatformStore(api_key, emulator.url).list_all(CALLER)
-    assert mem0_platform._tls_context.cache_info().currsize == 0
+    assert transport._tls_context.cache_info().currsize == 0
 
 
 def test_preparing_an_https_store_builds_its_tls_context_without_connecting(
     https_emulator: Mem0Emulator, api_key: str
 ):
-    mem0_platform._tls_context.cache_clear()
+    transport._tls_context.cache_clear()
     Mem0PlatformStore(api_key, https_emulator.url).prepare()
-    assert mem0_platform._tls_context.cache_info().currsize == 1
+    assert transport._tls_context.cache_info().currsize == 1
     assert https_emulator.connections_accepted == 0

@@ -16,6 +16,7 @@ SCRIPT = textwrap.dedent(
     sys.addaudithook(audit)
 
     from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
+    at_import = [name for name in ("urllib3", "http.client", "ssl") if name in sys.modules]
     from devtools.mem0_emulator import start_emulator
     from agentic_memory.ports import ChatMessage
 
@@ -26,9 +27,11 @@ SCRIPT = textwrap.dedent(
     store.list_all("+15550142001")
     store.delete_all("+15550142001")
     emulator.stop()
-    heavy = ("mem0", "posthog", "httpx", "requests", "urllib3", "boto3", "pydantic_settings")
+    heavy = ("mem0", "posthog", "httpx", "requests", "boto3", "pydantic_settings")
     print(json.dumps({
         "port": emulator.port,
+        "at_import": at_import,
+        "urllib3": "urllib3" in sys.modules,
         "connects": connects,
         "loaded": [name for name in heavy if name in sys.modules],
         "threads": [t.name for t in threading.enumerate() if "posthog" in t.name.lower()],
@@ -44,6 +47,9 @@ def test_the_store_sends_nothing_but_its_own_requests():
     report = json.loads(result.stdout.strip().splitlines()[-1])
     # Then it opened connections only to the emulator on loopback (one, kept alive)
     assert report["connects"] == [repr(("127.0.0.1", report["port"]))]
-    # And loaded no SDK, no telemetry client and no third-party HTTP stack
+    # And loaded no SDK, no telemetry client and no third-party HTTP stack but its own (urllib3)
     assert report["loaded"] == []
+    assert report["urllib3"]
+    # And importing the store loaded no HTTP stack at all: the first call (or prepare()) does
+    assert report["at_import"] == []
     assert report["threads"] == []
