@@ -98,6 +98,18 @@ def test_a_certificate_nobody_vouches_for_is_refused(https_emulator: Mem0Emulato
     assert "SSL" in str(raised.value) or "certificate" in str(raised.value).lower()
 
 
+def test_a_certificate_for_another_host_is_refused(
+    https_emulator: Mem0Emulator, api_key: str, trusting_the_emulator: None
+):
+    # The certificate is trusted but names 127.0.0.1 only: "localhost" is another host
+    store = Mem0PlatformStore(api_key, https_emulator.url.replace("127.0.0.1", "localhost"))
+    with pytest.raises(Mem0PlatformError) as raised:
+        store.search(CALLER, "dog", limit=3, timeout=2.0)
+    assert raised.value.kind == "unreachable"
+    assert "hostname" in str(raised.value).lower() or "match" in str(raised.value).lower()
+    assert https_emulator.requests() == []
+
+
 def test_no_tls_context_is_built_for_plain_http(emulator: Mem0Emulator, api_key: str):
     transport._tls_context.cache_clear()
     Mem0PlatformStore(api_key, emulator.url).list_all(CALLER)

@@ -12,9 +12,13 @@
   knowing whether the request is a read and how much of its budget is left) and a 3xx is returned as
   it is (following one could leak the key).
 
-urllib3 ships in the artifact, pinned in the lock (it also shadows the copy botocore brings with the
-Lambda runtime, whose version AWS does not document). ``_new_conn``, ``_get_conn`` and ``_put_conn``,
-the hooks overridden here, have the same signatures in urllib3 1.26 and 2.x.
+urllib3 is the Lambda runtime's (botocore's): the artifact does not carry it, so that a handler's init
+does not compile a second copy from source. AWS does not document which version the runtime has, so
+this module works with 1.26 and 2.x (the tests pass on 1.26.20 and 2.8.0): the hooks overridden here
+(``_new_conn``, ``_get_conn``, ``_put_conn``), ``Timeout`` and ``urlopen``'s options are the same in
+both. One difference: 1.26 wraps a socket to an IP address without ``server_hostname``, which a context
+that checks host names refuses; with 1.26 the host name is matched by urllib3 instead, as its own
+default context does.
 """
 
 from __future__ import annotations
@@ -109,7 +113,11 @@ class Transport:
             if self._pool is None:
                 options: dict[str, Any] = {"maxsize": self._max_idle, "block": False, "retries": False}
                 if self.tls:
-                    self._pool = secure(self._host, self._port, ssl_context=_tls_context(), **options)
+                    context = _tls_context()
+                    if _urllib3().__version__.startswith("1."):
+                        # urllib3 1.26 matches the certificate against the host itself (IP addresses too).
+                        context.check_hostname = False
+                    self._pool = secure(self._host, self._port, ssl_context=context, **options)
                 else:
                     self._pool = plain(self._host, self._port, **options)
             return self._pool
