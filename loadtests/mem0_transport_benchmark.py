@@ -76,12 +76,7 @@ def load_handwritten(path: Path) -> Any:
 
 
 def emulator_module() -> Any:
-    for name in ("devtools.mem0_emulator", "agentic_memory.local.mem0_emulator"):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    raise SystemExit("the Mem0 emulator is not importable")
+    return importlib.import_module("devtools.mem0_emulator")
 
 
 # -- (a) cold import -------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Not ``mem0ai.MemoryClient``: importing it costs about a second, its constructor pings the API, its
 timeout is 300 s and it sends telemetry. This client speaks the same v3 wire format
-(``tests/platform/test_parity_with_mem0ai.py`` pins it against what mem0ai 2.2.1 sends) and behaves as
+(``tests/mem0_platform/test_parity_with_mem0ai.py`` pins it against what mem0ai 2.2.1 sends) and behaves as
 a voice call needs:
 
 * **Nothing happens at import or construction.** The first call connects. A keep-alive connection is
