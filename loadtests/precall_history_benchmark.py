@@ -30,10 +30,10 @@ sys.path.insert(0, str(REPO / "shared"))
 
 from run_load import start_runtime, stop_runtime  # noqa: E402
 
-from agentic_memory.adapters.filesystem_archive import FilesystemArchive  # noqa: E402
 from agentic_memory.archive_keys import transcription_key  # noqa: E402
 from agentic_memory.profile_store import rebuild_profile  # noqa: E402
 from devtools.fixtures import load_fixture  # noqa: E402
+from local_runtime.adapters.filesystem_archive import FilesystemArchive  # noqa: E402
 from local_runtime.sender import rewrite  # noqa: E402
 
 FIXTURE_CALLER = "+15550100142"

@@ -84,7 +84,7 @@ def _local_run(args: argparse.Namespace, run_dir: Path) -> int:
 
 def _seed_long_histories(home: Path, text: str) -> tuple[int, ...]:
     """Briefs of the callers with long histories, in the local archive before the runtime starts."""
-    from agentic_memory.adapters.filesystem_archive import FilesystemArchive
+    from local_runtime.adapters.filesystem_archive import FilesystemArchive
 
     sys.path.insert(0, str(HERE))
     import scenarios

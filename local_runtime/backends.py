@@ -22,7 +22,7 @@ from agentic_memory.wiring import memory_store_for as deployed_memory_store_for
 
 def memory_store_for(settings: MemorySettings) -> MemoryStore:
     if settings.memory_backend is MemoryBackend.EMBEDDED:
-        from agentic_memory.adapters.mem0_local import EmbeddedMemoryStore, OpenAICompatibleLlm
+        from local_runtime.adapters.mem0_local import EmbeddedMemoryStore, OpenAICompatibleLlm
 
         llm = None
         if isinstance(settings, EmbeddedLlmSettings) and settings.embedded_llm_base_url:
@@ -38,7 +38,7 @@ def memory_store_for(settings: MemorySettings) -> MemoryStore:
 
 def archive_for(settings: ArchiveSettings) -> Archive:
     if settings.archive_backend is ArchiveBackend.FILESYSTEM:
-        from agentic_memory.adapters.filesystem_archive import FilesystemArchive
+        from local_runtime.adapters.filesystem_archive import FilesystemArchive
 
         return FilesystemArchive(settings.home / "archive")
     return deployed_archive_for(settings)

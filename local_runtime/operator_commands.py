@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agentic_memory import archive_keys, operations, retention
+from agentic_memory import archive_keys, retention
 from agentic_memory.adapters.ssm_parameters import resolve_secret_parameters
 from agentic_memory.errors import MemoryUnavailable, UnsafeIdentifier
 from agentic_memory.identity import caller_key, mask
@@ -19,7 +19,7 @@ from agentic_memory.profile_store import archived_callers, read_profile
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies
 
-from . import admin, dead_letter
+from . import admin, dead_letter, operations
 from .backends import dependencies_from
 
 # Set, they point the commands at a deployed stack's archive and memory rather than the local runtime's.
@@ -173,7 +173,7 @@ def _window(since: datetime | None, until: datetime | None) -> str:
 
 
 def _replay_queue(queue_url: str, deps: Dependencies) -> int:
-    from agentic_memory.adapters.sqs_dead_letter import SqsDeadLetterQueue
+    from local_runtime.adapters.sqs_dead_letter import SqsDeadLetterQueue
 
     queue = SqsDeadLetterQueue(queue_url)
     processed = failed = 0

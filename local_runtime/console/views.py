@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from agentic_memory import archive_keys, operations
+from agentic_memory import archive_keys
 from agentic_memory.caller_profile import CallerProfile
 from agentic_memory.conversation_initiation import answer_from_brief
 from agentic_memory.elevenlabs import post_call as wire
@@ -24,6 +24,8 @@ from agentic_memory.profile_store import correct_name, read_profile
 from agentic_memory.retention import cutoff
 from agentic_memory.search_memory import search_memories
 from agentic_memory.wiring import Dependencies
+
+from .. import operations
 
 PAGE_SIZE = 25
 # Calls shown on a caller's page, newest first: each is one archive read.

@@ -13,7 +13,7 @@ run (Mem0 Platform, the embedded engine, the emulator): each scope's memories ar
 add, search, list and delete, with no filter that a store could ignore. ``~`` appears in no caller
 key and no agent id (``archive_keys``), so a scoped id never equals a caller's own. A caller's
 memories with every agent are found from the agents of their archived calls and briefs
-(``operations.footprint``), which is how ``forget`` erases them all.
+(``local_runtime.operations.footprint``), which is how ``forget`` erases them all.
 """
 
 from collections.abc import Iterable

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.adapters.s3_archive import S3Archive
 from agentic_memory.ports import Archive
 from devtools.fakes import InMemoryArchive
+from local_runtime.adapters.filesystem_archive import FilesystemArchive
 
 # Anything that could point boto3 at real credentials or a real endpoint on the developer's machine.
 _AMBIENT_AWS_VARIABLES = (

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from botocore.stub import ANY
 
-from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.adapters.s3_archive import S3Archive
 from agentic_memory.errors import ArchiveKeyMissing, ArchiveUnavailable
 from agentic_memory.ports import Archive
+from local_runtime.adapters.filesystem_archive import FilesystemArchive
 from services.error_answers import answer_for
 
 CALLER_KEY = "post-call/+15551234567/conv_1.json"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.adapters.s3_archive import S3Archive
 from agentic_memory.archive_keys import profile_key, transcription_key
 from agentic_memory.caller_profile import CallFacts, GivenName
@@ -19,6 +18,7 @@ from agentic_memory.errors import ArchiveKeyMissing
 from agentic_memory.ports import Archive
 from agentic_memory.profile_store import correct_name, read_profile, rebuild_profile, record_call
 from devtools.fixtures import load_fixture
+from local_runtime.adapters.filesystem_archive import FilesystemArchive
 
 MARGARET = "+15550100142"
 KEY = profile_key(MARGARET)

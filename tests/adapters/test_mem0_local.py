@@ -16,15 +16,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from agentic_memory.adapters import mem0_local
-from agentic_memory.adapters.embedding.onnx_minilm import (
+from agentic_memory.errors import MemoryUnavailable
+from agentic_memory.ports import ChatMessage, MemoryRecord
+from local_runtime.adapters import mem0_local
+from local_runtime.adapters.embedding.onnx_minilm import (
     EmbeddingModelError,
     OnnxMiniLmEmbedder,
     shared_embedder,
 )
-from agentic_memory.adapters.mem0_local import EmbeddedMemoryStore, LlmNotConfigured
-from agentic_memory.errors import MemoryUnavailable
-from agentic_memory.ports import ChatMessage, MemoryRecord
+from local_runtime.adapters.mem0_local import EmbeddedMemoryStore, LlmNotConfigured
 
 MARIA = "+15550001001"
 JOE = "+15550001002"

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from long_calls import CALLER, archive_long_call
 
-from agentic_memory.adapters.mem0_local import EmbeddedMemoryStore, OpenAICompatibleLlm
 from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.memory_building import MAX_MEMORIES_PER_CALL
 from agentic_memory.ports import ChatMessage
@@ -24,6 +23,7 @@ from agentic_memory.post_call import process_archived_event
 from agentic_memory.settings import ProcessorSettings, Settings
 from devtools.fakes import InMemoryArchive
 from devtools.mem0_emulator import extracted_facts
+from local_runtime.adapters.mem0_local import EmbeddedMemoryStore, OpenAICompatibleLlm
 from local_runtime.backends import memory_store_for
 
 CONVERSATION = "conv_long_call_0001"

@@ -7,10 +7,10 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from agentic_memory import operations
 from agentic_memory.wiring import Dependencies
 from devtools.fakes import InMemoryMemoryStore
 from devtools.fixtures import fixture_bytes, load_fixture
+from local_runtime import operations
 from local_runtime.operator_commands import replay_events
 
 pytestmark = pytest.mark.integration

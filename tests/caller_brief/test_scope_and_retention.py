@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
 
-from agentic_memory import operations
 from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
 from agentic_memory.ports import ChatMessage, MemoryRecord
 from agentic_memory.profile_store import read_profile
@@ -20,6 +19,7 @@ from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
 from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
 from devtools.fixtures import fixture_bytes, load_fixture
+from local_runtime import operations
 from services.conversation_initiation.handler import lambda_handler as client_data
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process

@@ -13,11 +13,11 @@ from helpers import api_event, lambda_context, response_json, signed_headers, sq
 
 from agentic_memory import agent_numbers
 from agentic_memory.elevenlabs.post_call import TranscriptionData
-from agentic_memory.operations import replay
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
 from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
 from devtools.fixtures import load_fixture
+from local_runtime.operations import replay
 from services.conversation_initiation import handler as client_data_handler
 from services.post_call import handler as post_call_handler
 from services.post_call.processor import lambda_handler as process

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from console_support import AGENT_NUMBER, CHROMIUM, CHROMIUM_FLAGS, ConsoleRuntime, seed
 
-from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.settings import Settings
 from devtools.fakes import InMemoryMemoryStore
+from local_runtime.adapters.filesystem_archive import FilesystemArchive
 from local_runtime.runtime import build_runtime
 
 

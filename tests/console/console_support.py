@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from agentic_memory import archive_keys
-from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from devtools.fakes import InMemoryMemoryStore
 from local_runtime import sender
+from local_runtime.adapters.filesystem_archive import FilesystemArchive
 from local_runtime.runtime import LocalRuntime
 
 MARGARET = "+15550100142"

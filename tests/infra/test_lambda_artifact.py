@@ -37,14 +37,7 @@ from infra.packaging import (
 # Third-party packages of the local runtime: never loaded by a function.
 LOCAL_ONLY_IMPORTS = ("mem0", "numpy", "onnxruntime", "tokenizers", "torch", "qdrant_client")
 # Application modules that serve only the local runtime and tests (with their subpackages).
-LOCAL_ONLY_MODULES = (
-    "local_runtime",
-    "devtools.fakes",
-    "agentic_memory.adapters.mem0_local",
-    "agentic_memory.adapters.embedding",
-    "agentic_memory.adapters.filesystem_archive",
-    "agentic_memory.adapters.sqs_dead_letter",
-)
+LOCAL_ONLY_MODULES = ("local_runtime", "devtools")
 APPLICATION = ("agentic_memory", "services")
 # What the Lambda runtime adds to the path next to the artifact: boto3 and what it imports.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
@@ -117,6 +110,23 @@ def test_the_application_files_are_the_handlers_closure_and_nothing_else():
     assert "agentic_memory/__init__.py" in shipped and "services/__init__.py" in shipped
     assert not [path for path in shipped if "__pycache__" in path or path.endswith(".pyc")]
     assert not [path for path in shipped if path.endswith("minilm_tokenizer.json")]
+
+
+def test_every_product_module_ships_so_a_path_tells_which_part_a_file_belongs_to():
+    # Given the product's folders (shared/agentic_memory, services): the artifact carries them whole;
+    # what only the local runtime or the tests use lives in local_runtime/ or devtools/
+    tree = application_tree()
+    product = {
+        module_name(str(path.relative_to(folder.parent)))
+        for folder, package in packaging.APPLICATION_PACKAGES
+        if package in APPLICATION
+        for path in folder.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    # When the handlers' closure is taken, then it is every product module and none of another part
+    shipped = {m for m in handler_closure().modules if tree.source(m) is not None}
+    assert product - shipped == set(), "a product module that does not ship belongs elsewhere"
+    assert shipped - product == set()
 
 
 def test_the_zip_is_byte_for_byte_reproducible(tmp_path):

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from helpers import run_cli
 
-from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.archive_keys import profile_key
 from agentic_memory.post_call import archive_key_for, parse_event
 from agentic_memory.profile_store import archived_callers, read_profile
 from agentic_memory.settings import Settings
 from devtools.fixtures import fixture_bytes, fixture_names
+from local_runtime.adapters.filesystem_archive import FilesystemArchive
 
 MARGARET = "+15550100142"
 

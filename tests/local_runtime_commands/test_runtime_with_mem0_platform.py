@@ -15,7 +15,6 @@ import pytest
 from conftest import RunningRuntime
 from helpers import DESIGN_DYNAMIC_VARIABLES
 
-from agentic_memory.adapters.filesystem_archive import FilesystemArchive
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.caller_profile import CallFacts, GivenName
 from agentic_memory.ports import ChatMessage
@@ -23,6 +22,7 @@ from agentic_memory.profile_store import record_call
 from agentic_memory.signature import HEADER, sign
 from devtools.fixtures import load_fixture
 from devtools.mem0_emulator import Mem0Emulator, start_emulator
+from local_runtime.adapters.filesystem_archive import FilesystemArchive
 from local_runtime.sender import rewrite
 
 pytestmark = pytest.mark.integration

@@ -162,7 +162,7 @@ def test_without_an_api_key_the_record_waits_in_the_dead_letter_folder_for_a_rep
 
 def test_a_replayed_transcription_fetches_audio_that_never_arrived(settings, elevenlabs):
     # Given an archived transcription of a call with audio, whose audio webhook never got through
-    from agentic_memory import operations
+    from local_runtime import operations
 
     archive, memory = InMemoryArchive(), InMemoryMemoryStore()
     event = load_fixture("transcription_twilio_inbound")

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agentic_memory import archive_keys, operations
-from agentic_memory.adapters.filesystem_archive import FilesystemArchive
+from agentic_memory import archive_keys
 from agentic_memory.settings import Settings
+from local_runtime import operations
+from local_runtime.adapters.filesystem_archive import FilesystemArchive
 
 CALLER, OTHER = "+15550100142", "+15550100199"
 AGENT = "agent_7f3c"

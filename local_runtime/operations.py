@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from . import archive_keys, memory_adds
-from .archive_keys import id_segment
-from .elevenlabs import post_call as wire
-from .errors import ArchiveKeyMissing, BadRequest, MissingCaller
-from .ports import Archive, AudioSource, MemoryRecord, MemoryStore
-from .post_call import ProcessingResult, caller_of, parse_event, process_archived_event
-from .profile_store import archived_calls, rebuild_profile
-from .scope import MemoryScope, every_user_id
-from .settings import IdentitySettings, ProcessorSettings
+from agentic_memory import archive_keys, memory_adds
+from agentic_memory.archive_keys import id_segment
+from agentic_memory.elevenlabs import post_call as wire
+from agentic_memory.errors import ArchiveKeyMissing, BadRequest, MissingCaller
+from agentic_memory.ports import Archive, AudioSource, MemoryRecord, MemoryStore
+from agentic_memory.post_call import ProcessingResult, caller_of, parse_event, process_archived_event
+from agentic_memory.profile_store import archived_calls, rebuild_profile
+from agentic_memory.scope import MemoryScope, every_user_id
+from agentic_memory.settings import IdentitySettings, ProcessorSettings
 
 Progress = Callable[[int, int, str, str], None]
 

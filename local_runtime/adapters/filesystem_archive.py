@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import ArchiveKeyMissing
+from agentic_memory.errors import ArchiveKeyMissing
 
 # Temporary files start with a dot; keys may not, so a temporary file can never be listed as a key.
 _TEMP_PREFIX = ".tmp-"

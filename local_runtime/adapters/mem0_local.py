@@ -36,8 +36,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..errors import MemoryUnavailable
-from ..ports import ChatMessage, InferredAdd, MemoryRecord
+from agentic_memory.errors import MemoryUnavailable
+from agentic_memory.ports import ChatMessage, InferredAdd, MemoryRecord
+
 from .embedding.onnx_minilm import DIMENSIONS, MODEL_ID, shared_embedder
 
 logger = logging.getLogger(__name__)
