@@ -47,7 +47,7 @@ class FunctionSettings(_Settings):
 
 
 class FunctionsSettings(_Settings):
-    """DESIGN budgets: pre-call 500 ms, retrieve 300 ms, post-call acknowledgement 100 ms (p95)."""
+    """Budgets (docs/architecture.md): pre-call 500 ms, retrieve 300 ms, post-call ack 100 ms (p95)."""
 
     client_data: FunctionSettings = FunctionSettings(timeout_seconds=3, p95_budget_ms=500)
     retrieve: FunctionSettings = FunctionSettings(timeout_seconds=3, p95_budget_ms=300)
@@ -149,7 +149,8 @@ class StackSettings(_Settings):
     architecture: Literal["arm64", "x86_64"] = "arm64"
     log_retention_days: int = 7
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # The agents' own numbers: a pre-call from one of them is an outbound call (DESIGN decision 6).
+    # The agents' own numbers: a pre-call from one of them is an outbound call (docs/architecture.md,
+    # caller identity).
     agent_phone_numbers: tuple[str, ...] = ()
     # The country calling code whose national numbers callers arrive in (DEFAULT_COUNTRY_CODE).
     default_country_code: str | None = Field(default=None, pattern=r"^\+?[1-9][0-9]{0,2}$")

@@ -11,7 +11,7 @@ from agentic_memory.signature import HEADER, sign
 from local_runtime.events import http_api_event, sqs_event_for_object
 from local_runtime.lambda_context import LocalLambdaContext
 
-# The dynamic variables DESIGN.md promises on every pre-call answer, declared here rather than
+# The dynamic variables docs/architecture.md promises on every pre-call answer, declared here rather than
 # imported from the product, so that the tests hold the product to the design.
 DESIGN_DYNAMIC_VARIABLES = frozenset(
     {"caller_id", "caller_name", "returning_caller", "memory_count", "memory_summary", "memory_context"}

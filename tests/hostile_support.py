@@ -7,7 +7,7 @@ Whatever the input, an answer must:
 * be JSON that a real HTTP answer can carry (UTF-8, so no unpaired surrogate);
 * when it is an error, be ``{"error": str, "detail": str}`` and short: an error names the problem,
   it does not echo the input back (and must stay far below Lambda's 6 MB response limit);
-* leave the archive holding only keys of the DESIGN layout (checked independently of the product's
+* leave the archive holding only keys of the archive layout (checked independently of the product's
   own patterns, so a loosened pattern in the product shows up here).
 
 Every answer is tallied per endpoint and status; ``tests/conftest.py`` prints the tally after the run.
@@ -83,7 +83,7 @@ HOSTILE_SETTINGS = settings(
 )
 
 # ---------------------------------------------------------------------------------------------------
-# The archive layout of DESIGN.md, written out here rather than imported from the product.
+# The archive layout of docs/architecture.md, written out here rather than imported from the product.
 
 _CALLER_SEGMENT = r"\+?[A-Za-z0-9][A-Za-z0-9_.@:+\-]{0,127}"
 _ID_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_\-]{0,127}"
@@ -111,12 +111,12 @@ E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 def layout_problem(key: str) -> str | None:
-    """Why ``key`` is not a key of the DESIGN layout, or None when it is one."""
+    """Why ``key`` is not a key of the archive layout, or None when it is one."""
     if key.startswith("/") or any(bad in key for bad in _NEVER_IN_A_KEY):
         return f"forbidden sequence in {key!r}"
     match = next((m for pattern in _LAYOUT if (m := pattern.fullmatch(key))), None)
     if match is None:
-        return f"{key!r} follows no DESIGN prefix"
+        return f"{key!r} follows no archive-layout prefix"
     caller = match.groupdict().get("caller")
     # Case-insensitively: on a case-insensitive file system (macOS) Audio-Only/ is the audio-only/ folder.
     if caller is not None and (caller.lower() in _RESERVED_BELOW_POST_CALL or ".." in caller):

@@ -1,6 +1,6 @@
 """A Mem0 Platform stand-in on loopback, for tests, ``make run`` (opt-in) and the load tests.
 
-It speaks the endpoints and JSON shapes ``mem0ai`` 2.x uses (``reference/mem0.md`` §3) over real HTTP,
+It speaks the endpoints and JSON shapes ``mem0ai`` 2.x uses (``docs/mem0-platform.md``) over real HTTP,
 keeps memories in memory and behaves as the Platform documents; latency and faults can be injected at
 start and at run time. One module per job, each depending only on those listed after it:
 

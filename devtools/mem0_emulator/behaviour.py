@@ -1,8 +1,8 @@
 """What the emulator is told to do besides answering: latency per operation and injected faults.
 
 ``Behaviour`` holds 5xx and 429 rates (429s carry ``Retry-After``, which ``mem0ai`` parses:
-``reference/mem0.md`` §6), malformed answers, scripted faults for the next requests and outages
-(``refuse``: nothing listens; ``reset``: connections are reset). The admin endpoint and
+``docs/mem0-platform.md``, published latency), malformed answers, scripted faults for the next
+requests and outages (``refuse``: nothing listens; ``reset``: connections are reset). The admin endpoint and
 ``Mem0Emulator.configure`` change it through ``Behaviour.changed``.
 """
 

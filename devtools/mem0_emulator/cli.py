@@ -2,7 +2,7 @@
 
 Starts an emulator, prints ``MEM0_BASE_URL`` and ``MEM0_API_KEY`` (a key it made up, or none if one was
 given) and serves until SIGTERM or Ctrl-C. The ``published`` profile is Mem0's published search latency
-(``reference/mem0.md`` §6; see ``latency``).
+(``docs/mem0-platform.md``, published latency; see ``latency``).
 """
 
 from __future__ import annotations

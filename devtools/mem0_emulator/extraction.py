@@ -1,7 +1,7 @@
 """What an add with inference "extracts": a deterministic stand-in for Mem0's LLM, not a model of it.
 
 Mem0 runs an LLM over the conversation and keeps a few facts, consolidating ones the user already has
-(``reference/mem0.md`` §3.4, ``infer``); the rule here is the stand-in's own (see ``extracted_facts``).
+(``docs/mem0-platform.md``, ``infer``); the rule here is the stand-in's own (see ``extracted_facts``).
 """
 
 from __future__ import annotations

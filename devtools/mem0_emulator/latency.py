@@ -2,7 +2,7 @@
 
 A latency is nothing, a fixed time, or a lognormal draw fitted to a p50 and a p95. The ``published``
 profile uses the only latency Mem0 publishes, search's p50 0.148 s and p95 0.200 s (Mem0 paper,
-Chhikara et al., arXiv 2504.19413, Table 2; ``reference/mem0.md`` §6).
+Chhikara et al., arXiv 2504.19413, Table 2; ``docs/mem0-platform.md``).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Latency:
         return 0.0
 
 
-PUBLISHED_SEARCH_LATENCY = Latency.lognormal(0.148, 0.200)  # Mem0 paper, Table 2 (reference/mem0.md §6)
+PUBLISHED_SEARCH_LATENCY = Latency.lognormal(0.148, 0.200)  # Mem0 paper, Table 2 (docs/mem0-platform.md)
 PROFILES: dict[str, Latency] = {
     "none": Latency(),
     # Only search latency is published; every endpoint gets it, for want of better figures.

@@ -1,14 +1,15 @@
 """What each emulated Mem0 Platform endpoint does, over the memories kept in memory (``EmulatorState``).
 
-Endpoints and bodies as ``mem0ai`` 2.x sends them, and the documented behaviour (``reference/mem0.md``
-§3.4, §3.6): ``Authorization: Token <key>`` is checked by the server; ``infer: false`` stores only
-``user`` messages, verbatim, and answers the stored memories; ``infer: true`` (the default) answers
-``{"event_id", "status": "PENDING"}`` and the extracted memories appear afterwards (at once, or after
-``extraction_seconds``; ``settle()`` runs whatever is still pending), each carrying the add's metadata.
-A filter naming only ``user_id`` matches memories whose agent, app and run are null; entity ids at the
-top level of search and list are a 400. Search honours ``top_k`` (default 10, 1 to 1000) and
-``threshold`` (default 0.1); the list endpoint pages as Django REST does (``page_size`` default 100,
-at most 200). The state also keeps the request log and draws each request's fault and latency.
+Endpoints and bodies as ``mem0ai`` 2.x sends them, and the documented behaviour
+(``docs/mem0-platform.md``, request and response shapes): ``Authorization: Token <key>`` is checked by
+the server; ``infer: false`` stores only ``user`` messages, verbatim, and answers the stored memories;
+``infer: true`` (the default) answers ``{"event_id", "status": "PENDING"}`` and the extracted memories
+appear afterwards (at once, or after ``extraction_seconds``; ``settle()`` runs whatever is still
+pending), each carrying the add's metadata. A filter naming only ``user_id`` matches memories whose
+agent, app and run are null; entity ids at the top level of search and list are a 400. Search honours
+``top_k`` (default 10, 1 to 1000) and ``threshold`` (default 0.1); the list endpoint pages as Django
+REST does (``page_size`` default 100, at most 200). The state also keeps the request log and draws each
+request's fault and latency.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The query engine: Mem0's filter language, the lexical search score, and the errors both answer.
 
-Filters are the v2/v3 language (``reference/mem0.md`` §3.4): entity and field conditions, the operators
-``in``, ``ne``, ``gt``, ``gte``, ``lt``, ``lte``, ``contains``, ``icontains`` and the ``*`` wildcard, and
-``AND`` / ``OR`` / ``NOT`` lists. Mem0's v3 search scores in [0, 1] by a fusion of semantic, BM25 and
-entity scores (§3.5); the emulator's ``lexical_score`` is a deterministic stand-in in the same range.
+Filters are the v2/v3 language (``docs/mem0-platform.md``, filters and scores): entity and field
+conditions, the operators ``in``, ``ne``, ``gt``, ``gte``, ``lt``, ``lte``, ``contains``, ``icontains``
+and the ``*`` wildcard, and ``AND`` / ``OR`` / ``NOT`` lists. Mem0's v3 search scores in [0, 1] by a
+fusion of semantic, BM25 and entity scores; the emulator's ``lexical_score`` is a deterministic stand-in
+in the same range.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """What the emulator records and stores: requests as received, memories, and adds with inference.
 
-The shapes a memory is answered in follow Mem0's v3 API reference (``reference/mem0.md`` §3.6): the list
-endpoint names the run ``session_id``, search names it ``run_id`` and adds a ``score``; an add with
-inference is an event, ``PENDING`` until its extraction ran (§3.4, ``GET /v1/event/{id}/``).
+The shapes a memory is answered in follow Mem0's v3 API reference (``docs/mem0-platform.md``, response
+shapes): the list endpoint names the run ``session_id``, search names it ``run_id`` and adds a
+``score``; an add with inference is an event, ``PENDING`` until its extraction ran (``GET
+/v1/event/{id}/``).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The HTTP server speaking Mem0 Platform's endpoints on loopback: routing, auth, faults, latency.
 
 A real HTTP/1.1 server (keep-alive, Nagle off, optionally TLS) routing the endpoints ``mem0ai`` 2.x
-calls (``reference/mem0.md`` §3.4): ``GET /v1/ping/``; ``POST /v3/memories/add/``,
+calls (``docs/mem0-platform.md``, request shapes): ``GET /v1/ping/``; ``POST /v3/memories/add/``,
 ``/v3/memories/search/`` and ``/v3/memories/``; ``DELETE /v1/memories/`` with entity query parameters;
 ``GET|DELETE /v1/memories/{id}/``; ``GET /v1/event/{id}/``; ``GET /v1/entities/`` and
 ``DELETE /v2/entities/{type}/{name}/``. It requires ``Authorization: Token <key>`` (401 otherwise),
-answers 429s with the ``Retry-After`` and ``X-RateLimit-*`` headers ``mem0ai`` parses (§6), and
+answers 429s with the ``Retry-After`` and ``X-RateLimit-*`` headers ``mem0ai`` parses, and
 injects each request's fault and latency before answering. ``/_emulator/`` paths go to the admin API.
 """
 

@@ -12,7 +12,7 @@
 
 A call gives at most ``MAX_MEMORIES_PER_CALL`` verbatim memories, whatever its length.
 
-Both carry the metadata of DESIGN.md: ``type``, ``agent_id``, ``conversation_id``, ``timestamp``
+Both carry the metadata docs/architecture.md lists: ``type``, ``agent_id``, ``conversation_id``, ``timestamp``
 and ``call_duration_seconds``. A call that did not happen (``why_no_call``) is no memory at all.
 """
 

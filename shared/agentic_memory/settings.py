@@ -5,9 +5,10 @@ is the union of the groups it uses, so a function is never configured with, or f
 does not read. ``Settings`` is the union of all of them: the local runtime and the operator commands,
 which serve every function in one process.
 
-Names come from the original system and must stay stable (see DESIGN.md). Secrets may hold several
-comma-separated values so that keys can be rotated without downtime. Values are read from an explicit
-mapping (``from_environment``), which in AWS is ``os.environ`` with the SSM secrets filled in.
+Names come from the original system and must stay stable (docs/architecture.md, names kept). Secrets may
+hold several comma-separated values so that keys can be rotated without downtime. Values are read from
+an explicit mapping (``from_environment``), which in AWS is ``os.environ`` with the SSM secrets filled
+in.
 
 Backends are explicit: ``MEMORY_BACKEND`` (``mem0-platform`` | ``embedded``) and ``ARCHIVE_BACKEND``
 (``s3`` | ``filesystem``). Outside Lambda they may be left out and follow from the other settings
@@ -263,7 +264,8 @@ class GreetingSettings(IdentitySettings):
     returning_greeting: str = Field(default=DEFAULT_RETURNING_GREETING, validation_alias="RETURNING_GREETING")
     # The whole pre-call answer must leave within this; the memory read gets what remains.
     precall_budget_seconds: float = Field(default=0.4, gt=0, le=5, validation_alias="PRECALL_BUDGET_SECONDS")
-    # Optional full system prompt override (DESIGN decision 5); {{variable}} slots are filled in.
+    # Optional full system prompt override (docs/architecture.md, dynamic variables); {{variable}} slots
+    # are filled in.
     prompt_override_template: str | None = Field(default=None, validation_alias="PROMPT_OVERRIDE_TEMPLATE")
 
     _split_agent_numbers = field_validator("agent_numbers", mode="before")(_split)

@@ -1,4 +1,4 @@
-"""What ElevenLabs accepts from us, as JSON Schemas declared by hand from the reference.
+"""What ElevenLabs accepts from us, as JSON Schemas declared by hand from docs/elevenlabs-contract.md.
 
 The schemas under ``schemas/`` are written from ElevenLabs' documentation and SDK types, never
 generated from our pydantic models, so that a model drifting away from the wire contract fails here.

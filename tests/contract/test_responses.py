@@ -1,4 +1,4 @@
-"""Our answers, checked against the schemas of what ElevenLabs accepts (declared from the reference)."""
+"""Our answers, checked against the schemas of what ElevenLabs accepts (docs/elevenlabs-contract.md)."""
 
 from datetime import UTC, datetime
 

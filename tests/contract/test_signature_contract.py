@@ -15,7 +15,7 @@ from elevenlabs.errors import BadRequestError
 from agentic_memory.signature import SignatureError, sign, verify
 from devtools.fixtures import fixture_bytes
 
-# The test vector of the reference (§3.1), computed with the documented scheme.
+# The test vector of docs/elevenlabs-contract.md (Signature), computed with the documented scheme.
 VECTOR_SECRET = "wsec_example_secret"
 VECTOR_TIMESTAMP = 1739537297
 VECTOR_BODY = (

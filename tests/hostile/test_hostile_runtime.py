@@ -449,7 +449,7 @@ def test_after_every_hostile_request_the_runtime_is_alive_and_wrote_only_inside_
     assert {path.split("/")[1] for path in now if path.count("/") >= 1} <= ALLOWED_IN_HOME
     new = now - hostile_runtime.listing_at_start
     assert all(path.split("/")[1] in WRITABLE_IN_HOME for path in new), sorted(new)[:20]
-    # And every archived file sits at a key of the DESIGN layout
+    # And every archived file sits at a key of the archive layout
     archive = hostile_runtime.home / "archive"
     files = [p.relative_to(archive).as_posix() for p in archive.rglob("*") if p.is_file()]
     assert files, "the hostile run archived nothing at all: the checks above would be vacuous"

@@ -1,6 +1,6 @@
 """Whole stacks, one per stack file: the real program under mocks, checked on the recorded graph.
 
-Given a stack file, when the program runs, then the resources are wired the way DESIGN.md and the
+Given a stack file, when the program runs, then the resources are wired the way docs/architecture.md and the
 stack file say: the routes, the aliases, the least-privilege roles, the archive and its queue, the
 alarms and the outputs.
 """

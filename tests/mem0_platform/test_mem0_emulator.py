@@ -295,7 +295,7 @@ def test_an_outage_set_over_http_ends_by_itself(emulator: Mem0Emulator, api_key:
 
 
 def test_the_published_profile_matches_the_published_search_latency():
-    # Mem0 search p50 0.148 s / p95 0.200 s (reference/mem0.md §6), drawn from a seeded generator
+    # Mem0 search p50 0.148 s / p95 0.200 s (docs/mem0-platform.md), drawn from a seeded generator
     rng = random.Random(7)
     draws = sorted(Latency.lognormal(0.148, 0.200).sample(rng) for _ in range(20_000))
     assert statistics.median(draws) == pytest.approx(0.148, rel=0.03)

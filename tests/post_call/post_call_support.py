@@ -1,6 +1,6 @@
 """What the hostile post-call tests share: the signature computed independently of the product's
 ``sign()``, the key an event is filed under, and the three outcomes (acknowledged at a key, refused
-with nothing written, kept under the DESIGN layout)."""
+with nothing written, kept under the archive layout)."""
 
 import hashlib
 import hmac
@@ -51,7 +51,7 @@ OTHER = "post-call/other/"
 
 
 def assert_kept(exchange: Exchange, prefix: str = "post-call/") -> str:
-    """Signed is never refused (issue 11): 200, one object in the DESIGN layout, under ``prefix``."""
+    """Signed is never refused (issue 11): 200, one object in the archive layout, under ``prefix``."""
     assert exchange.status == 200, (exchange.status, exchange.answer)
     assert exchange.answer == {"status": "ok"}
     [key] = exchange.written

@@ -1,5 +1,5 @@
 """Ids of a post-call event that reach an archive key: a traversal, separator or reserved folder name is
-encoded into the DESIGN layout or the event is kept under ``post-call/other/``; separators around the
+encoded into the archive layout or the event is kept under ``post-call/other/``; separators around the
 external number are normalised away and a blank one falls back to the system caller id.
 """
 

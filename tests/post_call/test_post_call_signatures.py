@@ -1,5 +1,5 @@
 """Hostile signatures on ``POST /post-call``: only a body signed with a current secret inside the time
-window is acknowledged 200, with exactly one archive object at the DESIGN key of the event; a missing,
+window is acknowledged 200, with exactly one archive object at the archive key of the event; a missing,
 garbled, stale or foreign signature is a short JSON 401 that writes nothing; a repeated delivery writes
 nothing more; a base64 body (API Gateway's binary encoding) is verified over its decoded bytes.
 """

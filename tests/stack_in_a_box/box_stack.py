@@ -33,7 +33,7 @@ class BoxStack:
 
     @property
     def workspace_key_header(self) -> str:
-        """The header the pre-call key arrives in: as the stack configures it, or DESIGN.md's default."""
+        """The header the pre-call key arrives in: as the stack configures it, else X-Workspace-Key."""
         return self.plan.functions["client-data"].environment.get("WORKSPACE_KEY_HEADER", "X-Workspace-Key")
 
 

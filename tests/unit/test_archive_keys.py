@@ -1,4 +1,4 @@
-"""Archive keys: exactly the DESIGN.md layout, and nothing from the outside can escape a prefix."""
+"""Archive keys: exactly the layout in docs/architecture.md; nothing from outside can escape a prefix."""
 
 from datetime import UTC, datetime
 

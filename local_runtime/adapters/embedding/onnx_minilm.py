@@ -106,7 +106,7 @@ class OnnxMiniLmEmbedder:
 
             options = onnxruntime.SessionOptions()
             # One thread: on 1-2 vCPUs more threads made single-sentence latency worse and, with torch,
-            # caused rare 0.2-1.2 s stalls (reference/mem0.md §4.2, §5.1).
+            # caused rare 0.2-1.2 s stalls (docs/mem0-platform.md, embedder threads).
             options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
