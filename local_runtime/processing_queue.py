@@ -12,7 +12,7 @@ queued by a timer after their delay and retried the same way; they are not kept 
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from .events import sqs_event_for_message, sqs_event_for_object
 from .lambda_context import LocalLambdaContext
 
 log = logging.getLogger(__name__)
-ProcessingHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+ProcessingHandler = Callable[[dict[str, Any], Any], Mapping[str, Any]]
 DEFAULT_BACKOFF_SECONDS = (0.5, 2.0, 5.0)
 
 

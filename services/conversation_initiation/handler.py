@@ -3,7 +3,6 @@
 import time
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,8 +12,8 @@ from agentic_memory.elevenlabs.conversation_initiation import ConversationInitia
 from agentic_memory.identity import mask
 from agentic_memory.validation import parse
 from agentic_memory.wiring import conversation_initiation_dependencies, prepare_in_lambda_init
-from services.http_edge import answer_domain_errors, json_response, request_from_event
-from services.observability import logger_for, logs_through, metrics_for
+from services.http_edge import json_response, request_from_event
+from services.observability import http_entry_point, logger_for, metrics_for
 
 logger = logger_for("client-data")
 metrics = metrics_for("client-data")
@@ -22,10 +21,7 @@ metrics = metrics_for("client-data")
 LAMBDA_SAFETY_MARGIN_SECONDS = 0.1
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@logs_through(logger)
-@metrics.log_metrics
-@answer_domain_errors
+@http_entry_point(logger, metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.monotonic()
     deps = conversation_initiation_dependencies()

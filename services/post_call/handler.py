@@ -6,7 +6,6 @@ drives processing (see ``services.post_call.processor``).
 
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -15,17 +14,14 @@ from agentic_memory.post_call import Acknowledgement, acknowledge
 from agentic_memory.signature import HEADER
 from agentic_memory.wiring import post_call_dependencies, prepare_in_lambda_init
 from services.error_answers import answer_for
-from services.http_edge import answer_domain_errors, json_response, request_from_event
-from services.observability import logger_for, logs_through, metrics_for
+from services.http_edge import json_response, request_from_event
+from services.observability import http_entry_point, logger_for, metrics_for
 
 logger = logger_for("post-call")
 metrics = metrics_for("post-call")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@logs_through(logger)
-@metrics.log_metrics
-@answer_domain_errors
+@http_entry_point(logger, metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = post_call_dependencies()
     request = request_from_event(event)

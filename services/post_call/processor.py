@@ -24,7 +24,7 @@ from agentic_memory.archive_keys import is_post_call_event
 from agentic_memory.audio_checks import audio_check_of, check_audio, schedule_audio_check
 from agentic_memory.post_call import PoisonEvent, process_archived_event
 from agentic_memory.wiring import prepare_in_lambda_init, processor_dependencies
-from services.observability import logger_for, logs_through, metrics_for
+from services.observability import entry_point, logger_for, metrics_for
 
 logger = logger_for("post-call-processor")
 metrics = metrics_for("post-call-processor")
@@ -100,9 +100,7 @@ def process_message(record: SQSRecord) -> None:
         raise
 
 
-@logger.inject_lambda_context(clear_state=True)
-@logs_through(logger)
-@metrics.log_metrics
+@entry_point(logger, metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     # Built before the batch: a configuration error fails the whole invocation loudly, not record by record.
     processor_dependencies()

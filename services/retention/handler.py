@@ -14,15 +14,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agentic_memory.retention import purge_expired
 from agentic_memory.wiring import prepare_in_lambda_init, retention_dependencies
-from services.observability import logger_for, logs_through, metrics_for
+from services.observability import entry_point, logger_for, metrics_for
 
 logger = logger_for("retention")
 metrics = metrics_for("retention")
 
 
-@logger.inject_lambda_context(clear_state=True)
-@logs_through(logger)
-@metrics.log_metrics
+@entry_point(logger, metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """``{"retention_days", "expired", "memories_deleted", "objects_deleted", "failed"}``."""
     deps = retention_dependencies()

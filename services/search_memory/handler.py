@@ -4,7 +4,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,8 +16,8 @@ from agentic_memory.scope import AgentNotNamed
 from agentic_memory.search_memory import search_memories
 from agentic_memory.validation import parse
 from agentic_memory.wiring import prepare_in_lambda_init, search_memory_dependencies
-from services.http_edge import answer_domain_errors, json_response, request_from_event
-from services.observability import logger_for, logs_through, metrics_for
+from services.http_edge import json_response, request_from_event
+from services.observability import http_entry_point, logger_for, metrics_for
 from services.search_memory.tool_parameters import search_request_from
 
 logger = logger_for("retrieve")
@@ -32,10 +31,7 @@ NO_AGENT_NOTE = (
 )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@logs_through(logger)
-@metrics.log_metrics
-@answer_domain_errors
+@http_entry_point(logger, metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.monotonic()
     deps = search_memory_dependencies()
