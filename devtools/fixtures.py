@@ -1,8 +1,9 @@
 """Recorded ElevenLabs payloads under ``fixtures/elevenlabs/``, loaded by name.
 
-Used by the tests, the load tests and ``agentic-memory send``. ``devtools`` is never shipped or
-installed away from the repository (``pip install -e``), so the folder is the one beside this package,
-or else under the current directory.
+Used by the tests, the load tests and ``agentic-memory send``. The payloads are data files of the
+repository, not of any package: they are found in the ``fixtures/`` folder beside ``devtools/`` in the
+checkout this package is installed from (``pip install -e``, as ``make install`` does), or else
+under the current directory. ``FileNotFoundError`` names what is missing.
 """
 
 import json

@@ -59,7 +59,7 @@ class _MemoryClient(HttpUser):
     def on_start(self) -> None:
         self.keys = _keys()
 
-    def precall(self, caller: str) -> None:
+    def initiate_conversation(self, caller: str) -> None:
         # New and pool callers apart: a caller's first pre-call reads no brief.
         known = POOL.is_known(caller)
         with self.client.post(
@@ -121,7 +121,7 @@ class CallerUser(_MemoryClient):
     def call(self) -> None:
         caller = POOL.pick(RETURNING_RATIO)
         conversation_id = scenarios.new_conversation_id()
-        self.precall(caller)
+        self.initiate_conversation(caller)
         for _ in range(random.randint(1, 3)):
             time.sleep(random.uniform(*TURN_SECONDS))  # gevent-aware inside Locust
             self.search(caller, random.choice(("GET", "POST")))
@@ -159,7 +159,7 @@ class PreCallUser(_MemoryClient):
 
     @task
     def precall_only(self) -> None:
-        self.precall(POOL.pick(RETURNING_RATIO))
+        self.initiate_conversation(POOL.pick(RETURNING_RATIO))
 
 
 class RetrieveUser(_MemoryClient):

@@ -75,10 +75,10 @@ def build_runtime(
     the settings select (tests inject fakes and faults this way). With ``console_key`` it also serves
     the operator's console at ``/console`` (``console.routes``), guarded by that key."""
     # The handlers are imported here, not at module import, so `agentic-memory --help` stays instant.
-    from services.conversation_initiation.handler import lambda_handler as client_data
+    from services.conversation_initiation.handler import lambda_handler as conversation_initiation
     from services.post_call.handler import lambda_handler as post_call
     from services.post_call.processor import lambda_handler as process_post_call
-    from services.search_memory.handler import lambda_handler as retrieve
+    from services.search_memory.handler import lambda_handler as search_memory
 
     queue = ProcessingQueue(process_post_call, settings.home / "dead-letter", retry_backoff_seconds)
     notifying = NotifyingArchive(archive or archive_for(settings), queue.enqueue, is_post_call_event)
@@ -93,9 +93,9 @@ def build_runtime(
     use_dependencies(dependencies)
     warm_up(dependencies)
     routes = {
-        ("POST", "/client-data"): Route("client-data", client_data, timeout_seconds=3),
-        ("GET", "/retrieve"): Route("retrieve", retrieve, timeout_seconds=3),
-        ("POST", "/retrieve"): Route("retrieve", retrieve, timeout_seconds=3),
+        ("POST", "/client-data"): Route("client-data", conversation_initiation, timeout_seconds=3),
+        ("GET", "/retrieve"): Route("retrieve", search_memory, timeout_seconds=3),
+        ("POST", "/retrieve"): Route("retrieve", search_memory, timeout_seconds=3),
         ("POST", "/post-call"): Route("post-call", post_call, timeout_seconds=10),
     }
     console: list[BaseRoute] = []
@@ -116,7 +116,7 @@ def build_runtime(
 
 
 def operator_commands_route(dependencies: Dependencies, archive: Archive) -> BaseRoute:
-    """``POST /admin/commands`` (local/admin.py): operator commands run in here while the runtime
+    """``POST /admin/commands`` (local_runtime/admin.py): operator commands run in here while the runtime
     holds the embedded store. They use the archive itself, so what they write is not queued twice."""
     operator = Dependencies(
         settings=dependencies.settings,

@@ -107,7 +107,14 @@ def keys_from_environment(environ: Mapping[str, str], home: Path) -> dict[str, s
 
 def send_from_cli(args: argparse.Namespace) -> int:
     home = Path(os.environ.get("AGENTIC_MEMORY_HOME", ".agentic-memory"))
-    payload = load_payload(args.payload)
+    try:
+        payload = load_payload(args.payload)
+    except FileNotFoundError as error:
+        print(f"agentic-memory send: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:  # a file that is not JSON (UnicodeDecodeError and JSONDecodeError)
+        print(f"agentic-memory send: {args.payload} is not a JSON payload: {error}", file=sys.stderr)
+        return 2
     route = args.route or route_of(payload)
     old_caller = caller_in(payload)
     payload = rewrite(payload, args.caller, args.conversation_id, old_caller)

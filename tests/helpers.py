@@ -13,7 +13,7 @@ from local_runtime.lambda_context import LocalLambdaContext
 
 # The dynamic variables docs/architecture.md promises on every pre-call answer, declared here rather than
 # imported from the product, so that the tests hold the product to the design.
-DESIGN_DYNAMIC_VARIABLES = frozenset(
+PROMISED_DYNAMIC_VARIABLES = frozenset(
     {"caller_id", "caller_name", "returning_caller", "memory_count", "memory_summary", "memory_context"}
 )
 

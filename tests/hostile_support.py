@@ -3,7 +3,7 @@
 Each request goes through a Lambda entry point as the payload 2.0 event API Gateway would deliver.
 Whatever the input, an answer must:
 
-* never be a 5xx: an unhandled error is a defect even though ``http.py`` turns it into a 500;
+* never be a 5xx: an unhandled error is a defect even though ``services/http_edge.py`` turns it into a 500;
 * be JSON that a real HTTP answer can carry (UTF-8, so no unpaired surrogate);
 * when it is an error, be ``{"error": str, "detail": str}`` and short: an error names the problem,
   it does not echo the input back (and must stay far below Lambda's 6 MB response limit);
@@ -34,7 +34,7 @@ from agentic_memory.signature import HEADER, sign
 from agentic_memory.wiring import Dependencies, use_dependencies
 from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
 from devtools.fixtures import fixture_bytes, load_fixture
-from services.conversation_initiation.handler import lambda_handler as client_data_handler
+from services.conversation_initiation.handler import lambda_handler as conversation_initiation_handler
 from services.post_call.handler import lambda_handler as post_call_handler
 from services.post_call.processor import lambda_handler as processor_handler
 from services.search_memory.handler import lambda_handler as retrieve_handler
@@ -176,7 +176,7 @@ class Exchange:
 
 
 _HANDLERS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
-    CLIENT_DATA: client_data_handler,
+    CLIENT_DATA: conversation_initiation_handler,
     RETRIEVE_GET: retrieve_handler,
     RETRIEVE_POST: retrieve_handler,
     POST_CALL: post_call_handler,
@@ -205,12 +205,12 @@ class Harness:
 
     # -- the four endpoints -------------------------------------------------------------------------
 
-    def client_data(self, body: bytes, headers: Mapping[str, str] | None = None) -> Exchange:
+    def conversation_initiation(self, body: bytes, headers: Mapping[str, str] | None = None) -> Exchange:
         """``POST /client-data``; by default with the right workspace key."""
         chosen = {"X-Workspace-Key": self.keys.workspace} if headers is None else headers
         return self.send(CLIENT_DATA, api_event("POST", "/client-data", body, dict(chosen)))
 
-    def retrieve_get(
+    def search_memory_get(
         self, query: str | Mapping[str, str], headers: Mapping[str, str] | None = None
     ) -> Exchange:
         """``GET /retrieve?...``; by default with the right tool key (ignored when none is required)."""
@@ -218,7 +218,7 @@ class Harness:
         chosen = {"X-Tool-Key": self.keys.tool} if headers is None else headers
         return self.send(RETRIEVE_GET, api_event("GET", "/retrieve", b"", dict(chosen), raw_query))
 
-    def retrieve_post(self, body: bytes, headers: Mapping[str, str] | None = None) -> Exchange:
+    def search_memory_post(self, body: bytes, headers: Mapping[str, str] | None = None) -> Exchange:
         chosen = {"X-Tool-Key": self.keys.tool} if headers is None else headers
         return self.send(RETRIEVE_POST, api_event("POST", "/retrieve", body, dict(chosen)))
 

@@ -1,10 +1,10 @@
 """What the console shows and changes, over the ports: no HTTP here.
 
-Sources: caller rows and briefs from ``profiles/`` (``profile_store``); "what the agent will hear" is
-``precall.answer_from_brief`` on the brief, archiving nothing; memories from the memory store's
-``list_all`` under every user_id of the caller (``operations.caller_user_ids``); calls from the
+Sources: caller rows and briefs from ``profiles/`` (``profile_store``); "what the agent will hear"
+is ``conversation_initiation.answer_from_brief`` on the brief, archiving nothing; memories from the
+memory store's ``list_all`` under every user_id of the caller (``operations.caller_user_ids``); calls from the
 archived post-call transcriptions, their audio from ``post-call/audio-only/``; search is
-``search.search_memories``, as the ``search_memory`` tool answers it; forgetting is
+``search_memory.search_memories``, as the ``search_memory`` tool answers it; forgetting is
 ``operations.forget``, as ``agentic-memory forget`` does it.
 """
 

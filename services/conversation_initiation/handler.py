@@ -32,7 +32,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # Before the domain runs: its log lines carry the call's ids too.
     logger.append_keys(conversation_id=initiation.conversation_id, agent_id=initiation.agent_id)
     remaining = context.get_remaining_time_in_millis() / 1000 - LAMBDA_SAFETY_MARGIN_SECONDS
-    deadline = started + min(deps.settings.precall_budget_seconds, remaining)
+    deadline = started + min(deps.settings.conversation_initiation_budget_seconds, remaining)
     outcome = answer_conversation_initiation(
         initiation, request.body, deps.settings, deps.archive, deps.clock(), deadline
     )

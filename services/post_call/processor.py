@@ -52,6 +52,8 @@ def archived_keys(message_body: str) -> list[str]:
 
 def process_message(record: SQSRecord) -> None:
     """Process every event one message names; raising marks the message failed (SQS retries it)."""
+    # One message is one event to follow: its lines, the domain's included, carry the message's id.
+    logger.set_correlation_id(record.message_id)
     deps = processor_dependencies()
     try:
         # Two shapes of message: our own delayed audio check (recognised by its type), else S3's.

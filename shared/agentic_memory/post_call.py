@@ -49,7 +49,7 @@ _EVENT_MODELS: dict[
 
 
 OVERSIZED_AUDIO = "oversized_audio"
-# Processing is off the call path: a memory read may take far longer than on pre-call or retrieve.
+# Processing is off the call path: a memory read may take far longer than during the call.
 PROCESSING_READ_TIMEOUT_SECONDS = 10.0
 
 

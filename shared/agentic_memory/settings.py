@@ -178,7 +178,7 @@ class MemorySettings(LocalDataSettings):
         pattern=r"^https?://[^/\s:]+(:\d+)?(/\S*)?$",
         validation_alias="MEM0_BASE_URL",
     )
-    # The retrieve budget is 300 ms at p95: a search slower than this answers empty rather than late.
+    # The search_memory budget is 300 ms at p95: a search slower than this answers empty rather than late.
     mem0_timeout: float = Field(default=0.28, gt=0, le=30, validation_alias="MEM0_TIMEOUT")
 
     @model_validator(mode="after")
@@ -263,7 +263,9 @@ class GreetingSettings(IdentitySettings):
     welcome_message: str = Field(default=DEFAULT_WELCOME, validation_alias="WELCOME_MESSAGE")
     returning_greeting: str = Field(default=DEFAULT_RETURNING_GREETING, validation_alias="RETURNING_GREETING")
     # The whole pre-call answer must leave within this; the memory read gets what remains.
-    precall_budget_seconds: float = Field(default=0.4, gt=0, le=5, validation_alias="PRECALL_BUDGET_SECONDS")
+    conversation_initiation_budget_seconds: float = Field(
+        default=0.4, gt=0, le=5, validation_alias="PRECALL_BUDGET_SECONDS"
+    )
     # Optional full system prompt override (docs/architecture.md, dynamic variables); {{variable}} slots
     # are filled in.
     prompt_override_template: str | None = Field(default=None, validation_alias="PROMPT_OVERRIDE_TEMPLATE")

@@ -6,8 +6,8 @@ function's settings model and nothing else:
 
 - post-call acknowledgement: the archive and the signature secrets;
 - processor: the archive, the memory, the audio source and its own queue (delayed audio checks);
-- client-data: the archive (the caller brief is read from it; no Mem0 on the pre-call path);
-- retrieve: the memory;
+- conversation initiation: the archive (the caller brief is read from it; no Mem0 on the pre-call path);
+- search_memory: the memory;
 - retention (the daily purge): the archive and the memory.
 
 This module knows only the deployed backends (Mem0 Platform, S3). The local runtime's backends (the
@@ -164,11 +164,11 @@ def processor_dependencies() -> ProcessorDependencies:
 
 
 def conversation_initiation_dependencies() -> ConversationInitiationDependencies:
-    return _installed or _once("client-data", _build_conversation_initiation)
+    return _installed or _once("conversation_initiation", _build_conversation_initiation)
 
 
 def search_memory_dependencies() -> SearchMemoryDependencies:
-    return _installed or _once("retrieve", _build_search_memory)
+    return _installed or _once("search_memory", _build_search_memory)
 
 
 def retention_dependencies() -> RetentionDependencies:

@@ -20,11 +20,11 @@ from agentic_memory.wiring import Dependencies, use_dependencies
 from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
 from devtools.fixtures import fixture_bytes, load_fixture
 from local_runtime import operations
-from services.conversation_initiation.handler import lambda_handler as client_data
+from services.conversation_initiation.handler import lambda_handler as conversation_initiation
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
 from services.retention.handler import lambda_handler as retention
-from services.search_memory.handler import lambda_handler as retrieve
+from services.search_memory.handler import lambda_handler as search_memory
 
 MARGARET = "+15550100142"
 AGENT_A = load_fixture("precall_twilio_inbound")["agent_id"]  # the agent the recorded call was with
@@ -69,11 +69,11 @@ def remember_the_recorded_call(keys: dict[str, str], deps: Dependencies) -> None
         assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
 
 
-def precall_variables(keys: dict[str, str], agent_id: str) -> dict[str, str]:
+def initiation_variables(keys: dict[str, str], agent_id: str) -> dict[str, str]:
     request = load_fixture("precall_twilio_inbound") | {"agent_id": agent_id}
     headers = {"Content-Type": "application/json", "X-Workspace-Key": keys["workspace"]}
     event = api_event("POST", "/client-data", json.dumps(request).encode(), headers)
-    variables: dict[str, str] = response_json(client_data(event, lambda_context("client-data")))[
+    variables: dict[str, str] = response_json(conversation_initiation(event, lambda_context("client-data")))[
         "dynamic_variables"
     ]
     return variables
@@ -82,7 +82,7 @@ def precall_variables(keys: dict[str, str], agent_id: str) -> dict[str, str]:
 def search(query: str, **parameters: str) -> dict[str, object]:
     body = json.dumps({"query": query, "user_id": MARGARET, **parameters}).encode()
     event = api_event("POST", "/retrieve", body, {"Content-Type": "application/json"})
-    answer: dict[str, object] = response_json(retrieve(event, lambda_context("retrieve")))
+    answer: dict[str, object] = response_json(search_memory(event, lambda_context("retrieve")))
     return answer
 
 
@@ -96,7 +96,7 @@ def test_two_agents_keep_a_callers_memories_and_briefs_apart_under_caller_and_ag
     deps = install(installed, deps_with(keys, tmp_path, CALL_STARTED, MEMORY_SCOPE="caller_and_agent"))
     remember_the_recorded_call(keys, deps)
     # When she calls agent A, then an unrelated agent B of the same workspace
-    with_a, with_b = precall_variables(keys, AGENT_A), precall_variables(keys, AGENT_B)
+    with_a, with_b = initiation_variables(keys, AGENT_A), initiation_variables(keys, AGENT_B)
     # Then A greets her by name and B knows nothing of her
     assert (with_a["returning_caller"], with_a["caller_name"]) == ("yes", "Margaret")
     assert (with_b["returning_caller"], with_b["memory_count"], with_b["caller_name"]) == ("no", "0", "")
@@ -116,7 +116,7 @@ def test_agents_share_a_callers_memories_and_brief_under_caller_scope(keys, tmp_
     deps = install(installed, deps_with(keys, tmp_path, CALL_STARTED))
     remember_the_recorded_call(keys, deps)
     # When she calls agent B
-    with_b = precall_variables(keys, AGENT_B)
+    with_b = initiation_variables(keys, AGENT_B)
     # Then B knows her too, from the one brief, and its search finds her memories (agent or not)
     assert (with_b["returning_caller"], with_b["caller_name"]) == ("yes", "Margaret")
     assert deps.archive.exists(f"profiles/{MARGARET}.json")
@@ -160,7 +160,7 @@ def test_an_expired_brief_is_not_used(keys, tmp_path, installed):
     deps = install(installed, deps_with(keys, tmp_path, now, RETENTION_DAYS="30"))
     remember_the_recorded_call(keys, deps)
     # When she calls
-    variables = precall_variables(keys, AGENT_A)
+    variables = initiation_variables(keys, AGENT_A)
     # Then she is greeted as a new caller
     assert (variables["returning_caller"], variables["caller_name"], variables["memory_count"]) == (
         "no",
@@ -173,7 +173,7 @@ def test_a_brief_within_the_retention_is_used(keys, tmp_path, installed):
     now = CALL_STARTED + timedelta(days=29)
     deps = install(installed, deps_with(keys, tmp_path, now, RETENTION_DAYS="30"))
     remember_the_recorded_call(keys, deps)
-    assert precall_variables(keys, AGENT_A)["caller_name"] == "Margaret"
+    assert initiation_variables(keys, AGENT_A)["caller_name"] == "Margaret"
 
 
 def _anonymous_call(conversation_id: str, started: datetime) -> dict[str, object]:
@@ -208,7 +208,7 @@ def test_an_expired_caller_who_calls_again_starts_a_new_brief(keys, tmp_path, in
     assert [note.summary for note in brief.recent_calls] == ["The caller asked about Saturday opening hours."]
     assert brief.collected == {}
     # And the next pre-call greets a returning caller without the expired name or call
-    variables = precall_variables(keys, AGENT_A)
+    variables = initiation_variables(keys, AGENT_A)
     assert (variables["returning_caller"], variables["caller_name"]) == ("yes", "")
     assert "Biscuit" not in variables["memory_context"] and "Margaret" not in variables["memory_context"]
     # And a rebuild from the archive leaves the expired call out too
@@ -297,7 +297,7 @@ def test_the_tool_returns_each_memory_clipped_to_a_thousand_characters_at_a_word
 def test_the_purge_deletes_an_expired_callers_brief_memories_and_archived_calls(keys, tmp_path, installed):
     # Given Margaret's call, processed, with a pre-call exchange, and a 30-day retention 31 days later
     deps = install(installed, deps_with(keys, tmp_path, CALL_STARTED))
-    precall_variables(keys, AGENT_A)
+    initiation_variables(keys, AGENT_A)
     remember_the_recorded_call(keys, deps)
     before = sorted(deps.archive.keys(""))
     assert any(k.startswith("client-data/") for k in before) and deps.memory.list_all(MARGARET)

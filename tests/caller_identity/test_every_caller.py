@@ -18,10 +18,10 @@ from agentic_memory.wiring import Dependencies, use_dependencies
 from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
 from devtools.fixtures import load_fixture
 from local_runtime.operations import replay
-from services.conversation_initiation import handler as client_data_handler
+from services.conversation_initiation import handler as conversation_initiation_handler
 from services.post_call import handler as post_call_handler
 from services.post_call.processor import lambda_handler as process
-from services.search_memory.handler import lambda_handler as retrieve
+from services.search_memory.handler import lambda_handler as search_memory
 
 AGENT = "agent_2401kn076can47sp0fftkzytzrjx"
 # A UK mobile in Ofcom's range for drama (07700 900000-900999), and a London number for the agent.
@@ -81,16 +81,16 @@ def deliver_and_process(deps: Dependencies, keys: dict[str, str], event: dict[st
         assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
 
 
-def precall(keys: dict[str, str], request: dict[str, Any]) -> dict[str, Any]:
+def initiate_conversation(keys: dict[str, str], request: dict[str, Any]) -> dict[str, Any]:
     headers = {"Content-Type": "application/json", "X-Workspace-Key": keys["workspace"]}
     event = api_event("POST", "/client-data", json.dumps(request).encode(), headers)
-    return client_data_handler.lambda_handler(event, lambda_context("client-data"))
+    return conversation_initiation_handler.lambda_handler(event, lambda_context("client-data"))
 
 
 def search(user_id: str, query: str = "what is the dog called") -> dict[str, Any]:
     body = json.dumps({"query": query, "user_id": user_id}).encode()
     event = api_event("POST", "/retrieve", body, {"Content-Type": "application/json"})
-    return retrieve(event, lambda_context("retrieve"))
+    return search_memory(event, lambda_context("retrieve"))
 
 
 def recorded_metrics(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[str]:
@@ -118,7 +118,9 @@ def test_a_uk_caller_is_one_caller_in_every_format_through_precall_post_call_and
     assert list(deps.archive.keys(f"post-call/{ANN}/")) == [f"post-call/{ANN}/conv_ann_1.json"]
     for raw in ANN_FORMATS:
         # And a pre-call in any format finds her as a returning caller
-        answer = response_json(precall(keys, {"agent_id": AGENT, "caller_id": raw, "call_sid": "CA1"}))
+        answer = response_json(
+            initiate_conversation(keys, {"agent_id": AGENT, "caller_id": raw, "call_sid": "CA1"})
+        )
         assert answer["dynamic_variables"]["returning_caller"] == "yes", raw
         assert answer["dynamic_variables"]["caller_id"] == ANN, raw
         assert answer["user_id"] == ANN, raw
@@ -147,7 +149,7 @@ def test_agent_phone_numbers_in_a_national_format_make_an_outbound_precall_resol
 
     # When the agent calls Ann
     request = {"agent_id": "agent_configured", "caller_id": AGENT_LINE, "called_number": "07700 900123"}
-    answer = response_json(precall(keys, request))
+    answer = response_json(initiate_conversation(keys, request))
 
     # Then the pre-call is about Ann
     assert answer["dynamic_variables"]["caller_id"] == ANN
@@ -169,9 +171,9 @@ def test_agent_phone_numbers_in_a_national_format_make_an_outbound_precall_resol
 def test_a_precall_naming_nobody_starts_with_neutral_variables_and_is_counted(
     deps, keys, monkeypatch, request_body
 ):
-    counted = recorded_metrics(monkeypatch, client_data_handler)
+    counted = recorded_metrics(monkeypatch, conversation_initiation_handler)
 
-    response = precall(keys, request_body)
+    response = initiate_conversation(keys, request_body)
 
     assert response["statusCode"] == 200
     answer = response_json(response)
@@ -186,7 +188,7 @@ def test_a_precall_naming_nobody_starts_with_neutral_variables_and_is_counted(
 def test_a_sip_call_id_is_encoded_into_the_archive_key_and_the_call_starts(deps, keys):
     request = {"agent_id": AGENT, "caller_id": ANN, "call_sid": "7f3a9c@192.0.2.17"}
 
-    response = precall(keys, request)
+    response = initiate_conversation(keys, request)
 
     assert response["statusCode"] == 200
     [received, sent] = sorted(deps.archive.keys("client-data/"))
@@ -323,7 +325,7 @@ def test_an_outbound_precall_resolves_once_the_agent_has_made_one_call(deps, key
     }
     # And the next outbound pre-call from that number is about the person called
     request = {"agent_id": "agent_learns_1", "caller_id": AGENT_LINE, "called_number": ANN, "call_sid": "CA2"}
-    answer = response_json(precall(keys, request))
+    answer = response_json(initiate_conversation(keys, request))
     assert answer["dynamic_variables"]["caller_id"] == ANN
     assert answer["dynamic_variables"]["returning_caller"] == "yes"
     assert answer["user_id"] == ANN
@@ -344,11 +346,11 @@ def test_an_inbound_call_teaches_the_number_too_and_another_agent_learns_nothing
     assert agent_numbers.read_numbers(deps.archive, "agent_other") == frozenset()
     # A pre-call to another agent from that number is still inbound: it is that agent's caller
     request = {"agent_id": "agent_other", "caller_id": AGENT_LINE, "called_number": ANN}
-    assert response_json(precall(keys, request))["dynamic_variables"]["caller_id"] == AGENT_LINE
+    assert response_json(initiate_conversation(keys, request))["dynamic_variables"]["caller_id"] == AGENT_LINE
 
 
 def test_the_user_id_is_the_resolved_caller_key_in_the_precall_answer(deps, keys):
-    answer = response_json(precall(keys, {"agent_id": AGENT, "caller_id": "07700 900123"}))
+    answer = response_json(initiate_conversation(keys, {"agent_id": AGENT, "caller_id": "07700 900123"}))
 
     assert answer["user_id"] == ANN
 

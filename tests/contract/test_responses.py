@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import contract_schemas
 import pytest
-from helpers import DESIGN_DYNAMIC_VARIABLES
+from helpers import PROMISED_DYNAMIC_VARIABLES
 from jsonschema import ValidationError
 
 from agentic_memory.call_context import (
@@ -54,10 +54,10 @@ def contexts() -> dict[str, CallContext]:
 
 
 @pytest.mark.parametrize("kind", ["new caller", "returning caller", "neutral"])
-def test_client_data_answer_is_accepted_by_elevenlabs(kind: str) -> None:
+def test_conversation_initiation_answer_is_accepted_by_elevenlabs(kind: str) -> None:
     wire = contexts()[kind].to_response().to_wire()
 
-    contract_schemas.validate("client_data_response", wire)
+    contract_schemas.validate("conversation_initiation_response", wire)
 
 
 @pytest.mark.parametrize("kind", ["new caller", "returning caller", "neutral"])
@@ -65,7 +65,7 @@ def test_every_dynamic_variable_is_present_and_a_string(kind: str) -> None:
     variables = contexts()[kind].to_response().to_wire()["dynamic_variables"]
 
     assert isinstance(variables, dict)
-    assert set(variables) >= DESIGN_DYNAMIC_VARIABLES
+    assert set(variables) >= PROMISED_DYNAMIC_VARIABLES
     assert all(isinstance(value, str) for value in variables.values())
 
 
@@ -111,7 +111,7 @@ def test_prompt_override_option_renders_a_complete_prompt_that_elevenlabs_accept
 
     wire = context.to_response(prompt_template=FULL_PROMPT_TEMPLATE).to_wire()
 
-    contract_schemas.validate("client_data_response", wire)
+    contract_schemas.validate("conversation_initiation_response", wire)
     prompt = wire["conversation_config_override"]["agent"]["prompt"]["prompt"]  # type: ignore[index]
     assert "{{" not in prompt and "}}" not in prompt
     assert prompt.startswith("You are Ada") and prompt.endswith("about this caller.")
@@ -139,7 +139,7 @@ def test_schema_rejects_an_object_as_a_dynamic_variable_value() -> None:
     answer["dynamic_variables"] = {"caller_id": MARGARET, "memories": {"count": 1}}
 
     with pytest.raises(ValidationError):
-        contract_schemas.validate("client_data_response", answer)
+        contract_schemas.validate("conversation_initiation_response", answer)
 
 
 def test_schema_rejects_a_system_variable() -> None:
@@ -147,7 +147,7 @@ def test_schema_rejects_a_system_variable() -> None:
     answer["dynamic_variables"] = {"caller_id": MARGARET, "system__caller_id": MARGARET}
 
     with pytest.raises(ValidationError):
-        contract_schemas.validate("client_data_response", answer)
+        contract_schemas.validate("conversation_initiation_response", answer)
 
 
 def test_schema_rejects_an_answer_without_type() -> None:
@@ -155,7 +155,7 @@ def test_schema_rejects_an_answer_without_type() -> None:
     del answer["type"]
 
     with pytest.raises(ValidationError):
-        contract_schemas.validate("client_data_response", answer)
+        contract_schemas.validate("conversation_initiation_response", answer)
 
 
 def test_schema_rejects_a_wrong_type() -> None:
@@ -163,7 +163,7 @@ def test_schema_rejects_a_wrong_type() -> None:
     answer["type"] = "conversation_initiation_metadata"
 
     with pytest.raises(ValidationError):
-        contract_schemas.validate("client_data_response", answer)
+        contract_schemas.validate("conversation_initiation_response", answer)
 
 
 def test_schema_rejects_an_override_outside_the_documented_surface() -> None:
@@ -171,7 +171,7 @@ def test_schema_rejects_an_override_outside_the_documented_surface() -> None:
     answer["conversation_config_override"] = {"agent": {"first_message": "Hi", "greeting": "Hi"}}
 
     with pytest.raises(ValidationError):
-        contract_schemas.validate("client_data_response", answer)
+        contract_schemas.validate("conversation_initiation_response", answer)
 
 
 def test_schema_rejects_a_prompt_override_without_its_prompt() -> None:
@@ -179,7 +179,7 @@ def test_schema_rejects_a_prompt_override_without_its_prompt() -> None:
     answer["conversation_config_override"] = {"agent": {"prompt": {"llm": "gpt-4o"}}}
 
     with pytest.raises(ValidationError):
-        contract_schemas.validate("client_data_response", answer)
+        contract_schemas.validate("conversation_initiation_response", answer)
 
 
 def test_schema_accepts_the_documented_full_example() -> None:
@@ -207,14 +207,18 @@ def test_schema_accepts_the_documented_full_example() -> None:
         "environment": "production",
     }
 
-    contract_schemas.validate("client_data_response", documented)
+    contract_schemas.validate("conversation_initiation_response", documented)
 
 
 @pytest.mark.parametrize(
     ("schema_name", "accepted", "rejected"),
     [
-        ("retrieve_response", {"memories": ["Has a dog named Biscuit."]}, {"memories": [{"memory": "x"}]}),
-        ("retrieve_response", {"memories": []}, {"results": []}),
+        (
+            "search_memory_response",
+            {"memories": ["Has a dog named Biscuit."]},
+            {"memories": [{"memory": "x"}]},
+        ),
+        ("search_memory_response", {"memories": []}, {"results": []}),
         ("post_call_ack", {"status": "ok"}, {"status": "accepted"}),
         ("error", {"error": "unauthorized", "detail": "bad signature"}, {"error": "unauthorized"}),
         ("error", {"error": "bad_request", "detail": ""}, {"message": "bad request"}),
@@ -232,7 +236,7 @@ def test_small_response_schemas_accept_our_shape_and_reject_others(
 def test_every_declared_schema_is_a_valid_draft_2020_12_schema() -> None:
     names = contract_schemas.schema_names()
 
-    assert names == ["client_data_response", "error", "post_call_ack", "retrieve_response"]
+    assert names == ["conversation_initiation_response", "error", "post_call_ack", "search_memory_response"]
     assert all(
         contract_schemas.schema(name)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         for name in names

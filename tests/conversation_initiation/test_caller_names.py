@@ -9,7 +9,7 @@ from helpers import api_event, lambda_context, response_json, signed_headers, sq
 
 from agentic_memory.settings import DEFAULT_RETURNING_GREETING_NO_NAME
 from devtools.fixtures import fixture_bytes, load_fixture
-from services.conversation_initiation.handler import lambda_handler as client_data
+from services.conversation_initiation.handler import lambda_handler as conversation_initiation
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
 
@@ -45,10 +45,10 @@ def process_call(keys: dict[str, str], deps: Any, body: bytes) -> None:
         assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
 
 
-def next_precall(keys: dict[str, str]) -> dict[str, Any]:
+def next_initiation(keys: dict[str, str]) -> dict[str, Any]:
     headers = {"Content-Type": "application/json", "X-Workspace-Key": keys["workspace"]}
     event = api_event("POST", "/client-data", fixture_bytes("precall_twilio_inbound"), headers)
-    response = client_data(event, lambda_context("client-data"))
+    response = conversation_initiation(event, lambda_context("client-data"))
     assert response["statusCode"] == 200
     return response_json(response)
 
@@ -72,7 +72,7 @@ def test_the_next_call_greets_the_caller_by_the_whole_name(
     # Given a processed call in which the caller's name was collected, said or echoed
     process_call(keys, deps, a_call(collected, said, caller_name))
     # When the same number calls again
-    body = next_precall(keys)
+    body = next_initiation(keys)
     # Then the agent knows the name, exactly, and greets with it
     variables = body["dynamic_variables"]
     assert variables["returning_caller"] == "yes"
@@ -98,7 +98,7 @@ def test_a_call_that_named_nobody_gives_a_returning_caller_without_a_name(
     # Given a processed call with no name in it: a placeholder, adjectives, a topic
     process_call(keys, deps, a_call(collected, said, caller_name))
     # When the same number calls again
-    body = next_precall(keys)
+    body = next_initiation(keys)
     # Then the caller is returning but unnamed, and greeted without a name
     assert body["dynamic_variables"]["returning_caller"] == "yes"
     assert body["dynamic_variables"]["caller_name"] == ""

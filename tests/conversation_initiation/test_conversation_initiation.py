@@ -5,7 +5,7 @@ import time
 
 import pytest
 from helpers import (
-    DESIGN_DYNAMIC_VARIABLES,
+    PROMISED_DYNAMIC_VARIABLES,
     api_event,
     lambda_context,
     response_json,
@@ -15,17 +15,19 @@ from helpers import (
 
 from agentic_memory.errors import ArchiveUnavailable, MemoryUnavailable
 from devtools.fixtures import fixture_bytes, load_fixture
-from services.conversation_initiation.handler import lambda_handler as client_data
+from services.conversation_initiation.handler import lambda_handler as conversation_initiation
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
 
 
-def precall(deps, keys, fixture="precall_twilio_inbound", key=None, body=None):
+def initiate_conversation(deps, keys, fixture="precall_twilio_inbound", key=None, body=None):
     body = body if body is not None else fixture_bytes(fixture)
     headers = {"Content-Type": "application/json"}
     if key is not False:
         headers["X-Workspace-Key"] = key or keys["workspace"]
-    return client_data(api_event("POST", "/client-data", body, headers), lambda_context("client-data"))
+    return conversation_initiation(
+        api_event("POST", "/client-data", body, headers), lambda_context("client-data")
+    )
 
 
 def remember_call(deps, keys, fixture="transcription_twilio_inbound"):
@@ -43,13 +45,13 @@ def remember_call(deps, keys, fixture="transcription_twilio_inbound"):
 def test_a_new_caller_gets_the_welcome_and_every_variable(deps, keys):
     # Given no memories
     # When the pre-call webhook arrives
-    response = precall(deps, keys)
+    response = initiate_conversation(deps, keys)
     # Then every dynamic variable is a string and the welcome greeting is used
     assert response["statusCode"] == 200
     body = response_json(response)
     assert body["type"] == "conversation_initiation_client_data"
     variables = body["dynamic_variables"]
-    assert set(variables) >= DESIGN_DYNAMIC_VARIABLES
+    assert set(variables) >= PROMISED_DYNAMIC_VARIABLES
     assert all(isinstance(v, str) for v in variables.values())
     assert variables["returning_caller"] == "no"
     assert variables["memory_count"] == "0"
@@ -61,8 +63,8 @@ def test_a_returning_caller_is_greeted_by_name(deps, keys):
     # Given a processed call from the same number in which the caller gave her name
     remember_call(deps, keys)
     # When she calls again
-    variables = response_json(precall(deps, keys))["dynamic_variables"]
-    first_message = response_json(precall(deps, keys))["conversation_config_override"]["agent"][
+    variables = response_json(initiate_conversation(deps, keys))["dynamic_variables"]
+    first_message = response_json(initiate_conversation(deps, keys))["conversation_config_override"]["agent"][
         "first_message"
     ]
     # Then she is known, by name, with one previous conversation
@@ -74,7 +76,7 @@ def test_a_returning_caller_is_greeted_by_name(deps, keys):
 
 
 def test_the_exchange_is_archived_under_the_design_keys(deps, keys):
-    precall(deps, keys)
+    initiate_conversation(deps, keys)
     caller = load_fixture("precall_twilio_inbound")["caller_id"]
     archived = list(deps.archive.keys(f"client-data/{caller}/"))
     assert [k.rsplit("/", 1)[1] for k in archived] == ["received.json", "response.json"]
@@ -84,13 +86,15 @@ def test_the_exchange_is_archived_under_the_design_keys(deps, keys):
 
 def test_an_outbound_call_is_answered_for_the_person_called(deps, keys):
     request = load_fixture("precall_twilio_outbound")
-    variables = response_json(precall(deps, keys, "precall_twilio_outbound"))["dynamic_variables"]
+    variables = response_json(initiate_conversation(deps, keys, "precall_twilio_outbound"))[
+        "dynamic_variables"
+    ]
     assert variables["caller_id"] == request["called_number"]
 
 
 def test_wrong_or_missing_workspace_key_is_401(deps, keys):
     for key in ("wsk_wrong", False):
-        response = precall(deps, keys, key=key)
+        response = initiate_conversation(deps, keys, key=key)
         assert response["statusCode"] == 401
         assert response_json(response)["error"] == "unauthorized"
     assert list(deps.archive.keys("")) == []
@@ -98,14 +102,14 @@ def test_wrong_or_missing_workspace_key_is_401(deps, keys):
 
 def test_malformed_json_is_400_with_a_json_error(deps, keys):
     for body in (b"{not json", b"", b"[]"):
-        response = precall(deps, keys, body=body)
+        response = initiate_conversation(deps, keys, body=body)
         assert response["statusCode"] == 400, body
         assert set(response_json(response)) == {"error", "detail"}
 
 
 def test_an_unsafe_call_sid_is_encoded_into_one_segment_of_the_archive(deps, keys):
     request = load_fixture("precall_twilio_inbound") | {"call_sid": "../../etc/passwd"}
-    response = precall(deps, keys, body=json.dumps(request).encode())
+    response = initiate_conversation(deps, keys, body=json.dumps(request).encode())
     assert response["statusCode"] == 200
     keys_written = list(deps.archive.keys(""))
     assert keys_written and all(
@@ -120,12 +124,12 @@ def test_with_mem0_down_a_known_caller_is_still_greeted_by_name_with_the_last_ca
     remember_call(deps, keys)
     deps.memory.fail_with = MemoryUnavailable("mem0 is down")
     # When she calls again
-    response = precall(deps, keys)
+    response = initiate_conversation(deps, keys)
     # Then the pre-call never needed Mem0: she is greeted by name with her last call's summary
     assert response["statusCode"] == 200
     body = response_json(response)
     variables = body["dynamic_variables"]
-    assert set(variables) >= DESIGN_DYNAMIC_VARIABLES
+    assert set(variables) >= PROMISED_DYNAMIC_VARIABLES
     assert variables["returning_caller"] == "yes"
     assert variables["caller_name"] == "Margaret"
     assert variables["memory_count"] == "1"
@@ -140,7 +144,7 @@ def test_the_pre_call_reads_the_brief_and_never_lists_memories(deps, keys):
     deps.memory.list_all = lambda user_id, timeout=None: reads.append(user_id) or []
     deps.memory.search = lambda *args, **kwargs: reads.append("search") or []
     # When she calls again
-    variables = response_json(precall(deps, keys))["dynamic_variables"]
+    variables = response_json(initiate_conversation(deps, keys))["dynamic_variables"]
     # Then the answer came from the brief alone
     assert variables["caller_name"] == "Margaret"
     assert reads == []
@@ -153,12 +157,12 @@ def test_a_brief_read_beyond_the_budget_yields_the_neutral_context(deps, keys):
 
     def slow(key):
         if key.startswith("profiles/"):
-            time.sleep(deps.settings.precall_budget_seconds + 0.3)
+            time.sleep(deps.settings.conversation_initiation_budget_seconds + 0.3)
         return slow_get(key)
 
     deps.archive.get = slow
     # When the pre-call arrives, Then it answers without the brief rather than late
-    variables = response_json(precall(deps, keys))["dynamic_variables"]
+    variables = response_json(initiate_conversation(deps, keys))["dynamic_variables"]
     assert variables["returning_caller"] == "no"
     assert variables["caller_name"] == ""
 
@@ -172,7 +176,7 @@ def test_a_failing_archive_read_yields_the_neutral_context(deps, keys):
 
     deps.archive.get = broken
     # When the pre-call arrives, Then it still answers, neutral
-    response = precall(deps, keys)
+    response = initiate_conversation(deps, keys)
     assert response["statusCode"] == 200
     assert response_json(response)["dynamic_variables"]["returning_caller"] == "no"
 
@@ -198,12 +202,12 @@ def test_two_withheld_callers_share_nothing(deps, keys):
         assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
     # When a second caller, also withheld (in another notation), starts a call
     for placeholder in ("+266696687", "Anonymous", "sip:anonymous@anonymous.invalid"):
-        response = precall(deps, keys, body=withheld("precall_twilio_inbound", placeholder))
+        response = initiate_conversation(deps, keys, body=withheld("precall_twilio_inbound", placeholder))
         # Then she is a stranger: not greeted by the first caller's name, told nothing of her call
         assert response["statusCode"] == 200
         body = response_json(response)
         variables = body["dynamic_variables"]
-        assert set(variables) >= DESIGN_DYNAMIC_VARIABLES
+        assert set(variables) >= PROMISED_DYNAMIC_VARIABLES
         assert variables["returning_caller"] == "no"
         assert variables["caller_name"] == ""
         assert variables["memory_count"] == "0"
@@ -226,7 +230,7 @@ def test_two_callers_behind_a_wording_no_list_holds_share_nothing(deps, keys, li
     for key in list(deps.archive.keys("post-call/")):
         assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
     # When a second caller arrives with the same text on the line
-    response = precall(deps, keys, body=withheld("precall_twilio_inbound", line_text))
+    response = initiate_conversation(deps, keys, body=withheld("precall_twilio_inbound", line_text))
     # Then she is a stranger, and nothing was remembered under that text
     variables = response_json(response)["dynamic_variables"]
     assert (variables["returning_caller"], variables["caller_name"], variables["caller_id"]) == ("no", "", "")
@@ -240,7 +244,7 @@ def test_a_withheld_caller_is_answered_without_reading_memory(deps, keys):
     reads = []
     deps.memory.list_all = lambda user_id, timeout=None: reads.append(user_id) or []
     # When a withheld caller starts a call
-    response = precall(deps, keys, body=withheld("precall_twilio_inbound", "RESTRICTED"))
+    response = initiate_conversation(deps, keys, body=withheld("precall_twilio_inbound", "RESTRICTED"))
     # Then the neutral answer comes without a read, and nothing is archived
     assert response["statusCode"] == 200
     assert response_json(response)["dynamic_variables"]["returning_caller"] == "no"
@@ -264,7 +268,7 @@ def test_a_failed_call_is_no_previous_call(deps, keys):
     event["data"]["analysis"]["transcript_summary"] = "Summary couldn't be generated"
     deliver_and_process(deps, keys, event)
     # When the same number calls next
-    variables = response_json(precall(deps, keys))["dynamic_variables"]
+    variables = response_json(initiate_conversation(deps, keys))["dynamic_variables"]
     # Then it is not a returning caller and hears nothing of the failed call
     assert variables["returning_caller"] == "no"
     assert variables["memory_count"] == "0"
@@ -279,7 +283,7 @@ def test_a_call_in_which_only_the_agent_spoke_is_no_previous_call(deps, keys):
     event["data"]["transcript"] = agent[:1] + blank
     deliver_and_process(deps, keys, event)
     # When the same number calls next
-    variables = response_json(precall(deps, keys))["dynamic_variables"]
+    variables = response_json(initiate_conversation(deps, keys))["dynamic_variables"]
     # Then it is archived, but the caller is not returning and nothing was remembered
     assert list(deps.archive.keys("post-call/"))
     assert (variables["returning_caller"], variables["memory_count"], variables["memory_context"]) == (

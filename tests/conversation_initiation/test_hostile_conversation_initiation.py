@@ -80,7 +80,7 @@ def test_every_truncation_of_a_precall_fixture_is_a_json_400_that_writes_nothing
         outcomes = []
         for offset in truncation_offsets(len(body)):
             # When it arrives with the right workspace key
-            exchange = harness.client_data(body[:offset])
+            exchange = harness.conversation_initiation(body[:offset])
             expected = 200 if parses_as_json(body[:offset]) else 400
             outcomes.append((offset, exchange.status, expected, exchange.written))
     # Then only the bodies that are still the whole document are answered, and nothing else is written
@@ -95,14 +95,14 @@ def test_every_truncation_of_a_precall_fixture_is_a_json_400_that_writes_nothing
 )
 def test_a_body_that_is_not_an_initiation_object_is_400(body, hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused(harness.client_data(body), 400)
+        assert_refused(harness.conversation_initiation(body), 400)
 
 
 @settings(HOSTILE_SETTINGS, max_examples=150)
 @given(body=st.binary(max_size=300))
 def test_random_bytes_are_a_json_400(body, hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused(harness.client_data(body), 400)
+        assert_refused(harness.conversation_initiation(body), 400)
 
 
 @settings(HOSTILE_SETTINGS, max_examples=300)
@@ -113,7 +113,7 @@ def test_a_mutated_fixture_is_answered_or_refused_but_never_fails_the_handler(
     # Given a recorded request with a few bytes removed and JSON punctuation or junk inserted
     body = edited(raw_fixture(name), edits)
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(body)
+        exchange = harness.conversation_initiation(body)
     # Then it is a valid request (200, archived in its caller's folder) or a 400 that wrote nothing
     assert exchange.status in (200, 400)
     if exchange.status == 400:
@@ -133,7 +133,9 @@ def test_a_field_of_the_wrong_type_is_400(field, hostile_keys, open_settings):
         outcomes = [
             (
                 value,
-                harness.client_data(json_bytes(with_value(fixture("precall_sip_inbound"), (field,), value))),
+                harness.conversation_initiation(
+                    json_bytes(with_value(fixture("precall_sip_inbound"), (field,), value))
+                ),
             )
             for value in wrong_values
         ]
@@ -160,7 +162,7 @@ def test_a_null_or_missing_field_is_400_only_when_the_answer_needs_it(
     missing = {k: v for k, v in request.items() if k != field}
     for body in (json_bytes(with_value(request, (field,), None)), json_bytes(missing)):
         with Harness(hostile_keys, open_settings) as harness:
-            exchange = harness.client_data(body)
+            exchange = harness.conversation_initiation(body)
         assert exchange.status == expected, (field, exchange.answer)
         if field == "caller_id":
             # Nobody named: the neutral answer, nothing read or archived under anybody.
@@ -181,7 +183,7 @@ def test_any_json_value_in_any_field_is_answered_or_refused_but_never_fails_the_
 ):
     body = json_bytes(with_value(fixture("precall_sip_inbound"), (field,), value))
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(body)
+        exchange = harness.conversation_initiation(body)
     assert exchange.status in (200, 400)
     if exchange.status == 400:
         assert exchange.written == []
@@ -203,7 +205,7 @@ def test_any_unicode_in_fields_that_never_reach_a_key_is_accepted_and_kept_out_o
     request = with_value(fixture("precall_sip_inbound"), (field,), text)
     request["sip_headers"]["X-Contact-ID"] = header_value
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(json_bytes(request))
+        exchange = harness.conversation_initiation(json_bytes(request))
     # Then it is answered, and the archive keys are the caller's folder only
     assert exchange.status == 200, exchange.answer
     assert_archived_in_the_callers_folder(exchange, request["call_sid"])
@@ -217,7 +219,7 @@ def test_escaped_lone_surrogates_are_refused_or_kept_out_of_every_key(field, hos
         f'"{field}": "'.encode(), f'"{field}": "\\ud800\\udfff\\ud800'.encode(), 1
     )
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(body)
+        exchange = harness.conversation_initiation(body)
     # Then the handler refuses it, or answers it without the broken text reaching a key: a call_sid
     # is encoded, a caller_id that is no number names nobody; either way the call starts
     assert exchange.status in (200, 400)
@@ -232,7 +234,7 @@ def test_escaped_lone_surrogates_are_refused_or_kept_out_of_every_key(field, hos
 def test_a_huge_agent_id_within_the_limit_is_accepted_and_stays_out_of_the_key(hostile_keys, open_settings):
     request = with_value(fixture(INBOUND), ("agent_id",), "agent_" + "x" * (5 * 1024 * 1024))
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(json_bytes(request))
+        exchange = harness.conversation_initiation(json_bytes(request))
     assert exchange.status == 200
     assert_archived_in_the_callers_folder(exchange, request["call_sid"])
 
@@ -242,7 +244,7 @@ def test_a_huge_caller_id_is_hashed_into_a_short_key(hostile_keys, open_settings
     # Given a request of exactly the size limit whose caller_id is 6 MB of letters
     body = body_of_exactly(MAX_BODY_BYTES, {"agent_id": "agent_x", "caller_id": "x" * (MAX_BODY_BYTES - 50)})
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(body)
+        exchange = harness.conversation_initiation(body)
     # Then the call starts with neutral variables: text on the line that is no number is nobody
     assert exchange.status == 200
     assert exchange.answer["dynamic_variables"]["caller_id"] == ""
@@ -267,7 +269,10 @@ def test_a_traversal_or_separator_in_an_id_that_reaches_a_key_is_encoded_into_th
     # Given a valid request with one id replaced by a traversal, a separator, a control or a lookalike
     with Harness(hostile_keys, open_settings) as harness:
         outcomes = [
-            (hostile, harness.client_data(json_bytes(with_value(fixture(name), (field,), hostile))))
+            (
+                hostile,
+                harness.conversation_initiation(json_bytes(with_value(fixture(name), (field,), hostile))),
+            )
             for hostile in TRAVERSAL_IDS + extra_ids
         ]
         # Then every call starts, and what it archives stays inside the layout
@@ -283,7 +288,7 @@ def test_a_traversal_in_an_id_that_never_reaches_a_key_stays_out_of_the_key(
     for hostile in TRAVERSAL_IDS:
         request = with_value(fixture("precall_sip_inbound"), (field,), hostile)
         with Harness(hostile_keys, open_settings) as harness:
-            exchange = harness.client_data(json_bytes(request))
+            exchange = harness.conversation_initiation(json_bytes(request))
         assert exchange.status == 200, (hostile, exchange.answer)
         assert_archived_in_the_callers_folder(exchange, request["call_sid"])
 
@@ -293,7 +298,7 @@ def test_a_traversal_in_an_id_that_never_reaches_a_key_stays_out_of_the_key(
 def test_any_caller_id_or_call_sid_becomes_a_safe_key(field, hostile, hostile_keys, open_settings):
     request = with_value(fixture(INBOUND), (field,), hostile)
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(json_bytes(request))
+        exchange = harness.conversation_initiation(json_bytes(request))
     assert exchange.status == 200, exchange.answer
     assert_archive_follows_the_layout(exchange.written)
     if not exchange.answer["dynamic_variables"]["caller_id"]:
@@ -309,7 +314,9 @@ def test_any_caller_id_or_call_sid_becomes_a_safe_key(field, hostile, hostile_ke
 @given(hostile=HOSTILE_IDS)
 def test_any_called_number_of_an_outbound_call_becomes_a_safe_key(hostile, hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(json_bytes(with_value(fixture(OUTBOUND), ("called_number",), hostile)))
+        exchange = harness.conversation_initiation(
+            json_bytes(with_value(fixture(OUTBOUND), ("called_number",), hostile))
+        )
     assert exchange.status == 200, exchange.answer
     assert_archive_follows_the_layout(exchange.written)
     if exchange.answer["dynamic_variables"]["caller_id"]:
@@ -322,7 +329,9 @@ def test_separators_around_a_phone_number_are_normalised_away_before_the_key(
 ):
     # Given a caller id that is the caller's number wrapped in separators E.164 normalisation removes
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(json_bytes(with_value(fixture(INBOUND), ("caller_id",), form)))
+        exchange = harness.conversation_initiation(
+            json_bytes(with_value(fixture(INBOUND), ("caller_id",), form))
+        )
     # Then the key holds the clean number, never the separators
     assert exchange.status == 200
     assert exchange.answer["dynamic_variables"]["caller_id"] == CALLER
@@ -331,7 +340,7 @@ def test_separators_around_a_phone_number_are_normalised_away_before_the_key(
 
 def test_an_outbound_call_is_archived_under_the_person_called_not_the_agent(hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(raw_fixture(OUTBOUND))
+        exchange = harness.conversation_initiation(raw_fixture(OUTBOUND))
     assert exchange.status == 200
     assert exchange.answer["dynamic_variables"]["caller_id"] == PERSON_CALLED
     assert not any(AGENT_NUMBER in key for key in exchange.written)
@@ -369,7 +378,7 @@ def wrong_workspace_keys(keys) -> dict[str, dict[str, str]]:
 def test_every_wrong_workspace_key_is_401_and_writes_nothing(hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
         outcomes = {
-            name: harness.client_data(raw_fixture(INBOUND), headers)
+            name: harness.conversation_initiation(raw_fixture(INBOUND), headers)
             for name, headers in wrong_workspace_keys(hostile_keys).items()
         }
     wrong = {name: e.status for name, e in outcomes.items() if e.status != 401 or e.written}
@@ -391,7 +400,7 @@ def test_both_rotation_keys_are_accepted_with_optional_http_whitespace(variant, 
         "tabs around": "\t" + hostile_keys.workspace + "\t",
     }[variant]
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.client_data(raw_fixture(INBOUND), {"X-Workspace-Key": presented})
+        exchange = harness.conversation_initiation(raw_fixture(INBOUND), {"X-Workspace-Key": presented})
     assert exchange.status == 200
     assert_archived_in_the_callers_folder(exchange, fixture(INBOUND)["call_sid"])
 
@@ -399,4 +408,4 @@ def test_both_rotation_keys_are_accepted_with_optional_http_whitespace(variant, 
 @pytest.mark.parametrize("body", [b"{", b"", json_bytes({"agent_id": "a", "caller_id": "../../x"})], ids=repr)
 def test_without_the_workspace_key_even_a_malformed_request_is_401(body, hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused(harness.client_data(body, {}), 401)
+        assert_refused(harness.conversation_initiation(body, {}), 401)

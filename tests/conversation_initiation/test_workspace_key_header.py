@@ -8,13 +8,13 @@ from agentic_memory.settings import ConversationInitiationSettings, Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
 from devtools.fixtures import fixture_bytes
 from local_runtime.sender import build_request
-from services.conversation_initiation.handler import lambda_handler as client_data
+from services.conversation_initiation.handler import lambda_handler as conversation_initiation
 
 
 def precall_with(headers: dict[str, str]) -> dict:
     body = fixture_bytes("precall_twilio_inbound")
     event = api_event("POST", "/client-data", body, {"Content-Type": "application/json", **headers})
-    return client_data(event, lambda_context("client-data"))
+    return conversation_initiation(event, lambda_context("client-data"))
 
 
 def test_the_default_header_is_x_workspace_key() -> None:

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.integration
 MB = 1024 * 1024
 # queue/ is the processing queue's spool (the durable local stand-in for SQS), added after the brief's list.
 WRITABLE_IN_HOME = {"archive", "memory", "dead-letter", "queue"}
-# runtime.json: where operator commands find the running runtime (local/admin.py), written at start.
+# runtime.json: where operator commands find the running runtime (local_runtime/admin.py), written at start.
 ALLOWED_IN_HOME = WRITABLE_IN_HOME | {"dev-keys.json", "runtime.log", "runtime.json"}
 POST_ROUTES = ("/client-data", "/retrieve", "/post-call")
 

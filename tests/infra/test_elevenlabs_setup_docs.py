@@ -45,7 +45,7 @@ def test_the_tool_key_comes_from_a_workspace_secret_not_a_literal(tool):
     assert tool.api_schema.url.startswith("REPLACE_WITH") and "retrieveUrl" in tool.api_schema.url
 
 
-def test_the_body_elevenlabs_sends_is_what_retrieve_accepts(tool):
+def test_the_body_elevenlabs_sends_is_what_search_memory_accepts(tool):
     # The body is the schema's object itself (no wrapper), with the dynamic variable filled in.
     sent = {
         name: "+15550100123" if name == "user_id" else "dog's name"

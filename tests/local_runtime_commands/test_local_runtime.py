@@ -30,7 +30,7 @@ def post_call(runtime, payload: Any, secret: str | None = None) -> httpx.Respons
     return httpx.post(f"{runtime.url}/post-call", content=body, headers=headers, timeout=10)
 
 
-def precall(runtime, payload: Any, key: str | None = None) -> httpx.Response:
+def initiate_conversation(runtime, payload: Any, key: str | None = None) -> httpx.Response:
     headers = {"X-Workspace-Key": key or runtime.keys["workspace"]}
     return httpx.post(f"{runtime.url}/client-data", content=body_of(payload), headers=headers, timeout=10)
 
@@ -67,7 +67,7 @@ def test_a_caller_is_remembered_from_one_call_to_the_next(runtime):
     caller = transcription["data"]["metadata"]["phone_call"]["external_number"]
     pre = load_fixture("precall_twilio_inbound")
     assert pre["caller_id"] == caller
-    assert precall(runtime, pre).json()["dynamic_variables"]["returning_caller"] == "no"
+    assert initiate_conversation(runtime, pre).json()["dynamic_variables"]["returning_caller"] == "no"
     # When it is delivered
     response = post_call(runtime, transcription)
     # Then it is acknowledged with exactly 200 {"status": "ok"}
@@ -76,14 +76,14 @@ def test_a_caller_is_remembered_from_one_call_to_the_next(runtime):
 
     # And shortly after, the next pre-call knows the caller by name
     def known() -> dict | None:
-        variables = precall(runtime, pre).json()["dynamic_variables"]
+        variables = initiate_conversation(runtime, pre).json()["dynamic_variables"]
         return variables if variables["returning_caller"] == "yes" else None
 
     variables = eventually(known)
     assert variables, runtime.log()
     assert variables["caller_name"] == "Margaret"
     assert int(variables["memory_count"]) > 0
-    answer = precall(runtime, pre).json()
+    answer = initiate_conversation(runtime, pre).json()
     assert "Margaret" in answer["conversation_config_override"]["agent"]["first_message"]
     # And the search tool finds facts from that call
     assert any("Biscuit" in memory for memory in search(runtime, caller, "what is the name of the dog"))
@@ -112,7 +112,7 @@ def test_an_outbound_call_is_remembered_under_the_person_called(runtime):
     assert search(runtime, agent_number, "what did we talk about") == []
     pre = load_fixture("precall_twilio_outbound")
     assert pre["called_number"] == person
-    variables = precall(runtime, pre).json()["dynamic_variables"]
+    variables = initiate_conversation(runtime, pre).json()["dynamic_variables"]
     assert variables["caller_id"] == person
     assert variables["returning_caller"] == "yes"
 
@@ -132,7 +132,7 @@ def test_audio_lands_as_a_playable_mp3_at_the_design_key(runtime):
 
 def test_wrong_keys_and_bad_signatures_are_401(runtime):
     pre = load_fixture("precall_twilio_inbound")
-    assert precall(runtime, pre, key="wsk_wrong").status_code == 401
+    assert initiate_conversation(runtime, pre, key="wsk_wrong").status_code == 401
     no_key = httpx.post(f"{runtime.url}/client-data", content=body_of(pre), timeout=10)
     assert no_key.status_code == 401
     assert no_key.json()["error"] == "unauthorized"
@@ -220,3 +220,21 @@ def test_a_client_sending_a_whole_7_mb_body_reads_the_413(runtime):
         "detail": f"the body exceeds {6 * 1024 * 1024} bytes",
     }
     assert httpx.get(f"{runtime.url}/health", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [("no_such_fixture", "no fixture named 'no_such_fixture'"), ("{not_json}", "is not a JSON payload")],
+)
+def test_send_names_a_payload_it_cannot_load_in_one_line(tmp_path, payload, said):
+    # Given a fixture name that does not exist, or a file that is not JSON
+    if payload.startswith("{"):
+        (tmp_path / "broken.json").write_text(payload)
+        payload = str(tmp_path / "broken.json")
+    # When it is sent
+    command = [sys.executable, "-m", "local_runtime.cli", "send", payload, "--url", "http://127.0.0.1:9"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    # Then the command says so in one line and exits 2, without a traceback
+    assert result.returncode == 2
+    assert said in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

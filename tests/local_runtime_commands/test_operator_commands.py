@@ -41,7 +41,7 @@ def test_a_caller_can_be_listed_and_forgotten_with_their_audio(fresh_runtime):
     audio = load_fixture("audio")["data"]
     mp3 = archive / "post-call" / "audio-only" / audio["agent_id"] / f"{audio['conversation_id']}.mp3"
     deadline = time.monotonic() + 20
-    while not (mp3.is_file() and b'"returning_caller":"yes"' in _precall(runtime)):
+    while not (mp3.is_file() and b'"returning_caller":"yes"' in _initiate_conversation(runtime)):
         assert time.monotonic() < deadline, runtime.log()
         time.sleep(0.2)
     runtime.stop()
@@ -72,7 +72,7 @@ def test_replay_of_a_conversation_is_idempotent(fresh_runtime):
     runtime = fresh_runtime
     deliver(runtime, "transcription_twilio_inbound")
     deadline = time.monotonic() + 20
-    while b'"returning_caller":"yes"' not in _precall(runtime):
+    while b'"returning_caller":"yes"' not in _initiate_conversation(runtime):
         assert time.monotonic() < deadline, runtime.log()
         time.sleep(0.2)
     runtime.stop()
@@ -92,7 +92,7 @@ def test_commands_take_an_unsafe_caller_id_as_its_encoded_key(tmp_path):
     assert "enc__2E_2E_2F_2E_2E_2Fetc: 0 memories, 0 archived objects" in result.stdout
 
 
-def _precall(runtime: RunningRuntime) -> bytes:
+def _initiate_conversation(runtime: RunningRuntime) -> bytes:
     return httpx.post(
         f"{runtime.url}/client-data",
         content=fixture_bytes("precall_twilio_inbound"),

@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 from conftest import RunningRuntime
-from test_operator_commands import CALLER, _precall, cli, deliver
+from test_operator_commands import CALLER, _initiate_conversation, cli, deliver
 
 from local_runtime.admin import ADMIN_HEADER, COMMANDS_PATH
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 def _wait_until_remembered(runtime: RunningRuntime) -> None:
     deadline = time.monotonic() + 20
-    while b'"returning_caller":"yes"' not in _precall(runtime):
+    while b'"returning_caller":"yes"' not in _initiate_conversation(runtime):
         assert time.monotonic() < deadline, runtime.log()
         time.sleep(0.2)
 
@@ -49,7 +49,7 @@ def test_memories_forget_and_replay_run_through_the_running_runtime(fresh_runtim
     erased = cli(runtime.home, "forget", CALLER, "--yes")
     assert erased.returncode == 0 and "erased" in erased.stdout, erased.stdout
     assert json.loads(cli(runtime.home, "memories", CALLER, "--json").stdout) == []
-    assert b'"returning_caller":"no"' in _precall(runtime)
+    assert b'"returning_caller":"no"' in _initiate_conversation(runtime)
 
     # And once the runtime has stopped, the same command opens the store itself
     runtime.stop()

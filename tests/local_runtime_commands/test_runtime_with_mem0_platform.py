@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import RunningRuntime
-from helpers import DESIGN_DYNAMIC_VARIABLES
+from helpers import PROMISED_DYNAMIC_VARIABLES
 
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.caller_profile import CallFacts, GivenName
@@ -114,7 +114,7 @@ def healthy_mem0_after_each_test(emulator: Mem0Emulator) -> Iterator[None]:
 # -- talking to the runtime ------------------------------------------------------------------------------
 
 
-def precall(runtime: RunningRuntime, caller: str) -> httpx.Response:
+def initiate_conversation(runtime: RunningRuntime, caller: str) -> httpx.Response:
     payload = rewrite(load_fixture("precall_twilio_inbound"), caller, None, "+15550100142")
     return httpx.post(
         f"{runtime.url}/client-data",
@@ -124,7 +124,7 @@ def precall(runtime: RunningRuntime, caller: str) -> httpx.Response:
     )
 
 
-def retrieve(runtime: RunningRuntime, caller: str, query: str) -> httpx.Response:
+def search_memory(runtime: RunningRuntime, caller: str, query: str) -> httpx.Response:
     return httpx.get(f"{runtime.url}/retrieve", params={"query": query, "user_id": caller}, timeout=10)
 
 
@@ -167,7 +167,7 @@ def test_a_call_is_remembered_in_mem0_and_known_at_the_next_call(
 ):
     caller = "+15550142701"
     # Given a new caller
-    assert variables_of(precall(platform_runtime, caller))["returning_caller"] == "no"
+    assert variables_of(initiate_conversation(platform_runtime, caller))["returning_caller"] == "no"
     # When their first call's transcription is delivered
     response = post_transcription(platform_runtime, caller, "conv_platform_0001")
     assert response.status_code == 200
@@ -175,7 +175,7 @@ def test_a_call_is_remembered_in_mem0_and_known_at_the_next_call(
 
     # Then the next pre-call knows them by name, from memories stored in Mem0
     def known() -> dict[str, Any] | None:
-        variables = variables_of(precall(platform_runtime, caller))
+        variables = variables_of(initiate_conversation(platform_runtime, caller))
         return variables if variables["returning_caller"] == "yes" else None
 
     variables = eventually(known)
@@ -191,13 +191,13 @@ def test_a_call_is_remembered_in_mem0_and_known_at_the_next_call(
     # and the factual summary verbatim
     assert sorted(body["infer"] for body in adds) == [False, True]
     # And the search tool finds facts from that call
-    found = retrieve(platform_runtime, caller, "what is the name of the dog")
+    found = search_memory(platform_runtime, caller, "what is the name of the dog")
     assert found.status_code == 200
     assert any("Biscuit" in memory for memory in found.json()["memories"])
 
 
 def test_a_known_caller_is_greeted_by_name_from_the_brief(platform_runtime: RunningRuntime):
-    variables = variables_of(precall(platform_runtime, KNOWN_CALLER))
+    variables = variables_of(initiate_conversation(platform_runtime, KNOWN_CALLER))
     assert variables["returning_caller"] == "yes"
     assert variables["caller_name"] == "Rosa"
     assert "Pepper" in variables["memory_context"]
@@ -214,11 +214,11 @@ def test_mem0_trouble_still_gets_complete_answers_and_the_runtime_recovers(
     emulator.clear_requests()
     emulator.configure(**FAULTS[fault])
     # When a known caller rings
-    response = precall(platform_runtime, KNOWN_CALLER)
+    response = initiate_conversation(platform_runtime, KNOWN_CALLER)
     # Then pre-call answers 200 with every dynamic variable, and greets her by name from her brief
     variables = variables_of(response)
-    assert set(DESIGN_DYNAMIC_VARIABLES) <= set(variables)
-    assert all(isinstance(variables[name], str) for name in DESIGN_DYNAMIC_VARIABLES)
+    assert set(PROMISED_DYNAMIC_VARIABLES) <= set(variables)
+    assert all(isinstance(variables[name], str) for name in PROMISED_DYNAMIC_VARIABLES)
     assert variables["caller_id"] == KNOWN_CALLER
     assert (variables["returning_caller"], variables["caller_name"], variables["memory_count"]) == (
         "yes",
@@ -228,7 +228,7 @@ def test_mem0_trouble_still_gets_complete_answers_and_the_runtime_recovers(
     assert "Pepper" in variables["memory_summary"]
     assert response.json()["conversation_config_override"]["agent"]["first_message"]
     # And the search tool answers 200 with no memories and a note the agent can say
-    searched = retrieve(platform_runtime, KNOWN_CALLER, "what is the parrot called")
+    searched = search_memory(platform_runtime, KNOWN_CALLER, "what is the parrot called")
     assert searched.status_code == 200
     assert searched.json()["memories"] == []
     assert searched.json()["note"]
@@ -238,8 +238,8 @@ def test_mem0_trouble_still_gets_complete_answers_and_the_runtime_recovers(
     # When Mem0 is healthy again, so is the runtime
     emulator.configure(**HEALTHY)
     assert httpx.get(f"{platform_runtime.url}/health", timeout=5).status_code == 200
-    assert variables_of(precall(platform_runtime, KNOWN_CALLER))["caller_name"] == "Rosa"
-    found = retrieve(platform_runtime, KNOWN_CALLER, "what is the parrot called").json()
+    assert variables_of(initiate_conversation(platform_runtime, KNOWN_CALLER))["caller_name"] == "Rosa"
+    found = search_memory(platform_runtime, KNOWN_CALLER, "what is the parrot called").json()
     assert any("Pepper" in memory for memory in found["memories"])
 
 
@@ -259,7 +259,7 @@ def test_post_call_processing_waits_out_a_mem0_outage_and_loses_nothing(
     emulator.configure(outage=None)
     # Then a retry stores the call's memories, once
     assert eventually(lambda: len(emulator.memories(caller)) > 0), platform_runtime.log()
-    assert variables_of(precall(platform_runtime, caller))["caller_name"] == "Margaret"
+    assert variables_of(initiate_conversation(platform_runtime, caller))["caller_name"] == "Margaret"
     failed = [r for r in lists_of(emulator, caller) if r.fault == "reset"]
     assert failed
     assert len({m["metadata"]["type"] for m in emulator.memories(caller)}) == 2

@@ -28,7 +28,7 @@ from devtools.fakes import InMemoryMemoryStore
 # --- unicode, control characters and huge strings -------------------------------------------------
 
 
-def precall_for(caller: str) -> bytes:
+def initiation_for(caller: str) -> bytes:
     return json_bytes({"agent_id": "agent_hostile", "caller_id": caller, "call_sid": "CA0123456789"})
 
 
@@ -57,8 +57,8 @@ def test_any_unicode_in_the_transcript_is_archived_processed_and_answered_later(
         assert harness.archive.get(exchange.written[0]) == body
         assert harness.process(exchange.written[0]) == {"batchItemFailures": []}
         # Then the next pre-call and a search of that caller are answered (the harness checks the bodies)
-        precall = harness.client_data(precall_for(CALLER))
-        found = harness.retrieve_post(json_bytes({"query": said[0], "user_id": CALLER}))
+        precall = harness.conversation_initiation(initiation_for(CALLER))
+        found = harness.search_memory_post(json_bytes({"query": said[0], "user_id": CALLER}))
     assert precall.status == 200
     assert all(isinstance(v, str) for v in precall.answer["dynamic_variables"].values())
     assert found.status == 200
@@ -74,8 +74,8 @@ def test_a_5_mb_utterance_is_archived_processed_and_answered_within_the_limits(h
         exchange = harness.post_call(body)
         assert_acknowledged_at(exchange, expected_key(payload))
         assert harness.process(exchange.written[0]) == {"batchItemFailures": []}
-        precall = harness.client_data(precall_for(CALLER))
-        found = harness.retrieve_get({"query": "Biscuit", "user_id": CALLER})
+        precall = harness.conversation_initiation(initiation_for(CALLER))
+        found = harness.search_memory_get({"query": "Biscuit", "user_id": CALLER})
     assert precall.status == 200
     assert len(precall.answer["dynamic_variables"]["memory_context"]) <= 1500
     assert found.status == 200
@@ -97,9 +97,11 @@ def test_a_lone_surrogate_in_a_transcript_never_makes_a_later_answer_unencodable
             harness.process(exchange.written[0])
         # The harness fails any answer whose body cannot be encoded as UTF-8.
         if answer == "pre-call":
-            later = harness.client_data(precall_for(CALLER))
+            later = harness.conversation_initiation(initiation_for(CALLER))
         else:
-            later = harness.retrieve_post(json_bytes({"query": "yearly vaccinations", "user_id": CALLER}))
+            later = harness.search_memory_post(
+                json_bytes({"query": "yearly vaccinations", "user_id": CALLER})
+            )
     assert later.status == 200
 
 

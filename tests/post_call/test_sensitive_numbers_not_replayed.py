@@ -10,10 +10,10 @@ from agentic_memory.ports import ChatMessage
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
 from devtools.fixtures import fixture_bytes, load_fixture
-from services.conversation_initiation.handler import lambda_handler as client_data
+from services.conversation_initiation.handler import lambda_handler as conversation_initiation
 from services.post_call.handler import lambda_handler as post_call
 from services.post_call.processor import lambda_handler as process
-from services.search_memory.handler import lambda_handler as retrieve
+from services.search_memory.handler import lambda_handler as search_memory
 
 CALLER = "+15550100142"  # the caller of the transcription_twilio_inbound fixture
 CARD = "4111 1111 1111 1111"
@@ -39,10 +39,10 @@ def process_all(deps) -> None:
         assert process(sqs_event(key), lambda_context()) == {"batchItemFailures": []}
 
 
-def precall_variables(keys) -> dict[str, str]:
+def initiation_variables(keys) -> dict[str, str]:
     headers = {"Content-Type": "application/json", "X-Workspace-Key": keys["workspace"]}
     event = api_event("POST", "/client-data", fixture_bytes("precall_twilio_inbound"), headers)
-    return response_json(client_data(event, lambda_context("client-data")))["dynamic_variables"]
+    return response_json(conversation_initiation(event, lambda_context("client-data")))["dynamic_variables"]
 
 
 def test_numbers_said_in_a_call_reach_neither_memories_nor_the_next_pre_call(deps, keys) -> None:
@@ -56,7 +56,7 @@ def test_numbers_said_in_a_call_reach_neither_memories_nor_the_next_pre_call(dep
     assert "[card number]" in texts and "[national id]" in texts and "[bank account]" in texts
     assert "4111" not in texts and "6789" not in texts and "WEST" not in texts
     # And the next call's context carries none of them
-    variables = precall_variables(keys)
+    variables = initiation_variables(keys)
     assert variables["returning_caller"] == "yes"
     assert not any(number in value for value in variables.values() for number in ("4111", "6789", "WEST"))
     # And the archive keeps what was said
@@ -71,7 +71,9 @@ def test_a_memory_stored_before_redaction_is_not_read_back(deps, keys) -> None:
     # When the search tool reads it
     body = json.dumps({"query": "which card", "user_id": CALLER}).encode()
     found = response_json(
-        retrieve(api_event("POST", "/retrieve", body, {"Content-Type": "application/json"}), lambda_context())
+        search_memory(
+            api_event("POST", "/retrieve", body, {"Content-Type": "application/json"}), lambda_context()
+        )
     )["memories"]
 
     # Then the agent hears the placeholder
@@ -142,6 +144,6 @@ def test_a_collected_value_is_redacted_by_what_its_field_names(deps, keys, field
     brief = json.loads(deps.archive.get(key))
     assert brief["collected"][field]["value"] == placeholder
     # And the next call's context and the call's memories read the same
-    assert f"- {field}: {placeholder}" in precall_variables(keys)["memory_context"]
+    assert f"- {field}: {placeholder}" in initiation_variables(keys)["memory_context"]
     texts = "\n".join(record.text for record in deps.memory.list_all(CALLER))
     assert f"Collected {field}: {placeholder}." in texts

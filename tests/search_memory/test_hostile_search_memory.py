@@ -49,8 +49,8 @@ def remember_two_callers(harness: Harness) -> None:
 
 def search(harness: Harness, method: str, parameters: dict, headers: dict | None = None) -> Exchange:
     if method == "GET":
-        return harness.retrieve_get(parameters, headers)
-    return harness.retrieve_post(json_bytes(parameters), headers)
+        return harness.search_memory_get(parameters, headers)
+    return harness.search_memory_post(json_bytes(parameters), headers)
 
 
 def assert_refused_without_memories(exchange: Exchange, status: int) -> None:
@@ -66,7 +66,7 @@ def test_every_truncation_of_the_post_fixture_is_a_json_400(hostile_keys, open_s
     body = raw_fixture("tool_search_post")
     with Harness(hostile_keys, open_settings) as harness:
         outcomes = [
-            (offset, harness.retrieve_post(body[:offset])) for offset in truncation_offsets(len(body))
+            (offset, harness.search_memory_post(body[:offset])) for offset in truncation_offsets(len(body))
         ]
         assert harness.archive.objects == {}
     wrong = [
@@ -83,7 +83,7 @@ def test_every_truncation_of_the_get_query_string_is_answered_or_refused_but_nev
     # A cut query string can still be a valid search (a shorter number is still a phone number).
     query = urlencode(fixture("tool_search_get")["query_string"])
     with Harness(hostile_keys, open_settings) as harness:
-        statuses = {harness.retrieve_get(query[:offset]).status for offset in range(len(query) + 1)}
+        statuses = {harness.search_memory_get(query[:offset]).status for offset in range(len(query) + 1)}
         assert harness.archive.objects == {}
     assert statuses <= {200, 400}
     assert 400 in statuses
@@ -94,14 +94,14 @@ def test_every_truncation_of_the_get_query_string_is_answered_or_refused_but_nev
 )
 def test_a_post_body_that_is_not_a_search_object_is_400(body, hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused_without_memories(harness.retrieve_post(body), 400)
+        assert_refused_without_memories(harness.search_memory_post(body), 400)
 
 
 @settings(HOSTILE_SETTINGS, max_examples=150)
 @given(body=st.binary(max_size=300))
 def test_random_bytes_are_a_json_400(body, hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
-        assert_refused_without_memories(harness.retrieve_post(body), 400)
+        assert_refused_without_memories(harness.search_memory_post(body), 400)
 
 
 @settings(HOSTILE_SETTINGS, max_examples=200)
@@ -110,7 +110,7 @@ def test_a_mutated_post_body_is_answered_or_refused_but_never_fails_the_handler(
     edits, hostile_keys, open_settings
 ):
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.retrieve_post(edited(raw_fixture("tool_search_post"), edits))
+        exchange = harness.search_memory_post(edited(raw_fixture("tool_search_post"), edits))
         assert harness.archive.objects == {}
     assert exchange.status in (200, 400)
 
@@ -121,7 +121,7 @@ def test_any_raw_query_string_is_answered_or_refused_but_never_fails_the_handler
     raw_query, hostile_keys, open_settings
 ):
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.retrieve_get(raw_query)
+        exchange = harness.search_memory_get(raw_query)
         assert harness.archive.objects == {}
     assert exchange.status in (200, 400)
 
@@ -137,11 +137,11 @@ def test_a_parameter_of_the_wrong_type_is_400(field, hostile_keys, open_settings
     with Harness(hostile_keys, open_settings) as harness:
         remember_two_callers(harness)
         outcomes = [
-            (value, harness.retrieve_post(json_bytes(with_value(base, (field,), value))))
+            (value, harness.search_memory_post(json_bytes(with_value(base, (field,), value))))
             for value in WRONG_VALUES
         ]
         wrapped = [
-            (value, harness.retrieve_post(json_bytes({"parameters": with_value(base, (field,), value)})))
+            (value, harness.search_memory_post(json_bytes({"parameters": with_value(base, (field,), value)})))
             for value in WRONG_VALUES
         ]
     wrong = [
@@ -156,7 +156,7 @@ def test_any_json_value_in_any_parameter_is_answered_or_refused_but_never_fails_
     field, value, hostile_keys, open_settings
 ):
     with Harness(hostile_keys, open_settings) as harness:
-        exchange = harness.retrieve_post(json_bytes(with_value(SEARCH, (field,), value)))
+        exchange = harness.search_memory_post(json_bytes(with_value(SEARCH, (field,), value)))
     assert exchange.status in (200, 400)
 
 
@@ -210,7 +210,7 @@ def test_escaped_lone_surrogates_are_refused_or_answered_but_never_fail_the_hand
     body = json_bytes(SEARCH).replace(f'"{field}": "'.encode(), f'"{field}": "\\ud800'.encode(), 1)
     with Harness(hostile_keys, open_settings) as harness:
         remember_two_callers(harness)
-        exchange = harness.retrieve_post(body)
+        exchange = harness.search_memory_post(body)
     assert exchange.status in (200, 400)
     if field == "user_id":
         assert_refused_without_memories(exchange, 400)
@@ -258,7 +258,7 @@ def test_any_user_id_searches_one_safe_caller_or_is_refused(method, hostile, hos
 def test_separators_around_a_phone_number_search_that_callers_memories(form, hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
         remember_two_callers(harness)
-        exchange = harness.retrieve_post(json_bytes({"query": "dog", "user_id": form}))
+        exchange = harness.search_memory_post(json_bytes({"query": "dog", "user_id": form}))
     assert exchange.status == 200
     assert exchange.answer["memories"] == [CALLERS_MEMORY]
 
@@ -268,7 +268,9 @@ def test_a_user_id_given_twice_in_the_query_string_reveals_neither_callers_memor
 ):
     with Harness(hostile_keys, open_settings) as harness:
         remember_two_callers(harness)
-        exchange = harness.retrieve_get(f"query=dog&user_id=%2B{CALLER[1:]}&user_id=%2B{OTHER_CALLER[1:]}")
+        exchange = harness.search_memory_get(
+            f"query=dog&user_id=%2B{CALLER[1:]}&user_id=%2B{OTHER_CALLER[1:]}"
+        )
     # Refused, or taken as one id of its own (encoded: issue 11) that has no memories.
     assert exchange.endpoint == RETRIEVE_GET
     if exchange.status == 400:
@@ -325,15 +327,15 @@ def test_with_the_tool_key_required_even_a_malformed_search_without_it_is_401(
     body, hostile_keys, guarded_settings
 ):
     with Harness(hostile_keys, guarded_settings) as harness:
-        assert_refused_without_memories(harness.retrieve_post(body, {}), 401)
-        assert_refused_without_memories(harness.retrieve_get("user_id=../../x", {}), 401)
+        assert_refused_without_memories(harness.search_memory_post(body, {}), 401)
+        assert_refused_without_memories(harness.search_memory_get("user_id=../../x", {}), 401)
 
 
 def test_with_no_tool_key_configured_any_presented_key_is_ignored(hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
         remember_two_callers(harness)
         for headers in wrong_tool_keys(hostile_keys).values():
-            exchange = harness.retrieve_post(json_bytes(SEARCH), headers)
+            exchange = harness.search_memory_post(json_bytes(SEARCH), headers)
             assert exchange.status == 200
             assert exchange.answer["memories"] == [CALLERS_MEMORY]
 
@@ -341,6 +343,6 @@ def test_with_no_tool_key_configured_any_presented_key_is_ignored(hostile_keys, 
 def test_a_post_search_at_exactly_the_size_limit_is_still_answered(hostile_keys, open_settings):
     with Harness(hostile_keys, open_settings) as harness:
         remember_two_callers(harness)
-        exchange = harness.retrieve_post(body_of_exactly(MAX_BODY_BYTES, SEARCH))
+        exchange = harness.search_memory_post(body_of_exactly(MAX_BODY_BYTES, SEARCH))
     assert exchange.status == 200
     assert exchange.answer["memories"] == [CALLERS_MEMORY]

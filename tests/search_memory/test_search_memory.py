@@ -9,7 +9,7 @@ from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.ports import ChatMessage
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
-from services.search_memory.handler import lambda_handler as retrieve
+from services.search_memory.handler import lambda_handler as search_memory
 
 CALLER = "+15550100123"
 
@@ -19,7 +19,7 @@ def remember(deps, *texts):
 
 
 def post(body, headers=None):
-    return retrieve(
+    return search_memory(
         api_event(
             "POST",
             "/retrieve",
@@ -40,7 +40,7 @@ def test_post_finds_the_callers_facts(deps):
 def test_get_reads_the_query_string(deps):
     remember(deps, "I have a dog named Biscuit")
     query = urlencode({"query": "dog", "user_id": "+1 555 010 0123"})
-    response = retrieve(api_event("GET", "/retrieve", query=query), lambda_context("retrieve"))
+    response = search_memory(api_event("GET", "/retrieve", query=query), lambda_context("retrieve"))
     assert response_json(response) == {"memories": ["I have a dog named Biscuit"]}
 
 

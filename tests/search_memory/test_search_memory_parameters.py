@@ -8,7 +8,7 @@ import pytest
 from helpers import api_event, lambda_context, response_json
 
 from agentic_memory.ports import ChatMessage
-from services.search_memory.handler import lambda_handler as retrieve
+from services.search_memory.handler import lambda_handler as search_memory
 
 CALLER = "+15550100123"
 BISCUIT = "I have a dog named Biscuit"
@@ -26,7 +26,7 @@ def remembered(deps):
 
 def call(method: str, body: bytes = b"", content_type: str | None = None, query: str = "") -> dict:
     headers = {"Content-Type": content_type} if content_type else {}
-    return retrieve(api_event(method, "/retrieve", body, headers, query), lambda_context("retrieve"))
+    return search_memory(api_event(method, "/retrieve", body, headers, query), lambda_context("retrieve"))
 
 
 def test_a_form_encoded_tool_call_finds_the_callers_memories(remembered) -> None:

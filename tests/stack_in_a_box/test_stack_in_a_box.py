@@ -76,7 +76,7 @@ POISON_KEY = f"post-call/{POISON_CALLER}/{POISON_CONVERSATION}.json"
 # -- talking to the functions as API Gateway would -------------------------------------------------------
 
 
-def precall(functions: Functions, caller: str = CALLER) -> dict[str, Any]:
+def initiate_conversation(functions: Functions, caller: str = CALLER) -> dict[str, Any]:
     body = json.dumps(rewrite(load_fixture("precall_twilio_inbound"), caller, None, CALLER)).encode()
     headers = {functions.box.workspace_key_header: functions.box.secrets["ELEVENLABS_WORKSPACE_KEY"]}
     response = functions["client-data"].invoke(api_request("POST", "/client-data", body, headers))
@@ -155,7 +155,7 @@ def test_a_callers_story_runs_on_the_stack_as_deployed(box: BoxStack, functions:
 
     # Given a caller the stack has never heard of
     # When their call starts, Then pre-call answers with the neutral context
-    first = precall(functions)
+    first = initiate_conversation(functions)
     assert (first["caller_id"], first["returning_caller"], first["memory_count"]) == (CALLER, "no", "0")
 
     # When ElevenLabs delivers the signed transcription and the audio of the call
@@ -188,7 +188,7 @@ def test_a_callers_story_runs_on_the_stack_as_deployed(box: BoxStack, functions:
     )
 
     # When the caller rings again, Then pre-call greets them by name
-    again = precall(functions)
+    again = initiate_conversation(functions)
     assert (again["returning_caller"], again["caller_name"], again["memory_count"]) == (
         "yes",
         CALLER_NAME,

@@ -1,4 +1,4 @@
-"""The local runtime's admin API (local/admin.py): operator commands only from this machine, only with
+"""The local runtime's admin API (local_runtime/admin.py): operator commands only from this machine, only with
 the admin key, only operator commands; the answer is what the command printed and its exit code."""
 
 from starlette.applications import Starlette

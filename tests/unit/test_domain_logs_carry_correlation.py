@@ -14,16 +14,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import api_event, lambda_context
+from helpers import api_event, lambda_context, signed_headers, sqs_event
 
 from agentic_memory.agent_numbers import numbers_key
+from agentic_memory.archive_keys import profile_key
 from agentic_memory.errors import ArchiveUnavailable, ConfigurationError
 from devtools.fixtures import fixture_bytes, load_fixture
 from services.conversation_initiation import handler as conversation_initiation
 from services.post_call import handler as post_call
+from services.post_call import processor
 from services.search_memory import handler as search_memory
 
-HANDLERS = (conversation_initiation, post_call, search_memory)
+HANDLERS = (conversation_initiation, post_call, processor, search_memory)
 
 
 class Capture:
@@ -166,3 +168,27 @@ def test_the_level_of_the_invocations_logger_applies(deps, keys, capture, monkey
     conversation_initiation.lambda_handler(precall_event(keys), lambda_context("client-data"))
     # Then the warning is not written
     assert capture.lines_saying("the learned agent numbers are unreadable") == []
+
+
+def test_a_processed_events_domain_lines_carry_its_message_id(deps, keys, capture):
+    # Given an archived transcription whose caller's brief is unreadable
+    body = fixture_bytes("transcription_twilio_inbound")
+    post_call.lambda_handler(
+        api_event("POST", "/post-call", body, signed_headers(body, keys["hmac"])), lambda_context()
+    )
+    [key] = [k for k in deps.archive.objects if k.startswith("post-call/") and k.endswith(".json")]
+    deps.archive.objects[profile_key(key.split("/")[1])] = b"{not json"
+    # When the processor takes the message naming it
+    event = sqs_event(key)
+    processor.lambda_handler(event, lambda_context("post-call-processor", 60))
+    # Then the domain's warning is the processor's JSON line, its correlation id the SQS message's id,
+    # as is the processor's own line that names the conversation
+    [warning] = capture.lines_saying("an unreadable caller brief is rebuilt from the archive")
+    [processed] = capture.lines_saying("post-call event processed")
+    message_id = event["Records"][0]["messageId"]
+    assert (warning["service"], warning["logger"]) == ("post-call-processor", "agentic_memory.profile_store")
+    assert warning["correlation_id"] == processed["correlation_id"] == message_id
+    assert (
+        processed["conversation_id"]
+        == load_fixture("transcription_twilio_inbound")["data"]["conversation_id"]
+    )

@@ -50,7 +50,7 @@ def test_post_call_builds_an_s3_archive_and_no_memory(monkeypatch: pytest.Monkey
     assert not hasattr(deps, "memory")
 
 
-def test_retrieve_builds_mem0_platform_and_no_archive(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_memory_builds_mem0_platform_and_no_archive(monkeypatch: pytest.MonkeyPatch) -> None:
     lambda_environment(monkeypatch, MEMORY)
 
     deps = wiring.search_memory_dependencies()
@@ -59,7 +59,7 @@ def test_retrieve_builds_mem0_platform_and_no_archive(monkeypatch: pytest.Monkey
     assert not hasattr(deps, "archive")
 
 
-def test_processor_and_client_data_build_both(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_processor_and_conversation_initiation_build_both(monkeypatch: pytest.MonkeyPatch) -> None:
     lambda_environment(monkeypatch, MEMORY, ARCHIVE, {"ELEVENLABS_WORKSPACE_KEY": "wsk_test"})
 
     processor, client_data = wiring.processor_dependencies(), wiring.conversation_initiation_dependencies()
@@ -111,14 +111,14 @@ def test_a_misconfigured_function_answers_a_json_500_naming_the_setting(
 
 
 def test_in_lambda_the_init_phase_builds_and_prepares_the_clients(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given retrieve's environment in Lambda
+    # Given the search_memory function's environment in Lambda
     lambda_environment(monkeypatch, MEMORY)
 
     # When its module's init-phase preparation runs
     wiring.prepare_in_lambda_init(wiring.search_memory_dependencies)
 
     # Then the dependencies already exist for the first caller, and the HTTP stack is loaded
-    built = wiring._built["retrieve"]
+    built = wiring._built["search_memory"]
     assert isinstance(built.memory, Mem0PlatformStore)  # type: ignore[attr-defined]
 
 
@@ -127,7 +127,7 @@ def test_outside_lambda_the_init_phase_builds_nothing(monkeypatch: pytest.Monkey
 
     wiring.prepare_in_lambda_init(wiring.search_memory_dependencies)
 
-    assert "retrieve" not in wiring._built
+    assert "search_memory" not in wiring._built
 
 
 def test_a_configuration_error_at_init_is_left_for_the_first_invocation(

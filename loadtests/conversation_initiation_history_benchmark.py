@@ -1,6 +1,7 @@
 """Pre-call latency against the length of a caller's history: 1, 10, 100 and 500 past calls.
 
-    .venv/bin/python loadtests/precall_history_benchmark.py [--requests 40] [--sizes 1,10,100,500]
+    .venv/bin/python loadtests/conversation_initiation_history_benchmark.py [--requests 40]
+        [--sizes 1,10,100,500]
 
 For each memory backend (the embedded Mem0 engine; the Mem0 Platform emulator at its published
 latency; the emulator failing every request with 503) a local runtime is started on an archive that
