@@ -11,10 +11,13 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel
 
 from agentic_memory.errors import BadRequest, ConfigurationError, DomainError, PayloadTooLarge
 from services.error_answers import UNHANDLED, answer_for
+from services.observability import Handler, entry_point
 
 # Lambda's synchronous invocation limit is the real request cap behind API Gateway.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -109,3 +112,14 @@ def answer_domain_errors(handle: Callable[..., dict[str, Any]]) -> Callable[...,
     wrapper.__name__ = handle.__name__
     wrapper.__doc__ = handle.__doc__
     return wrapper
+
+
+def http_entry_point(logger: Logger, metrics: Metrics) -> Callable[[Handler], Handler]:
+    """``entry_point`` for a handler behind the API Gateway HTTP API: the correlation id is the request
+    id, and errors are answered as JSON (``answer_domain_errors``), innermost."""
+
+    def decorate(handler: Handler) -> Handler:
+        answered: Handler = answer_domain_errors(handler)  # type: ignore[assignment]
+        return entry_point(logger, metrics, correlation_paths.API_GATEWAY_HTTP)(answered)
+
+    return decorate

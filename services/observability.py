@@ -16,10 +16,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging import correlation_paths
 
 from agentic_memory.log_privacy import keep_third_party_logs_quiet
-from services.http_edge import answer_domain_errors
 
 NAMESPACE = "AgenticMemory"
 # The plain loggers whose lines belong to the invocation that writes them: the product's domain and
@@ -107,16 +105,5 @@ def entry_point(
     def decorate(handler: Handler) -> Handler:
         inject = logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)
         return inject(logs_through(logger)(metrics.log_metrics(handler)))  # type: ignore[return-value]
-
-    return decorate
-
-
-def http_entry_point(logger: Logger, metrics: Metrics) -> Callable[[Handler], Handler]:
-    """``entry_point`` for a handler behind the API Gateway HTTP API: the correlation id is the request
-    id, and errors are answered as JSON (``http_edge.answer_domain_errors``), innermost."""
-
-    def decorate(handler: Handler) -> Handler:
-        answered: Handler = answer_domain_errors(handler)  # type: ignore[assignment]
-        return entry_point(logger, metrics, correlation_paths.API_GATEWAY_HTTP)(answered)
 
     return decorate

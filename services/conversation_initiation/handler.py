@@ -12,8 +12,8 @@ from agentic_memory.elevenlabs.conversation_initiation import ConversationInitia
 from agentic_memory.identity import mask
 from agentic_memory.validation import parse
 from agentic_memory.wiring import conversation_initiation_dependencies, prepare_in_lambda_init
-from services.http_edge import json_response, request_from_event
-from services.observability import http_entry_point, logger_for, metrics_for
+from services.http_edge import http_entry_point, json_response, request_from_event
+from services.observability import logger_for, metrics_for
 
 logger = logger_for("client-data")
 metrics = metrics_for("client-data")

@@ -14,8 +14,8 @@ from agentic_memory.post_call import Acknowledgement, acknowledge
 from agentic_memory.signature import HEADER
 from agentic_memory.wiring import post_call_dependencies, prepare_in_lambda_init
 from services.error_answers import answer_for
-from services.http_edge import json_response, request_from_event
-from services.observability import http_entry_point, logger_for, metrics_for
+from services.http_edge import http_entry_point, json_response, request_from_event
+from services.observability import logger_for, metrics_for
 
 logger = logger_for("post-call")
 metrics = metrics_for("post-call")

@@ -16,8 +16,8 @@ from agentic_memory.scope import AgentNotNamed
 from agentic_memory.search_memory import search_memories
 from agentic_memory.validation import parse
 from agentic_memory.wiring import prepare_in_lambda_init, search_memory_dependencies
-from services.http_edge import json_response, request_from_event
-from services.observability import http_entry_point, logger_for, metrics_for
+from services.http_edge import http_entry_point, json_response, request_from_event
+from services.observability import logger_for, metrics_for
 from services.search_memory.tool_parameters import search_request_from
 
 logger = logger_for("retrieve")
