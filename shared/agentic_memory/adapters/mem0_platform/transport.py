@@ -159,7 +159,29 @@ def _seconds_left() -> float | None:
     return left
 
 
-class _DeadlineSocket(socket.socket):
+class _HonoursDeadline:
+    """Mixed into a socket class: each blocking call waits only for what is left of the deadline."""
+
+    __slots__ = ()
+
+    def recv_into(self, *args: Any, **kwargs: Any) -> int:
+        self._wait_what_is_left()
+        return super().recv_into(*args, **kwargs)  # type: ignore[misc, no-any-return]
+
+    def recv(self, *args: Any, **kwargs: Any) -> bytes:
+        self._wait_what_is_left()
+        return super().recv(*args, **kwargs)  # type: ignore[misc, no-any-return]
+
+    def sendall(self, *args: Any, **kwargs: Any) -> None:
+        self._wait_what_is_left()
+        super().sendall(*args, **kwargs)  # type: ignore[misc]
+
+    def _wait_what_is_left(self) -> None:
+        if (left := _seconds_left()) is not None:
+            self.settimeout(left)  # type: ignore[attr-defined]
+
+
+class _DeadlineSocket(_HonoursDeadline, socket.socket):
     """A TCP socket whose blocking calls each wait only for what is left of the current deadline."""
 
     __slots__ = ()
@@ -171,21 +193,6 @@ class _DeadlineSocket(socket.socket):
         adopted.settimeout(timeout)
         return adopted
 
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        if (left := _seconds_left()) is not None:
-            self.settimeout(left)
-        return super().recv_into(buffer, nbytes, flags)
-
-    def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        if (left := _seconds_left()) is not None:
-            self.settimeout(left)
-        return super().recv(bufsize, flags)
-
-    def sendall(self, data: Any, flags: int = 0) -> None:
-        if (left := _seconds_left()) is not None:
-            self.settimeout(left)
-        super().sendall(data, flags)
-
 
 @cache
 def _tls_context() -> ssl.SSLContext:
@@ -193,21 +200,8 @@ def _tls_context() -> ssl.SSLContext:
     The system's CAs, certificate and host name checked (urllib3 keeps both on: CERT_REQUIRED)."""
     import ssl
 
-    class DeadlineSSLSocket(ssl.SSLSocket):
-        def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
-            if (left := _seconds_left()) is not None:
-                self.settimeout(left)
-            return super().recv_into(buffer, nbytes, flags)  # type: ignore[arg-type]
-
-        def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
-            if (left := _seconds_left()) is not None:
-                self.settimeout(left)
-            return super().recv(buflen, flags)
-
-        def sendall(self, data: Any, flags: int = 0) -> None:
-            if (left := _seconds_left()) is not None:
-                self.settimeout(left)
-            super().sendall(data, flags)
+    class DeadlineSSLSocket(_HonoursDeadline, ssl.SSLSocket):
+        pass
 
     context = ssl.create_default_context()
     context.sslsocket_class = DeadlineSSLSocket
