@@ -68,7 +68,7 @@ HANDLER_MODULES = (
     "services.post_call.processor",
     "services.retention.handler",
     # The handler paths of the original layout, kept as aliases for deployments and tests outside this
-    # repository that name them (docs/architecture.md, "Names").
+    # repository that name them (docs/architecture.md, "Names kept from the original system").
     "services.client_data.handler",
     "services.retrieve.handler",
 )

@@ -137,7 +137,7 @@ def report_routes(port: int, keys: dict[str, str], count: int, mem0_seconds=None
     seed = json.dumps(transcription).encode()
     timed_requests(port, lambda _: ("POST", "/post-call", seed, {HEADER: sign(seed, keys["hmac"])}), 1)
     time.sleep(3)  # let the seeded call be processed, so pre-call and retrieve see a returning caller
-    precall = json.dumps(load_fixture("precall_twilio_inbound")).encode()
+    initiation = json.dumps(load_fixture("precall_twilio_inbound")).encode()
     search = json.dumps({"query": "what is the dog called", "user_id": caller}).encode()
 
     def post_call(index: int):
@@ -154,7 +154,7 @@ def report_routes(port: int, keys: dict[str, str], count: int, mem0_seconds=None
         "POST /client-data": lambda _: (
             "POST",
             "/client-data",
-            precall,
+            initiation,
             {"X-Workspace-Key": keys["workspace"]},
         ),
         "GET /retrieve": lambda _: ("GET", f"/retrieve?query=dog&user_id=%2B{caller[1:]}", None, {}),

@@ -19,7 +19,7 @@ DYNAMIC_VARIABLES = (
 )
 
 
-def check_precall(status: int, body: Any, caller: str, known: bool) -> str | None:
+def check_initiation(status: int, body: Any, caller: str, known: bool) -> str | None:
     if status != 200 or not isinstance(body, dict):
         return f"pre-call answered {status}"
     if body.get("type") != "conversation_initiation_client_data":
@@ -53,9 +53,9 @@ def check_search(status: int, body: Any) -> str | None:
     return None
 
 
-def check_long_history_precall(status: int, body: Any, caller: str, calls: int) -> str | None:
+def check_long_history_initiation(status: int, body: Any, caller: str, calls: int) -> str | None:
     """A seeded caller with ``calls`` past calls: greeted by name, with every call counted."""
-    problem = check_precall(status, body, caller, known=True)
+    problem = check_initiation(status, body, caller, known=True)
     if problem is not None:
         return problem
     if body["dynamic_variables"]["memory_count"] != str(calls):

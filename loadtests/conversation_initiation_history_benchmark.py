@@ -64,7 +64,9 @@ def seed_archive(root: Path, sizes: list[int]) -> None:
         rebuild_profile(archive, caller)
 
 
-def timed_precalls(port: int, workspace_key: str, caller: str, count: int) -> tuple[list[float], list[dict]]:
+def timed_initiations(
+    port: int, workspace_key: str, caller: str, count: int
+) -> tuple[list[float], list[dict]]:
     body = json.dumps({**load_fixture("precall_twilio_inbound"), "caller_id": caller}).encode()
     headers = {"X-Workspace-Key": workspace_key, "Content-Type": "application/json"}
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -98,8 +100,8 @@ def measure(label: str, extra_env: dict[str, str], sizes: list[int], count: int)
             port = int(url.rsplit(":", 1)[1])
             for size in sizes:
                 caller = caller_for(size)
-                timed_precalls(port, workspace_key, caller, 3)  # warm-up
-                samples, answers = timed_precalls(port, workspace_key, caller, count)
+                timed_initiations(port, workspace_key, caller, 3)  # warm-up
+                samples, answers = timed_initiations(port, workspace_key, caller, count)
                 named = sum(
                     a.get("caller_name") == NAME and a.get("memory_count") == str(size) for a in answers
                 )

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 TRANSCRIPTION_ROUTE = "POST /post-call transcription"
-PRECALL_ROUTE = "POST /client-data"
+INITIATION_ROUTE = "POST /client-data"
 NEW_CALLER_ROUTE = "POST /client-data new caller"
 # Same name as scenarios.LONG_HISTORY_ROUTE (the gate imports nothing of the product).
 LONG_HISTORY_ROUTE = "POST /client-data long-history"
 AUDIO_ROUTE = "POST /post-call audio"
 ROUTE_BUDGETS = {
-    PRECALL_ROUTE: "LOAD_BUDGET_PRECALL_MS",
+    INITIATION_ROUTE: "LOAD_BUDGET_PRECALL_MS",
     NEW_CALLER_ROUTE: "LOAD_BUDGET_PRECALL_MS",
     LONG_HISTORY_ROUTE: "LOAD_BUDGET_PRECALL_MS",
     "GET /retrieve": "LOAD_BUDGET_RETRIEVE_MS",

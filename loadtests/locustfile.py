@@ -1,7 +1,7 @@
 """Locust scenarios: simulated calls, and each route on its own.
 
     locust -f loadtests/locustfile.py --host http://127.0.0.1:8080            # every user class
-    locust -f loadtests/locustfile.py --host ... PreCallUser                  # one route alone
+    locust -f loadtests/locustfile.py --host ... ConversationInitiationUser                  # one route alone
 
 A simulated call is one pre-call, a few ``search_memory`` calls, then a signed transcription and an
 audio webhook for the same conversation, for a mix of new and returning callers. Every response is
@@ -30,7 +30,7 @@ from locust import HttpUser, between, events, task
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gate  # noqa: E402
 import scenarios  # noqa: E402
-from checks import DEGRADED, check_long_history_precall, check_precall, check_search  # noqa: E402
+from checks import DEGRADED, check_initiation, check_long_history_initiation, check_search  # noqa: E402
 
 POOL = scenarios.CallerPool(size=int(os.environ.get("LOAD_CALLER_POOL", "200")))
 RETURNING_RATIO = float(os.environ.get("LOAD_RETURNING_RATIO", "0.5"))
@@ -64,12 +64,12 @@ class _MemoryClient(HttpUser):
         known = POOL.is_known(caller)
         with self.client.post(
             "/client-data",
-            data=scenarios.precall_body(caller),
+            data=scenarios.initiation_body(caller),
             name="POST /client-data" if known else gate.NEW_CALLER_ROUTE,
             headers={"X-Workspace-Key": self.keys["workspace"], "Content-Type": "application/json"},
             catch_response=True,
         ) as response:
-            problem = check_precall(response.status_code, _json(response), caller, known)
+            problem = check_initiation(response.status_code, _json(response), caller, known)
             _judge(response, problem, "POST /client-data" if known else gate.NEW_CALLER_ROUTE)
 
     def search(self, caller: str, method: str) -> None:
@@ -138,31 +138,31 @@ class LongHistoryUser(_MemoryClient):
     weight = 1
 
     @task
-    def long_history_precall(self) -> None:
+    def long_history_initiation(self) -> None:
         if not LONG_HISTORY:
             return  # nothing was seeded (a run against a deployed stack)
         calls = random.choice(LONG_HISTORY)
         caller = scenarios.long_history_caller(calls)
         with self.client.post(
             "/client-data",
-            data=scenarios.precall_body(caller),
+            data=scenarios.initiation_body(caller),
             name=scenarios.LONG_HISTORY_ROUTE,
             headers={"X-Workspace-Key": self.keys["workspace"], "Content-Type": "application/json"},
             catch_response=True,
         ) as response:
-            problem = check_long_history_precall(response.status_code, _json(response), caller, calls)
+            problem = check_long_history_initiation(response.status_code, _json(response), caller, calls)
             _judge(response, problem, scenarios.LONG_HISTORY_ROUTE)
 
 
-class PreCallUser(_MemoryClient):
+class ConversationInitiationUser(_MemoryClient):
     weight = 1
 
     @task
-    def precall_only(self) -> None:
+    def initiation_only(self) -> None:
         self.initiate_conversation(POOL.pick(RETURNING_RATIO))
 
 
-class RetrieveUser(_MemoryClient):
+class SearchMemoryUser(_MemoryClient):
     weight = 1
 
     @task

@@ -73,7 +73,7 @@ def name_of(caller: str) -> str:
     return NAMES[int(caller[-4:]) % len(NAMES)]
 
 
-def precall_body(caller: str) -> bytes:
+def initiation_body(caller: str) -> bytes:
     payload = load_fixture("precall_twilio_inbound")
     payload.update(caller_id=caller, conversation_id=new_conversation_id(), call_sid=f"CA{uuid.uuid4().hex}")
     return json.dumps(payload).encode()

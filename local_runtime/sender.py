@@ -121,6 +121,10 @@ def send_from_cli(args: argparse.Namespace) -> int:
     keys = keys_from_environment(os.environ, home)
     given = {"hmac": args.hmac_key, "workspace": args.workspace_key, "tool": args.tool_key}
     keys.update({name: value for name, value in given.items() if value})
+    key_for_route = {"post-call": "hmac", "client-data": "workspace", "retrieve": "tool"}.get(route)
+    if route == "post-call" and not keys["hmac"]:
+        print(f"agentic-memory send: no HMAC key {_where_keys_are_looked_for(home)}", file=sys.stderr)
+        return 2
     request = build_request(payload, route, args.url or default_url(os.environ), keys)
     try:
         status, body = send(request)
@@ -132,7 +136,20 @@ def send_from_cli(args: argparse.Namespace) -> int:
         print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
     except json.JSONDecodeError:
         print(body)
+    if status == 401 and key_for_route and not keys.get(key_for_route):
+        print(
+            f"agentic-memory send: sent without a key; none {_where_keys_are_looked_for(home)}",
+            file=sys.stderr,
+        )
     return 0 if 200 <= status < 300 else 1
+
+
+def _where_keys_are_looked_for(home: Path) -> str:
+    # A runtime started with another AGENTIC_MEMORY_HOME keeps its generated keys there, not here.
+    return (
+        f"was found in the environment or in {home / 'dev-keys.json'}: pass the --*-key options, or run "
+        "send with the AGENTIC_MEMORY_HOME (and PORT) the runtime was started with"
+    )
 
 
 def caller_in(payload: Any) -> str | None:

@@ -1,7 +1,8 @@
 """Powertools logging and metrics shared by the entry points.
 
 No event is ever logged (transcripts and phone numbers are personal data); correlation ids come
-from the API Gateway request id. Metrics go out as CloudWatch EMF lines.
+from the API Gateway request id (in the processor, the SQS message id). Metrics go out as CloudWatch
+EMF lines.
 
 The domain and its adapters log through plain ``logging`` loggers (they know nothing of Powertools).
 During an invocation their lines go out through the Powertools Logger of the entry point being

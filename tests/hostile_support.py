@@ -37,13 +37,13 @@ from devtools.fixtures import fixture_bytes, load_fixture
 from services.conversation_initiation.handler import lambda_handler as conversation_initiation_handler
 from services.post_call.handler import lambda_handler as post_call_handler
 from services.post_call.processor import lambda_handler as processor_handler
-from services.search_memory.handler import lambda_handler as retrieve_handler
+from services.search_memory.handler import lambda_handler as search_memory_handler
 
-CLIENT_DATA = "client-data"
-RETRIEVE_GET = "retrieve GET"
-RETRIEVE_POST = "retrieve POST"
+CONVERSATION_INITIATION = "client-data"
+SEARCH_MEMORY_GET = "retrieve GET"
+SEARCH_MEMORY_POST = "retrieve POST"
 POST_CALL = "post-call"
-ENDPOINTS = (CLIENT_DATA, RETRIEVE_GET, RETRIEVE_POST, POST_CALL)
+ENDPOINTS = (CONVERSATION_INITIATION, SEARCH_MEMORY_GET, SEARCH_MEMORY_POST, POST_CALL)
 
 # (endpoint, status) -> how many hostile requests got that answer; status 0: no answer at all.
 TALLY: Counter[tuple[str, int]] = Counter()
@@ -56,7 +56,7 @@ AGENT_NUMBER = "+15550100001"
 CALLER = "+15550100142"  # the caller of the inbound fixtures
 PERSON_CALLED = "+15550100177"  # the person dialled in precall_twilio_outbound
 
-PRECALL_FIXTURES = (
+INITIATION_FIXTURES = (
     "precall_twilio_inbound",
     "precall_twilio_outbound",
     "precall_sip_inbound",
@@ -176,9 +176,9 @@ class Exchange:
 
 
 _HANDLERS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
-    CLIENT_DATA: conversation_initiation_handler,
-    RETRIEVE_GET: retrieve_handler,
-    RETRIEVE_POST: retrieve_handler,
+    CONVERSATION_INITIATION: conversation_initiation_handler,
+    SEARCH_MEMORY_GET: search_memory_handler,
+    SEARCH_MEMORY_POST: search_memory_handler,
     POST_CALL: post_call_handler,
 }
 
@@ -208,7 +208,7 @@ class Harness:
     def conversation_initiation(self, body: bytes, headers: Mapping[str, str] | None = None) -> Exchange:
         """``POST /client-data``; by default with the right workspace key."""
         chosen = {"X-Workspace-Key": self.keys.workspace} if headers is None else headers
-        return self.send(CLIENT_DATA, api_event("POST", "/client-data", body, dict(chosen)))
+        return self.send(CONVERSATION_INITIATION, api_event("POST", "/client-data", body, dict(chosen)))
 
     def search_memory_get(
         self, query: str | Mapping[str, str], headers: Mapping[str, str] | None = None
@@ -216,11 +216,11 @@ class Harness:
         """``GET /retrieve?...``; by default with the right tool key (ignored when none is required)."""
         raw_query = query if isinstance(query, str) else urlencode(query)
         chosen = {"X-Tool-Key": self.keys.tool} if headers is None else headers
-        return self.send(RETRIEVE_GET, api_event("GET", "/retrieve", b"", dict(chosen), raw_query))
+        return self.send(SEARCH_MEMORY_GET, api_event("GET", "/retrieve", b"", dict(chosen), raw_query))
 
     def search_memory_post(self, body: bytes, headers: Mapping[str, str] | None = None) -> Exchange:
         chosen = {"X-Tool-Key": self.keys.tool} if headers is None else headers
-        return self.send(RETRIEVE_POST, api_event("POST", "/retrieve", body, dict(chosen)))
+        return self.send(SEARCH_MEMORY_POST, api_event("POST", "/retrieve", body, dict(chosen)))
 
     def post_call(self, body: bytes, headers: Mapping[str, str] | None = None) -> Exchange:
         """``POST /post-call``; by default signed now with the current HMAC secret."""

@@ -1,7 +1,7 @@
 """Alias of ``services.search_memory.handler``: the handler path of the original layout.
 
 Deployments and tests outside this repository may name ``services.retrieve.handler.lambda_handler``
-(docs/architecture.md, "Names"); it is the very same function.
+(docs/architecture.md, "Names kept from the original system"); it is the very same function.
 """
 
 from services.search_memory.handler import lambda_handler

@@ -103,7 +103,7 @@ def recorded_metrics(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("stored_as", ["07700 900123", "<sip:07700900123@pbx.example.co.uk;user=phone>"])
-def test_a_uk_caller_is_one_caller_in_every_format_through_precall_post_call_and_the_tool(
+def test_a_uk_caller_is_one_caller_in_every_format_through_initiation_post_call_and_the_tool(
     deps, keys, stored_as
 ):
     # Given DEFAULT_COUNTRY_CODE=44 and a call whose external number arrived in a national format
@@ -141,7 +141,7 @@ def test_system_caller_id_in_a_national_format_names_the_same_caller(deps, keys)
     assert deps.memory.list_all(ANN)
 
 
-def test_agent_phone_numbers_in_a_national_format_make_an_outbound_precall_resolve(deps, keys, tmp_path):
+def test_agent_phone_numbers_in_a_national_format_make_an_outbound_initiation_resolve(deps, keys, tmp_path):
     # Given the agent's line configured as a London number in its national format
     settings = uk_settings(keys, tmp_path, AGENT_PHONE_NUMBERS="020 7946 0018")
     assert settings.agent_numbers == frozenset({AGENT_LINE})
@@ -168,7 +168,7 @@ def test_agent_phone_numbers_in_a_national_format_make_an_outbound_precall_resol
     ],
     ids=["null-caller", "missing-caller", "empty-caller"],
 )
-def test_a_precall_naming_nobody_starts_with_neutral_variables_and_is_counted(
+def test_an_initiation_naming_nobody_starts_with_neutral_variables_and_is_counted(
     deps, keys, monkeypatch, request_body
 ):
     counted = recorded_metrics(monkeypatch, conversation_initiation_handler)
@@ -313,7 +313,7 @@ def outbound_call(conversation_id: str, agent_id: str) -> dict[str, Any]:
     )
 
 
-def test_an_outbound_precall_resolves_once_the_agent_has_made_one_call(deps, keys):
+def test_an_outbound_initiation_resolves_once_the_agent_has_made_one_call(deps, keys):
     # Given no AGENT_PHONE_NUMBERS, and an outbound call the agent made to Ann
     assert deps.settings.agent_numbers == frozenset()
     deliver_and_process(deps, keys, outbound_call("conv_out_1", "agent_learns_1"))
@@ -349,7 +349,7 @@ def test_an_inbound_call_teaches_the_number_too_and_another_agent_learns_nothing
     assert response_json(initiate_conversation(keys, request))["dynamic_variables"]["caller_id"] == AGENT_LINE
 
 
-def test_the_user_id_is_the_resolved_caller_key_in_the_precall_answer(deps, keys):
+def test_the_user_id_is_the_resolved_caller_key_in_the_initiation_answer(deps, keys):
     answer = response_json(initiate_conversation(keys, {"agent_id": AGENT, "caller_id": "07700 900123"}))
 
     assert answer["user_id"] == ANN
@@ -381,7 +381,7 @@ def test_the_learned_numbers_are_read_once_per_execution_environment_for_a_while
     assert archive.reads == 1
 
 
-def test_a_learned_number_reaches_a_cached_precall_in_the_same_process_at_once():
+def test_a_learned_number_reaches_a_cached_initiation_in_the_same_process_at_once():
     archive, memory = InMemoryArchive(), InMemoryMemoryStore()
     assert agent_numbers.known_agent_numbers(archive, "agent_fresh", (), 1.0) == frozenset()
 

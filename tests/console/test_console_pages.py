@@ -97,7 +97,7 @@ def test_a_runtime_without_a_console_key_serves_no_console(
     assert answer.status_code == 404
 
 
-def test_what_the_agent_will_hear_is_the_pre_calls_answer_and_archives_nothing(
+def test_what_the_agent_will_hear_is_the_initiations_answer_and_archives_nothing(
     console_runtime: ConsoleRuntime,
 ) -> None:
     # Given the archive as it is before the console shows a caller

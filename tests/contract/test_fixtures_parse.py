@@ -173,7 +173,7 @@ def test_returning_caller_fixture_is_a_later_call_from_the_same_number() -> None
         ("precall_whatsapp", "+15550100188"),
     ],
 )
-def test_caller_of_each_precall_request_with_the_agent_number_configured(
+def test_caller_of_each_initiation_request_with_the_agent_number_configured(
     name: str, expected_caller: str
 ) -> None:
     request = ConversationInitiationRequest.model_validate(load_fixture(name))
@@ -181,21 +181,21 @@ def test_caller_of_each_precall_request_with_the_agent_number_configured(
     assert caller_of_initiation(request, agent_numbers={AGENT_NUMBER}) == expected_caller
 
 
-def test_outbound_precall_without_the_agent_number_configured_resolves_to_the_agent() -> None:
+def test_outbound_initiation_without_the_agent_number_configured_resolves_to_the_agent() -> None:
     # Why the agent numbers must be configured: the request itself carries no direction.
     request = ConversationInitiationRequest.model_validate(load_fixture("precall_twilio_outbound"))
 
     assert caller_of_initiation(request) == AGENT_NUMBER
 
 
-def test_sip_precall_carries_call_id_and_headers() -> None:
+def test_sip_initiation_carries_call_id_and_headers() -> None:
     request = ConversationInitiationRequest.model_validate(load_fixture("precall_sip_inbound"))
 
     assert request.call_id
     assert request.sip_headers is not None and request.sip_headers["X-Caller-ID"] == request.caller_id
 
 
-def test_whatsapp_precall_has_an_empty_call_sid() -> None:
+def test_whatsapp_initiation_has_an_empty_call_sid() -> None:
     request = ConversationInitiationRequest.model_validate(load_fixture("precall_whatsapp"))
 
     assert request.call_sid == ""

@@ -137,7 +137,7 @@ def test_with_mem0_down_a_known_caller_is_still_greeted_by_name_with_the_last_ca
     assert "Margaret" in body["conversation_config_override"]["agent"]["first_message"]
 
 
-def test_the_pre_call_reads_the_brief_and_never_lists_memories(deps, keys):
+def test_the_initiation_reads_the_brief_and_never_lists_memories(deps, keys):
     # Given a caller with a processed call, and a store that records every read
     remember_call(deps, keys)
     reads = []

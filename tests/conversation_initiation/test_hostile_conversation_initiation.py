@@ -14,11 +14,11 @@ from hostile_support import (
     CALLER,
     HOSTILE_IDS,
     HOSTILE_SETTINGS,
+    INITIATION_FIXTURES,
     JSON_VALUES,
     MAX_BODY_BYTES,
     NORMALISED_PHONE_FORMS,
     PERSON_CALLED,
-    PRECALL_FIXTURES,
     RESERVED_CALLER_IDS,
     TRAVERSAL_IDS,
     UNTRIMMED_ID_ONLY,
@@ -41,7 +41,7 @@ from agentic_memory.archive_keys import id_segment
 
 INBOUND = "precall_twilio_inbound"
 OUTBOUND = "precall_twilio_outbound"  # caller_id is the agent's number: the person is called_number
-PRECALL_FIELDS = (
+INITIATION_FIELDS = (
     "agent_id",
     "caller_id",
     "called_number",
@@ -70,8 +70,8 @@ def assert_refused(exchange: Exchange, status: int) -> None:
 # --- malformed and truncated JSON -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", PRECALL_FIXTURES)
-def test_every_truncation_of_a_precall_fixture_is_a_json_400_that_writes_nothing(
+@pytest.mark.parametrize("name", INITIATION_FIXTURES)
+def test_every_truncation_of_an_initiation_fixture_is_a_json_400_that_writes_nothing(
     name, hostile_keys, open_settings
 ):
     # Given a recorded initiation request, cut short at every offset
@@ -106,7 +106,7 @@ def test_random_bytes_are_a_json_400(body, hostile_keys, open_settings):
 
 
 @settings(HOSTILE_SETTINGS, max_examples=300)
-@given(name=st.sampled_from(PRECALL_FIXTURES), edits=BYTE_EDITS)
+@given(name=st.sampled_from(INITIATION_FIXTURES), edits=BYTE_EDITS)
 def test_a_mutated_fixture_is_answered_or_refused_but_never_fails_the_handler(
     name, edits, hostile_keys, open_settings
 ):
@@ -126,7 +126,7 @@ WRONG_SCALARS = (42, 4.2, True, [], {}, ["+15550100142"], {"number": "+155501001
 WRONG_HEADER_MAPS = (42, "X-Call-ID: 1", [], ["X-Call-ID"], {"X-Call-ID": 42}, {"X-Call-ID": None})
 
 
-@pytest.mark.parametrize("field", PRECALL_FIELDS)
+@pytest.mark.parametrize("field", INITIATION_FIELDS)
 def test_a_field_of_the_wrong_type_is_400(field, hostile_keys, open_settings):
     wrong_values = WRONG_HEADER_MAPS if field == "sip_headers" else WRONG_SCALARS
     with Harness(hostile_keys, open_settings) as harness:
@@ -177,7 +177,7 @@ def test_a_null_or_missing_field_is_400_only_when_the_answer_needs_it(
 
 
 @settings(HOSTILE_SETTINGS, max_examples=300)
-@given(field=st.sampled_from(PRECALL_FIELDS), value=JSON_VALUES)
+@given(field=st.sampled_from(INITIATION_FIELDS), value=JSON_VALUES)
 def test_any_json_value_in_any_field_is_answered_or_refused_but_never_fails_the_handler(
     field, value, hostile_keys, open_settings
 ):

@@ -11,7 +11,7 @@ from local_runtime.sender import build_request
 from services.conversation_initiation.handler import lambda_handler as conversation_initiation
 
 
-def precall_with(headers: dict[str, str]) -> dict:
+def initiation_with(headers: dict[str, str]) -> dict:
     body = fixture_bytes("precall_twilio_inbound")
     event = api_event("POST", "/client-data", body, {"Content-Type": "application/json", **headers})
     return conversation_initiation(event, lambda_context("client-data"))
@@ -33,8 +33,8 @@ def test_a_named_header_carries_the_key_and_the_default_one_no_longer_does(deps,
     use_dependencies(Dependencies(settings=settings, memory=deps.memory, archive=deps.archive))
 
     # When the pre-call arrives with the key in that header, in any letter case
-    answered = precall_with({"authorization-token": keys["workspace"]})
-    refused = precall_with({"X-Workspace-Key": keys["workspace"]})
+    answered = initiation_with({"authorization-token": keys["workspace"]})
+    refused = initiation_with({"X-Workspace-Key": keys["workspace"]})
 
     # Then it is answered, and the key in the old header is refused naming the configured header
     assert answered["statusCode"] == 200

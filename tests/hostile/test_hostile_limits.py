@@ -13,12 +13,12 @@ import pytest
 from helpers import api_event
 from hostile_support import (
     CALLER,
-    CLIENT_DATA,
+    CONVERSATION_INITIATION,
     ENDPOINTS,
     MAX_BODY_BYTES,
     POST_CALL,
-    RETRIEVE_GET,
-    RETRIEVE_POST,
+    SEARCH_MEMORY_GET,
+    SEARCH_MEMORY_POST,
     Harness,
     body_of_exactly,
     fixture,
@@ -27,19 +27,19 @@ from hostile_support import (
 from agentic_memory.signature import HEADER, sign
 
 ROUTES = {
-    CLIENT_DATA: ("POST", "/client-data"),
-    RETRIEVE_GET: ("GET", "/retrieve"),
-    RETRIEVE_POST: ("POST", "/retrieve"),
+    CONVERSATION_INITIATION: ("POST", "/client-data"),
+    SEARCH_MEMORY_GET: ("GET", "/retrieve"),
+    SEARCH_MEMORY_POST: ("POST", "/retrieve"),
     POST_CALL: ("POST", "/post-call"),
 }
-JSON_ENDPOINTS = (CLIENT_DATA, RETRIEVE_POST, POST_CALL)
+JSON_ENDPOINTS = (CONVERSATION_INITIATION, SEARCH_MEMORY_POST, POST_CALL)
 
 
 def credentials(harness: Harness, endpoint: str, body: bytes) -> dict[str, str]:
     return {
-        CLIENT_DATA: {"X-Workspace-Key": harness.keys.workspace},
-        RETRIEVE_GET: {"X-Tool-Key": harness.keys.tool},
-        RETRIEVE_POST: {"X-Tool-Key": harness.keys.tool},
+        CONVERSATION_INITIATION: {"X-Workspace-Key": harness.keys.workspace},
+        SEARCH_MEMORY_GET: {"X-Tool-Key": harness.keys.tool},
+        SEARCH_MEMORY_POST: {"X-Tool-Key": harness.keys.tool},
         POST_CALL: {HEADER: sign(body, harness.keys.hmac)},
     }[endpoint]
 
@@ -47,15 +47,15 @@ def credentials(harness: Harness, endpoint: str, body: bytes) -> dict[str, str]:
 def event_for(harness: Harness, endpoint: str, body: bytes, signed: bool = True) -> dict:
     method, path = ROUTES[endpoint]
     headers = credentials(harness, endpoint, body) if signed else {}
-    query = f"query=dog&user_id=%2B{CALLER[1:]}" if endpoint == RETRIEVE_GET else ""
+    query = f"query=dog&user_id=%2B{CALLER[1:]}" if endpoint == SEARCH_MEMORY_GET else ""
     return api_event(method, path, body, headers, query)
 
 
 def valid_payload(endpoint: str) -> dict:
     return {
-        CLIENT_DATA: fixture("precall_twilio_inbound"),
-        RETRIEVE_GET: {},
-        RETRIEVE_POST: fixture("tool_search_post"),
+        CONVERSATION_INITIATION: fixture("precall_twilio_inbound"),
+        SEARCH_MEMORY_GET: {},
+        SEARCH_MEMORY_POST: fixture("tool_search_post"),
         POST_CALL: fixture("transcription_twilio_inbound"),
     }[endpoint]
 
@@ -96,7 +96,9 @@ def test_a_valid_body_of_exactly_the_limit_is_served(endpoint, hostile_keys, gua
     with Harness(hostile_keys, guarded_settings) as harness:
         exchange = harness.send(endpoint, event_for(harness, endpoint, body))
     assert exchange.status == 200, exchange.answer
-    assert len(exchange.written) == {CLIENT_DATA: 2, RETRIEVE_POST: 0, POST_CALL: 1}[endpoint]
+    assert (
+        len(exchange.written) == {CONVERSATION_INITIATION: 2, SEARCH_MEMORY_POST: 0, POST_CALL: 1}[endpoint]
+    )
 
 
 def assert_refused_unless_signed(endpoint: str, exchange: Any) -> None:

@@ -277,7 +277,7 @@ def test_a_garbage_request_gets_a_protocol_answer_and_the_runtime_survives(hosti
 
 def test_traversal_ids_over_http_are_encoded_and_never_reach_the_filesystem(hostile_runtime, http):
     transcription = load_fixture("transcription_twilio_inbound")
-    precall = load_fixture("precall_twilio_inbound")
+    initiation = load_fixture("precall_twilio_inbound")
     statuses = []
     for hostile in TRAVERSAL_IDS:
         for path in (("data", "conversation_id"), ("data", "metadata", "phone_call", "external_number")):
@@ -290,7 +290,7 @@ def test_traversal_ids_over_http_are_encoded_and_never_reach_the_filesystem(host
                 )
             )
         for field in ("caller_id", "call_sid"):
-            body = json_bytes(with_value(precall, (field,), hostile))
+            body = json_bytes(with_value(initiation, (field,), hostile))
             statuses.append(
                 (
                     hostile,

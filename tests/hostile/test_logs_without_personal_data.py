@@ -84,9 +84,9 @@ def captured_call(tmp_path_factory: pytest.TempPathFactory) -> CapturedCall:
     workspace = {"X-Workspace-Key": keys.workspace, "Content-Type": "application/json"}
     tool = {"X-Tool-Key": keys.tool}
     try:
-        precall = fixture_bytes("precall_twilio_inbound")
+        initiation = fixture_bytes("precall_twilio_inbound")
         answers["first pre-call"] = httpx.post(
-            f"{url}/client-data", content=precall, headers=workspace, timeout=10
+            f"{url}/client-data", content=initiation, headers=workspace, timeout=10
         )
         query = load_fixture("tool_search_get")["query_string"]
         answers["search by GET"] = httpx.get(f"{url}/retrieve", params=query, headers=tool, timeout=10)
@@ -109,7 +109,7 @@ def captured_call(tmp_path_factory: pytest.TempPathFactory) -> CapturedCall:
             lambda: mp3.is_file() and runtime.output().count('"message":"post-call event processed"') >= 2
         )
         answers["next pre-call"] = httpx.post(
-            f"{url}/client-data", content=precall, headers=workspace, timeout=10
+            f"{url}/client-data", content=initiation, headers=workspace, timeout=10
         )
     finally:
         runtime.stop()  # flushes and closes its output

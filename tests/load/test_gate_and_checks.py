@@ -73,20 +73,20 @@ def answer(caller, name="", returning="no", greeting="Hello!"):
 def test_a_known_caller_must_be_greeted_by_name():
     caller = "+15550201234"
     name = scenarios.name_of(caller)
-    assert checks.check_precall(200, answer(caller), caller, known=False) is None
-    assert checks.check_precall(200, answer(caller), caller, known=True) is not None
+    assert checks.check_initiation(200, answer(caller), caller, known=False) is None
+    assert checks.check_initiation(200, answer(caller), caller, known=True) is not None
     welcomed = answer(caller, name, "yes", "Welcome back!")
-    assert "name" in checks.check_precall(200, welcomed, caller, known=True)
+    assert "name" in checks.check_initiation(200, welcomed, caller, known=True)
     greeted = answer(caller, name, "yes", f"Welcome back, {name}!")
-    assert checks.check_precall(200, greeted, caller, known=True) is None
+    assert checks.check_initiation(200, greeted, caller, known=True) is None
 
 
 def test_a_missing_or_non_string_variable_fails_the_check():
     caller = "+15550201234"
     body = answer(caller)
     body["dynamic_variables"]["memory_count"] = 0
-    assert "memory_count" in checks.check_precall(200, body, caller, known=False)
-    assert checks.check_precall(500, None, caller, known=False) is not None
+    assert "memory_count" in checks.check_initiation(200, body, caller, known=False)
+    assert checks.check_initiation(500, None, caller, known=False) is not None
 
 
 def test_search_answers_must_be_lists_of_strings():
@@ -103,7 +103,7 @@ def test_simulated_transcriptions_carry_the_callers_number_and_name():
     assert scenarios.FIXTURE_CALLER not in body
 
 
-def test_the_gate_sets_long_history_callers_pre_calls_beside_new_callers():
+def test_the_gate_sets_long_history_callers_initiations_beside_new_callers():
     # Given a run whose long-history pre-calls are as fast as new callers'
     routes = {
         gate.NEW_CALLER_ROUTE: figures(p50=44, p95=60),
@@ -121,7 +121,7 @@ def test_the_gate_sets_long_history_callers_pre_calls_beside_new_callers():
     assert "long-history callers: p50 45 ms, p95 66 ms; new callers: p50 44 ms" in gate.table(summary)
 
 
-def test_long_history_callers_are_held_to_the_pre_call_budget():
+def test_long_history_callers_are_held_to_the_initiation_budget():
     summary = gate.summarise({gate.LONG_HISTORY_ROUTE: figures(p95=540)}, {"LOAD_LONG_HISTORY": "500"})
     assert summary["breaches"] == [f"{gate.LONG_HISTORY_ROUTE}: p95 540 ms > budget 500 ms"]
 
@@ -144,9 +144,9 @@ def test_a_seeded_caller_is_greeted_by_name_with_every_past_call_counted():
     name = scenarios.name_of(caller)
     greeted = answer(caller, name, "yes", f"Welcome back, {name}!")
     greeted["dynamic_variables"]["memory_count"] = "500"
-    assert checks.check_long_history_precall(200, greeted, caller, 500) is None
+    assert checks.check_long_history_initiation(200, greeted, caller, 500) is None
     assert (
-        checks.check_long_history_precall(200, greeted, caller, 100)
+        checks.check_long_history_initiation(200, greeted, caller, 100)
         == "a caller with 100 past calls was told 500"
     )
-    assert checks.check_long_history_precall(200, answer(caller), caller, 500).startswith(checks.DEGRADED)
+    assert checks.check_long_history_initiation(200, answer(caller), caller, 500).startswith(checks.DEGRADED)

@@ -3,6 +3,7 @@ recorded ElevenLabs payloads, with the embedded Mem0 engine and the filesystem a
 
 import http.client
 import json
+import os
 import subprocess
 import sys
 import time
@@ -238,3 +239,24 @@ def test_send_names_a_payload_it_cannot_load_in_one_line(tmp_path, payload, said
     assert result.returncode == 2
     assert said in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_send_without_a_key_says_where_it_looked(tmp_path):
+    # Given a home without the runtime's dev keys and no key in the environment
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ELEVENLABS_")}
+    env["AGENTIC_MEMORY_HOME"] = str(tmp_path / "another-home")
+    # When a post-call event is sent
+    command = [
+        sys.executable,
+        "-m",
+        "local_runtime.cli",
+        "send",
+        "transcription_sip",
+        "--url",
+        "http://127.0.0.1:9",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
+    # Then nothing is sent and one line names the file it looked in and how to point it elsewhere
+    assert result.returncode == 2
+    assert str(tmp_path / "another-home" / "dev-keys.json") in result.stderr
+    assert "AGENTIC_MEMORY_HOME" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -92,18 +92,18 @@ def test_events_wait_while_mem0_is_down_and_are_stored_once_it_is_back(runtime, 
     assert dead_letter.parked_keys(runtime.dependencies.settings.home / "dead-letter") == []
 
 
-def test_an_archive_outage_is_a_5xx_and_the_precall_still_answers(runtime, keys):
+def test_an_archive_outage_is_a_5xx_and_the_initiation_still_answers(runtime, keys):
     archive = runtime.dependencies.archive.inner  # type: ignore[attr-defined]
     archive.fail_with = OSError("bucket unreachable")
     assert deliver(runtime, keys).status_code == 503
-    precall = httpx.post(
+    initiation = httpx.post(
         f"{runtime.url}/client-data",
         content=fixture_bytes("precall_twilio_inbound"),
         headers={"X-Workspace-Key": keys["workspace"]},
         timeout=10,
     )
-    assert precall.status_code == 200
-    assert precall.json()["dynamic_variables"]["caller_id"] == caller()
+    assert initiation.status_code == 200
+    assert initiation.json()["dynamic_variables"]["caller_id"] == caller()
 
 
 @pytest.mark.parametrize("crash_after_adds", [1, 2])

@@ -57,10 +57,10 @@ def test_any_unicode_in_the_transcript_is_archived_processed_and_answered_later(
         assert harness.archive.get(exchange.written[0]) == body
         assert harness.process(exchange.written[0]) == {"batchItemFailures": []}
         # Then the next pre-call and a search of that caller are answered (the harness checks the bodies)
-        precall = harness.conversation_initiation(initiation_for(CALLER))
+        initiation = harness.conversation_initiation(initiation_for(CALLER))
         found = harness.search_memory_post(json_bytes({"query": said[0], "user_id": CALLER}))
-    assert precall.status == 200
-    assert all(isinstance(v, str) for v in precall.answer["dynamic_variables"].values())
+    assert initiation.status == 200
+    assert all(isinstance(v, str) for v in initiation.answer["dynamic_variables"].values())
     assert found.status == 200
 
 
@@ -74,10 +74,10 @@ def test_a_5_mb_utterance_is_archived_processed_and_answered_within_the_limits(h
         exchange = harness.post_call(body)
         assert_acknowledged_at(exchange, expected_key(payload))
         assert harness.process(exchange.written[0]) == {"batchItemFailures": []}
-        precall = harness.conversation_initiation(initiation_for(CALLER))
+        initiation = harness.conversation_initiation(initiation_for(CALLER))
         found = harness.search_memory_get({"query": "Biscuit", "user_id": CALLER})
-    assert precall.status == 200
-    assert len(precall.answer["dynamic_variables"]["memory_context"]) <= 1500
+    assert initiation.status == 200
+    assert len(initiation.answer["dynamic_variables"]["memory_context"]) <= 1500
     assert found.status == 200
 
 

@@ -45,7 +45,7 @@ def initiation_variables(keys) -> dict[str, str]:
     return response_json(conversation_initiation(event, lambda_context("client-data")))["dynamic_variables"]
 
 
-def test_numbers_said_in_a_call_reach_neither_memories_nor_the_next_pre_call(deps, keys) -> None:
+def test_numbers_said_in_a_call_reach_neither_memories_nor_the_next_initiation(deps, keys) -> None:
     # Given a call in which the caller said a card, an SSN and (in the summary) an IBAN
     body = call_with_numbers()
     deliver_and_process(keys, body)

@@ -16,7 +16,7 @@ from hostile_support import (
     JSON_VALUES,
     MAX_BODY_BYTES,
     NORMALISED_PHONE_FORMS,
-    RETRIEVE_GET,
+    SEARCH_MEMORY_GET,
     TRAVERSAL_IDS,
     Exchange,
     Harness,
@@ -272,7 +272,7 @@ def test_a_user_id_given_twice_in_the_query_string_reveals_neither_callers_memor
             f"query=dog&user_id=%2B{CALLER[1:]}&user_id=%2B{OTHER_CALLER[1:]}"
         )
     # Refused, or taken as one id of its own (encoded: issue 11) that has no memories.
-    assert exchange.endpoint == RETRIEVE_GET
+    assert exchange.endpoint == SEARCH_MEMORY_GET
     if exchange.status == 400:
         assert_refused_without_memories(exchange, 400)
     else:

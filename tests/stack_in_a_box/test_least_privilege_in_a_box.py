@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 # Objects the probes touch; neither matches the notification's ".json" suffix, so none becomes work.
 PROBE_EVENT = "post-call/+15550100988/conv_box_probe.txt"
-PROBE_PRECALL = "client-data/+15550100988/20260101T000000000Z_CAprobe/received.txt"
+PROBE_INITIATION = "client-data/+15550100988/20260101T000000000Z_CAprobe/received.txt"
 
 Client = Callable[[str], Any]
 
@@ -61,7 +61,7 @@ BOUNDARIES = (
         "read a post-call event",
         get(PROBE_EVENT),
         "write its pre-call records",
-        put(PROBE_PRECALL),
+        put(PROBE_INITIATION),
     ),
     # The pre-call reads the caller brief from the archive: since then it holds no Mem0 key.
     Boundary(
@@ -74,7 +74,7 @@ BOUNDARIES = (
     Boundary(
         "retrieve",
         "write to the archive",
-        put(PROBE_PRECALL),
+        put(PROBE_INITIATION),
         "read the Mem0 key",
         read_parameter("MEM0_API_KEY_PARAMETER"),
     ),
@@ -88,7 +88,7 @@ BOUNDARIES = (
     Boundary(
         "post-call-processor",
         "write pre-call records",
-        put(PROBE_PRECALL),
+        put(PROBE_INITIATION),
         "read archived events",
         get(PROBE_EVENT),
     ),

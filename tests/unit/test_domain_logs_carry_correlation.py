@@ -67,7 +67,7 @@ def capture() -> Iterator[Capture]:
             handler.setStream(stream)
 
 
-def precall_event(keys: dict[str, str]) -> dict[str, Any]:
+def initiation_event(keys: dict[str, str]) -> dict[str, Any]:
     headers = {"Content-Type": "application/json", "X-Workspace-Key": keys["workspace"]}
     return api_event("POST", "/client-data", fixture_bytes("precall_twilio_inbound"), headers)
 
@@ -83,7 +83,7 @@ def test_a_domain_line_is_the_invocations_json_with_its_correlation_id_and_keys(
 
     deps.archive.put = refused
     # When the pre-call arrives
-    event = precall_event(keys)
+    event = initiation_event(keys)
     response = conversation_initiation.lambda_handler(event, lambda_context("client-data"))
     # Then it is answered, and each domain line is one JSON line of the pre-call's Logger, with the
     # request's correlation id, the call's ids and the module that wrote it
@@ -124,7 +124,7 @@ def test_entry_points_side_by_side_each_write_their_own_keys(deps, keys, capture
     monkeypatch.setattr(search_memory, "search_memory_dependencies", misconfigured("ELEVENLABS_TOOL_KEY"))
     monkeypatch.setattr(post_call, "post_call_dependencies", misconfigured("ELEVENLABS_HMAC_KEY"))
     # And a pre-call answered just before, whose keys must not leak into them
-    conversation_initiation.lambda_handler(precall_event(keys), lambda_context("client-data"))
+    conversation_initiation.lambda_handler(initiation_event(keys), lambda_context("client-data"))
     search = api_event("GET", "/retrieve", query="query=dog")
     event = api_event("POST", "/post-call", b"{}", {"Content-Type": "application/json"})
     answers: dict[str, Any] = {}
@@ -165,7 +165,7 @@ def test_the_level_of_the_invocations_logger_applies(deps, keys, capture, monkey
     # Given the pre-call's Logger at ERROR (LOG_LEVEL=ERROR), when a domain module warns during an invocation
     monkeypatch.setattr(conversation_initiation.logger._logger, "level", logging.ERROR)
     deps.archive.objects[numbers_key(load_fixture("precall_twilio_inbound")["agent_id"])] = b"{not json"
-    conversation_initiation.lambda_handler(precall_event(keys), lambda_context("client-data"))
+    conversation_initiation.lambda_handler(initiation_event(keys), lambda_context("client-data"))
     # Then the warning is not written
     assert capture.lines_saying("the learned agent numbers are unreadable") == []
 

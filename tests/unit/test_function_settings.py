@@ -28,12 +28,12 @@ DEPLOYED_ARCHIVE = {"ARCHIVE_BACKEND": "s3", "S3_BUCKET_NAME": "agentic-memory-p
 
 def test_each_function_reads_only_the_settings_it_uses() -> None:
     post_call = environment_names(PostCallSettings)
-    retrieve = environment_names(SearchMemorySettings)
+    search_memory = environment_names(SearchMemorySettings)
 
     assert "ELEVENLABS_HMAC_KEY" in post_call and "S3_BUCKET_NAME" in post_call
     assert not {"MEM0_API_KEY", "MEMORY_BACKEND", "ELEVENLABS_WORKSPACE_KEY"} & post_call
-    assert "MEM0_API_KEY" in retrieve and "ELEVENLABS_TOOL_KEY" in retrieve
-    assert not {"S3_BUCKET_NAME", "ARCHIVE_BACKEND", "ELEVENLABS_HMAC_KEY"} & retrieve
+    assert "MEM0_API_KEY" in search_memory and "ELEVENLABS_TOOL_KEY" in search_memory
+    assert not {"S3_BUCKET_NAME", "ARCHIVE_BACKEND", "ELEVENLABS_HMAC_KEY"} & search_memory
     assert "ELEVENLABS_API_KEY" in environment_names(ProcessorSettings)
     assert "ELEVENLABS_WORKSPACE_KEY" in environment_names(ConversationInitiationSettings)
     # The local runtime's model is the union of the four and the embedded engine's LLM (local only).

@@ -18,12 +18,16 @@ PACKAGES = {
     "local_runtime": REPOSITORY / "local_runtime",
     "devtools": REPOSITORY / "devtools",
 }
+# Never imported by a part: the test suites, the load tests and the Pulumi program (none is installed
+# where the product or the local runtime runs).
+OUTSIDE_THE_PARTS = ("tests", "loadtests", "infra")
 # What each part may not import: the domain only points down, the entry points never reach the
 # local runtime or the tools, and the tools stand on the product, never on the local runtime.
 FORBIDDEN = {
-    "agentic_memory": ("services", "local_runtime", "devtools"),
-    "services": ("local_runtime", "devtools"),
-    "devtools": ("local_runtime",),
+    "agentic_memory": ("services", "local_runtime", "devtools", *OUTSIDE_THE_PARTS),
+    "services": ("local_runtime", "devtools", *OUTSIDE_THE_PARTS),
+    "devtools": ("local_runtime", *OUTSIDE_THE_PARTS),
+    "local_runtime": OUTSIDE_THE_PARTS,
 }
 
 

@@ -62,12 +62,17 @@ def test_search_memory_builds_mem0_platform_and_no_archive(monkeypatch: pytest.M
 def test_processor_and_conversation_initiation_build_both(monkeypatch: pytest.MonkeyPatch) -> None:
     lambda_environment(monkeypatch, MEMORY, ARCHIVE, {"ELEVENLABS_WORKSPACE_KEY": "wsk_test"})
 
-    processor, client_data = wiring.processor_dependencies(), wiring.conversation_initiation_dependencies()
+    processor, conversation_initiation = (
+        wiring.processor_dependencies(),
+        wiring.conversation_initiation_dependencies(),
+    )
 
     assert isinstance(processor.archive, S3Archive) and isinstance(processor.memory, Mem0PlatformStore)
     assert processor.audio_source is None  # no ELEVENLABS_API_KEY
     # The pre-call reads the caller brief from the archive: it builds no Mem0 client at all
-    assert isinstance(client_data.archive, S3Archive) and not hasattr(client_data, "memory")
+    assert isinstance(conversation_initiation.archive, S3Archive) and not hasattr(
+        conversation_initiation, "memory"
+    )
 
 
 def test_dependencies_are_built_once_per_execution_environment(monkeypatch: pytest.MonkeyPatch) -> None:
