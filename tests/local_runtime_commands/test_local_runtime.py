@@ -3,7 +3,6 @@ recorded ElevenLabs payloads, with the embedded Mem0 engine and the filesystem a
 
 import http.client
 import json
-import os
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from typing import Any
 import httpx
 import mutagen.mp3
 import pytest
+from helpers import run_cli
 
 from agentic_memory.signature import HEADER, sign
 from devtools.fixtures import load_fixture
@@ -233,8 +233,7 @@ def test_send_names_a_payload_it_cannot_load_in_one_line(tmp_path, payload, said
         (tmp_path / "broken.json").write_text(payload)
         payload = str(tmp_path / "broken.json")
     # When it is sent
-    command = [sys.executable, "-m", "local_runtime.cli", "send", payload, "--url", "http://127.0.0.1:9"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    result = run_cli(tmp_path, "send", payload, "--url", "http://127.0.0.1:9", timeout=30)
     # Then the command says so in one line and exits 2, without a traceback
     assert result.returncode == 2
     assert said in result.stderr and "Traceback" not in result.stderr
@@ -243,20 +242,10 @@ def test_send_names_a_payload_it_cannot_load_in_one_line(tmp_path, payload, said
 
 def test_send_without_a_key_says_where_it_looked(tmp_path):
     # Given a home without the runtime's dev keys and no key in the environment
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ELEVENLABS_")}
-    env["AGENTIC_MEMORY_HOME"] = str(tmp_path / "another-home")
+    home = tmp_path / "another-home"
     # When a post-call event is sent
-    command = [
-        sys.executable,
-        "-m",
-        "local_runtime.cli",
-        "send",
-        "transcription_sip",
-        "--url",
-        "http://127.0.0.1:9",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
+    result = run_cli(home, "send", "transcription_sip", "--url", "http://127.0.0.1:9", timeout=30)
     # Then nothing is sent and one line names the file it looked in and how to point it elsewhere
     assert result.returncode == 2
-    assert str(tmp_path / "another-home" / "dev-keys.json") in result.stderr
+    assert str(home / "dev-keys.json") in result.stderr
     assert "AGENTIC_MEMORY_HOME" in result.stderr and len(result.stderr.strip().splitlines()) == 1
