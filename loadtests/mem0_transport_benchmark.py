@@ -27,17 +27,16 @@ import importlib.util
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from devtools.dripping_server import dripping_server
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO / "shared"
@@ -179,47 +178,6 @@ def message(text: str) -> Any:
 
 
 # -- (c) deadlines under faults ---------------------------------------------------------------------------
-
-
-@contextmanager
-def dripping_server() -> Iterator[str]:
-    """Answers a valid empty listing one byte every 20 ms: each receive is quick, the answer takes seconds."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-    body = b'{"count":0,"next":null,"previous":null,"results":[]}'
-    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
-        len(body),
-        body,
-    )
-
-    def drip(connection: socket.socket) -> None:
-        with connection:
-            try:
-                connection.recv(65536)
-                for byte in answer:
-                    if stop.wait(0.02):
-                        return
-                    connection.sendall(bytes([byte]))
-            except OSError:
-                return
-
-    def serve() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=drip, args=(connection,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
 
 
 def error_name(error: BaseException) -> str:

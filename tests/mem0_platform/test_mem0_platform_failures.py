@@ -2,7 +2,6 @@
 kind of answer. Request counts are read from the emulator's log; nothing here asserts on wall time."""
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +10,7 @@ from platform_support import CALLER, calls_to, user_says
 from agentic_memory.adapters.mem0_platform import Mem0PlatformError, Mem0PlatformStore
 from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.ports import ChatMessage
+from devtools.dripping_server import dripping_server as slow_server
 from devtools.mem0_emulator import Mem0Emulator
 
 
@@ -62,37 +62,8 @@ def test_no_time_left_means_no_request(remembered: Mem0PlatformStore, emulator: 
 def dripping_server() -> Iterator[str]:
     """An HTTP server that sends a valid answer one byte every 20 ms: each receive is quick, the whole
     answer takes seconds. Only a deadline over the whole exchange stops a client waiting for it."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-    body = b'{"count":0,"next":null,"previous":null,"results":[]}'
-    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
-        len(body),
-        body,
-    )
-
-    def serve() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with connection:
-                connection.recv(65536)
-                for byte in answer:
-                    if stop.wait(0.02):
-                        return
-                    try:
-                        connection.sendall(bytes([byte]))
-                    except OSError:
-                        break
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join(timeout=5)
-    listener.close()
+    with slow_server() as url:
+        yield url
 
 
 def test_the_deadline_bounds_the_whole_exchange_not_each_receive(dripping_server: str, api_key: str):
