@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers import free_port
 from hostile_support import AGENT_NUMBER, TALLY, HostileKeys
 
 
@@ -50,12 +51,6 @@ class RuntimeProcess:
 def listing(root: Path) -> set[str]:
     """Every file and folder below ``root``, as POSIX paths relative to it."""
     return {path.relative_to(root).as_posix() for path in root.rglob("*")}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def health_status(url: str) -> int | None:

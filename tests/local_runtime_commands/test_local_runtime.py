@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import mutagen.mp3
 import pytest
-from helpers import run_cli
+from helpers import eventually, run_cli
 
 from agentic_memory.signature import HEADER, sign
 from devtools.fixtures import load_fixture
@@ -40,16 +40,6 @@ def search(runtime, user_id: str, query: str) -> list[str]:
     response = httpx.get(f"{runtime.url}/retrieve", params={"query": query, "user_id": user_id}, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()["memories"]
-
-
-def eventually(check, timeout: float = 20.0) -> Any:
-    """Post-call processing is asynchronous: poll until ``check`` returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
 
 
 def as_call(fixture: str, caller: str, conversation_id: str) -> Any:

@@ -4,7 +4,6 @@ down, throttling, failing or talking nonsense, the endpoints still answer in sha
 
 import json
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import RunningRuntime
-from helpers import PROMISED_DYNAMIC_VARIABLES
+from helpers import PROMISED_DYNAMIC_VARIABLES, eventually
 
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
 from agentic_memory.caller_profile import CallFacts, GivenName
@@ -140,15 +139,6 @@ def variables_of(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     variables: dict[str, Any] = response.json()["dynamic_variables"]
     return variables
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
 
 
 def lists_of(emulator: Mem0Emulator, caller: str) -> list[Any]:
