@@ -105,7 +105,7 @@ def find_closure(tree: SourceTree, entry_modules: Iterable[str]) -> Closure:
         reach(entry, None)
     while queue:
         module = queue.popleft()
-        for imported in _first_party_imports(tree, module):
+        for imported in first_party_imports(tree, module):
             reach(imported, module)
     return Closure(reached_from)
 
@@ -133,12 +133,20 @@ def _is_data(path: Path) -> bool:
     return path.suffix not in {".py", ".pyc", ".pyo"}
 
 
-def _first_party_imports(tree: SourceTree, module: str) -> Iterator[str]:
+def first_party_imports(tree: SourceTree, module: str, type_checking: bool = False) -> Iterator[str]:
+    """The first-party modules ``module`` imports, anywhere in it (inside functions too), relative
+    imports made absolute; ``from pkg import name`` also yields ``pkg.name`` when that is a module.
+
+    Imports under ``if TYPE_CHECKING:`` count only with ``type_checking`` (they never run, so they
+    never reach the artifact, but they are still a dependency). Raises UnresolvedImport for a
+    first-party module the tree lacks.
+    """
     source = tree.source(module)
     if source is None:
         return
     package = module if source.name == "__init__.py" else module.rpartition(".")[0]
-    for node in _runtime_nodes(ast.parse(source.read_text(), filename=str(source))):
+    syntax = ast.parse(source.read_text(), filename=str(source))
+    for node in ast.walk(syntax) if type_checking else _runtime_nodes(syntax):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if tree.is_first_party(alias.name):
