@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .call_time import timezone_of, zone_name
 from .elevenlabs.post_call import TranscriptionData
 from .memory_building import printable
-from .names import name_from_data_collection, name_from_text, name_from_variables
+from .names import name_from_data_collection, name_from_turns, name_from_variables
 from .redaction import ALL_KINDS, SensitiveKind, redact, redact_named
 
 PROFILE_VERSION = 1
@@ -311,13 +311,14 @@ def _without_oldest_conversations(profile: CallerProfile, keep: int) -> CallerPr
 
 
 def _name_of(data: TranscriptionData, variables: dict[str, Any], at: datetime) -> GivenName | None:
-    said = "\n".join(turn.message or "" for turn in data.transcript if turn.role == "user")
+    # Only the caller's words name the caller; the agent's turns say what the caller is answering.
+    turns = [(turn.role, turn.message or "") for turn in data.transcript]
     candidates: list[tuple[str | None, NameSource]] = [
         (
             name_from_data_collection(data.analysis.data_collection_results) if data.analysis else None,
             "data_collection",
         ),
-        (name_from_text(said), "stated_in_call"),
+        (name_from_turns(turns), "stated_in_call"),
         (name_from_variables(variables), "caller_name_variable"),
     ]
     for name, source in candidates:

@@ -7,8 +7,18 @@ Data only, in one place, so that a language or a field naming is added here and 
   phrasing that is as often followed by other words ("I'm fine", "soy de Madrid", "ich bin müde"):
   there only a capitalised word in a script with case counts, never a word in a script without case.
   A suffix is required when given: the words between prefix and suffix must all be the name.
+  ``presents`` marks a phrasing that presents someone as often as it introduces the speaker ("this
+  is Rex, he's so lovable", "it's Rex", "Rex here"): it names the caller only when it opens the
+  caller's sentence (nothing before it but ``SENTENCE_OPENERS`` and whom they greet: "Hello Ada, it's
+  …") and nothing after the name turns to someone else (``THIRD_PERSON``: "he's…", "she is…"; an
+  apposition of ``OTHERS``: ", my dog", ", my daughter."). ``or_clause_end``: the end of the clause
+  may close the name instead of a suffix ("Hi, it's Priyanka."). Without a prefix, in a spaced
+  script, the name is the words that open the clause before the suffix ("Priyanka here"), and the
+  suffix must end the clause or be followed by one of ``NAME_CLOSERS``.
 - ``STOP_WORDS``: per language, words that follow those phrasings without being a name (casefolded);
   for Chinese, characters that cannot begin a name after 我叫.
+- ``OTHERS_NAME_QUESTIONS``: how an agent asks for someone else's name ("what's your dog's
+  name?"): the caller's answer presents that one, so presenting phrasings in it name nobody.
 - ``PLACEHOLDER_NAMES``: values a form or a ``caller_name`` dynamic variable holds when nobody
   is named (an agent's default of "there" makes "Hi {{caller_name}}" read "Hi there").
 - Field names are compared normalised (``names.field_key``: camelCase split, lowercased, any run of
@@ -25,23 +35,43 @@ class Introduction:
     prefix: str  # "" when only a suffix marks the name (Japanese "…と申します")
     suffix: tuple[str, ...] = ()
     ambiguous: bool = False
+    presents: bool = False
+    or_clause_end: bool = False
 
 
-def _intros(language: str, *prefixes: str, ambiguous: bool = False) -> tuple[Introduction, ...]:
-    return tuple(Introduction(language, prefix, ambiguous=ambiguous) for prefix in prefixes)
+def _intros(
+    language: str, *prefixes: str, ambiguous: bool = False, presents: bool = False
+) -> tuple[Introduction, ...]:
+    return tuple(
+        Introduction(language, prefix, ambiguous=ambiguous, presents=presents) for prefix in prefixes
+    )
 
 
 INTRODUCTIONS: tuple[Introduction, ...] = (
     # English; "user name is" and "caller name:" are how our own factual memories say it.
     *_intros("en", "my name is", "my name's", "user name is", "user's name is", "caller name:"),
-    *_intros("en", "i'm", "i am", "this is", "call me", ambiguous=True),
-    Introduction("en", "it's", suffix=("here",), ambiguous=True),
+    *_intros("en", "i'm", "i am", "call me", ambiguous=True),
+    Introduction("en", "this is", ambiguous=True, presents=True),
+    # A telephone's "it's Priyanka", "Priyanka here", "Priyanka speaking": the end of the clause or a
+    # word of ``NAME_CLOSERS`` closes the name ("it's Biscuit who is ill" names nobody).
+    Introduction(
+        "en",
+        "it's",
+        suffix=("here", "again", "speaking", "calling"),
+        ambiguous=True,
+        presents=True,
+        or_clause_end=True,
+    ),
+    Introduction("en", "", suffix=("here",), ambiguous=True, presents=True),
+    Introduction("en", "", suffix=("speaking",), ambiguous=True, presents=True),
     *_intros("es", "me llamo", "mi nombre es"),
     *_intros("es", "soy", ambiguous=True),
     *_intros("fr", "je m'appelle", "mon nom est", "mon prénom est"),
     *_intros("fr", "je suis", "moi c'est", ambiguous=True),
+    Introduction("fr", "c'est", ambiguous=True, presents=True, or_clause_end=True),
     *_intros("de", "ich heiße", "ich heisse", "mein name ist", "mein vorname ist"),
     *_intros("de", "ich bin", ambiguous=True),
+    *_intros("de", "hier spricht", "hier ist", ambiguous=True, presents=True),
     *_intros("it", "mi chiamo", "il mio nome è", "il mio nome e'"),
     *_intros("it", "sono", ambiguous=True),
     *_intros("pt", "meu nome é", "me chamo", "chamo-me"),
@@ -127,6 +157,49 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         "zh": "了 你 他 她 它 我 们 的 什 这 那 是 不 也 在 人 一",
     }.items()
 }
+
+# Words that may open a sentence before a presenting phrasing ("Hi, it's…", "Yes, this is…",
+# "Good morning, Priyanka here"), in any language: greetings, answers and fillers (casefolded).
+SENTENCE_OPENERS = _words("""
+    hi hello hey hiya howdy yes yeah yep yup no oh ah ahh ok okay so well um uhm uh er erm hmm right
+    alright sorry good morning afternoon evening day there
+    hola buenas buenos días dias tardes noches sí
+    bonjour bonsoir salut allô allo oui
+    hallo guten tag morgen abend ja servus moin
+    ciao buongiorno buonasera pronto olá ola bom boa dia tarde noite
+""")
+
+# After a presented name, words that turn to someone else: "this is Rex, he's so lovable".
+# Per language, each read with English's (callers switch mid-sentence); apostrophes as "'".
+THIRD_PERSON: dict[str, frozenset[str]] = {
+    "en": _words("he she they he's she's they're he'll she'll his her their him them"),
+    "fr": _words("il elle ils elles"),
+    "de": _words("er"),
+}
+# "It" alone says too little: "this is Margaret, it's about my dog" is the caller. It turns to someone
+# else only when what it is is one of ``OTHERS`` ("it's my dog", "that's my husband").
+POINTING_WORDS = _words("it it's its that that's")
+DETERMINERS = _words("my our the a an his her their your")
+# Who or what a caller presents besides themselves: "this is Rex, my dog", "this is Anna, my daughter".
+OTHERS = _words("""
+    dog dogs puppy pup cat cats kitten kitty pet pets bird parrot budgie rabbit bunny hamster guinea
+    pig horse pony tortoise turtle fish snake lizard ferret
+    husband wife partner spouse son daughter kid kids child children baby boy girl twins mother mom
+    mum mommy mummy mother-in-law father dad daddy father-in-law parents brother sister sibling
+    grandson granddaughter grandchild grandmother grandma granny nan nana grandfather grandpa
+    grandad granddad aunt auntie uncle nephew niece cousin boyfriend girlfriend fiance fiancé fiancée
+    friend colleague boss neighbour neighbor carer caregiver roommate flatmate tenant landlord
+    landlady assistant
+""")
+# Words after "Priyanka here" / "Priyanka speaking" that keep the name the caller's; anything else
+# ("Rex here is my dog") leaves it unnamed.
+NAME_CLOSERS = _words("again calling ringing phoning from speaking here")
+# The agent asking for someone else's name (English): the caller's answer presents that one.
+OTHERS_NAME_QUESTIONS = (
+    r"\b\w+['’]s\s+(?:full\s+|first\s+|last\s+)?name\b",  # "your dog's name", "your husband's name"
+    r"\b(?:his|her|their|its)\s+(?:full\s+|first\s+|last\s+)?name\b",
+    r"\bname\s+of\s+(?:your|his|her|their)\b",  # "the name of your dog"
+)
 
 # Letters some languages glue to the next word as "and"/"so" (Arabic و, ف): a stop word behind one
 # is still a stop word.

@@ -4,11 +4,18 @@
     name_from_variables({"caller_name": "there"})                      # None: a placeholder
     name_from_text("Hola, me llamo María José.")                      # "María José"
     name_from_text("I'm fine, thanks.")                                # None
+    name_from_text("This is Rex – he's so lovable.")                   # None: Rex is someone else
+    name_from_text("Hi, it's Priyanka …")                              # "Priyanka"
+    name_from_turns([("agent", "And your dog's name?"), ("user", "It's Rex.")])  # None
 
 Names come out NFC-normalised, in any script, of one to ``MAX_NAME_WORDS`` words. No name is
 better than a wrong one: a run that stops mid-word, a one-letter result, a lowercase word after an
-ambiguous phrasing ("I'm fine", "soy de Madrid"), or anything past the bounds gives None. The
-phrasings, stop words, placeholders and field names are data in ``name_phrases``.
+ambiguous phrasing ("I'm fine", "soy de Madrid"), a presented name that is someone else's ("this is
+Rex, he's…", "this is Anna, my daughter"; a presenting phrasing that does not open the caller's
+sentence; an answer to the agent asking for someone else's name), or anything past the bounds gives
+None. Only the caller's words name the caller (``name_from_turns`` reads the agent's turns only to
+know what the caller answers). The phrasings, stop words, placeholders and field names are data in
+``name_phrases``.
 """
 
 import re
@@ -19,6 +26,7 @@ from typing import Any
 from .elevenlabs.post_call import DataCollectionResult
 from .name_phrases import (
     ATTACHED_CONJUNCTIONS,
+    DETERMINERS,
     FIRST_NAME_FIELDS,
     FULL_NAME_FIELDS,
     INTRODUCTIONS,
@@ -26,9 +34,15 @@ from .name_phrases import (
     MAX_HAN_NAME_CHARS,
     MAX_NAME_CHARS,
     MAX_NAME_WORDS,
+    NAME_CLOSERS,
     NAME_PARTICLES,
+    OTHERS,
+    OTHERS_NAME_QUESTIONS,
     PLACEHOLDER_NAMES,
+    POINTING_WORDS,
+    SENTENCE_OPENERS,
     STOP_WORDS,
+    THIRD_PERSON,
     Introduction,
 )
 from .ports import MemoryRecord
@@ -43,6 +57,17 @@ _UNSPACED_SCRIPTS = ("CJK ", "IDEOGRAPHIC", "HIRAGANA", "KATAKANA", "HANGUL", "T
 _NOT_FIRST_WORDS = STOP_WORDS["en"] | PLACEHOLDER_NAMES
 # Each language's stop words and English's: callers switch to English mid-sentence.
 _STOPS = {language: words | STOP_WORDS["en"] for language, words in STOP_WORDS.items()}
+# What ends a sentence: a presenting phrasing must open one ("Hi, it's Priyanka").
+_SENTENCE_ENDS = ".!?…\n。！？"
+# At most this many greeting words (and whom they greet) before a presenting phrasing.
+_MAX_OPENING_WORDS = 5
+# How far after a presented name to look for who it is ("Rex, my little puppy, he…"), in characters.
+_LOOK_AHEAD_CHARS = 80
+_WORD = re.compile(r"\w+(?:['’ʼ]\w+)*")
+# "I'm", "we're", "you'll", "they've", "I'd", "don't": a contraction is never a name word.
+_CONTRACTION = re.compile(r"['’ʼ](?:m|re|ll|ve|d|t)$", re.IGNORECASE)
+_OTHERS_NAME_QUESTION = re.compile("|".join(OTHERS_NAME_QUESTIONS), re.IGNORECASE)
+_THIRD_PERSON = {language: words | THIRD_PERSON["en"] for language, words in THIRD_PERSON.items()}
 # Japanese writes one name in kanji and kana alike.
 _SCRIPT_FAMILIES = {
     "CJK": "HAN",
@@ -110,18 +135,62 @@ def name_from_variables(variables: Mapping[str, Any]) -> str | None:
 
 
 def name_from_text(text: str) -> str | None:
-    """The last name a caller gave in ``text`` ("call me Sam" after "my name is Samuel" wins)."""
+    """The last name a caller gave in ``text`` ("call me Sam" after "my name is Samuel" wins); a name
+    the caller gave as theirs ("my name is", "I'm", "call me") before one presented ("this is", "it's",
+    "… here"), which may be someone else's."""
+    return _best(_said_names(text, 0, presenting=True))
+
+
+def name_from_turns(turns: Iterable[tuple[str, str]]) -> str | None:
+    """The caller's name in a transcript's ``(role, message)`` turns, in order (ElevenLabs' roles:
+    ``user`` the caller, ``agent`` the agent), as ``name_from_text`` finds it in the caller's turns
+    only. A caller's turn that answers the agent asking for someone else's name ("what's your dog's
+    name?" → "It's Rex.") names nobody with a presenting phrasing."""
+    found: list[tuple[tuple[int, int, int, int], str]] = []
+    asked_for_someone_else = False
+    for turn, (role, message) in enumerate(turns):
+        text = unicodedata.normalize("NFC", message)
+        if role != "user":
+            asked_for_someone_else = _OTHERS_NAME_QUESTION.search(text) is not None
+            continue
+        found += _said_names(text, turn, presenting=not asked_for_someone_else)
+    return _best(found)
+
+
+def _said_names(text: str, turn: int, presenting: bool) -> list[tuple[tuple[int, int, int, int], str]]:
+    """Every name given in ``text``, ranked: given as the caller's own first, then latest."""
     text = unicodedata.normalize("NFC", text)
-    found: list[tuple[int, int, str]] = []
+    found: list[tuple[tuple[int, int, int, int], str]] = []
     for match in (m for pattern in _INTRODUCTION_PATTERNS for m in pattern.finditer(text)):
         intro = _BY_GROUP[match.lastgroup or ""]
-        if intro.prefix:
-            name = _name_after(text, match.end(), intro)
-        else:
-            name = _name_before(text, match.start(), intro)
+        if intro.presents and not presenting:
+            continue
+        name = _name_at(text, match, intro)
+        if intro.presents and name and name.casefold() in OTHERS:
+            continue  # "Mum here", "this is Dad": a role, not a name
         if name:
-            found.append((match.end(), len(intro.prefix), name))
-    return max(found)[2] if found else None
+            found.append(((not intro.presents, turn, match.end(), len(intro.prefix)), name))
+    return found
+
+
+def _best(found: list[tuple[tuple[int, int, int, int], str]]) -> str | None:
+    return max(found)[1] if found else None
+
+
+def _name_at(text: str, match: re.Match[str], intro: Introduction) -> str | None:
+    if not intro.prefix:
+        if _unspaced(intro.suffix[0][0]):
+            return _name_before(text, match.start(), intro)
+        return _name_opening_clause(text, match, intro)
+    if intro.presents and not _opens_sentence(text, match.start()):
+        return None  # "we got a puppy and this is Rex", "meet my dog, this is Rex"
+    name = _name_after(text, match.end(), intro)
+    if name and intro.presents:
+        clause = _clause(text, match.end())
+        words = list(re.finditer(r"\S+", clause))
+        if _someone_else_after(text, match.end() + words[len(name.split()) - 1].end(), intro.language):
+            return None
+    return name
 
 
 def name_from_memories(memories: Iterable[MemoryRecord]) -> str | None:
@@ -145,7 +214,91 @@ def _name_after(text: str, start: int, intro: Introduction) -> str | None:
     if not intro.suffix:
         return _name_of(clause.split(), intro, closed=False)
     cut = _suffix_at(clause, intro)
-    return _name_of(clause[:cut].split(), intro, closed=True) if cut is not None else None
+    if cut is None:
+        return _name_of(clause.split(), intro, closed=True) if intro.or_clause_end else None
+    return _name_of(clause[:cut].split(), intro, closed=True)
+
+
+def _name_opening_clause(text: str, match: re.Match[str], intro: Introduction) -> str | None:
+    """The name in "Priyanka here", "Hi, Priyanka speaking.": the words opening the clause before the suffix,
+    the sentence opened by nothing but greetings, the suffix ending the clause or followed by one of
+    ``NAME_CLOSERS`` ("Rex here is my dog" names nobody)."""
+    start = match.start()
+    while start > 0 and not _delimiter(text[start - 1]):
+        start -= 1
+    tokens = text[start : match.start()].split()
+    while tokens and tokens[0].casefold() in SENTENCE_OPENERS:
+        tokens = tokens[1:]  # "Hi Priyanka here", written without a comma
+    if not _opens_sentence(text, start) or not _closes(text, match.end()):
+        return None
+    name = _name_of(tokens, intro, closed=True)
+    return None if _someone_else_after(text, match.end(), intro.language) else name
+
+
+def _opens_sentence(text: str, at: int) -> bool:
+    """Whether nothing but greetings, answers and fillers (``SENTENCE_OPENERS``) and whom they greet
+    (capitalised: "Hello Ada, it's…") comes before ``at`` in its sentence."""
+    start = max(text.rfind(end, 0, at) for end in _SENTENCE_ENDS) + 1
+    words = _WORD.findall(text[start:at])
+    if not words:
+        return True
+    if len(words) > _MAX_OPENING_WORDS or words[0].casefold() not in SENTENCE_OPENERS:
+        return False
+    return all(word.casefold() in SENTENCE_OPENERS or _addressed(word) for word in words[1:])
+
+
+def _addressed(word: str) -> bool:
+    # "Hello Ada": a capitalised name word, not "I", "I'm" or another stop word.
+    return _has_case(word) and _capitalised(word) and _is_name_word(word) and not _is_stop(word, _STOPS["en"])
+
+
+def _closes(text: str, end: int) -> bool:
+    """Whether the clause ends at ``end`` (punctuation, a line break, the end) or goes on with one of
+    ``NAME_CLOSERS`` ("Priyanka here again")."""
+    rest = text[end:].lstrip(" \t")
+    if not rest or _delimiter(rest[0]):
+        return True
+    following = _WORD.match(rest)
+    return following is not None and following.group().casefold() in NAME_CLOSERS
+
+
+def _someone_else_after(text: str, end: int, language: str) -> bool:
+    """Whether the words after a presented name turn to someone else: a third person ("Rex – he's so
+    lovable", "Anna. She is…") or an apposition of ``OTHERS`` ("Rex, my dog.", "Anna, she's my
+    daughter", "Rex, it's my little puppy")."""
+    rest = text[end : end + _LOOK_AHEAD_CHARS].split("\n", 1)[0]
+    words = [
+        (found.group().casefold().replace("’", "'").replace("ʼ", "'"), found.end())
+        for found in _WORD.finditer(rest)
+    ]
+    while words and words[0][0] in NAME_CLOSERS:
+        words = words[1:]  # "Rex here, he's…"
+    if not words:
+        return False
+    if words[0][0] in _THIRD_PERSON.get(language, THIRD_PERSON["en"]):
+        return True
+    if words[0][0] in POINTING_WORDS:
+        words = words[1:]
+        if words and words[0][0] in ("is", "was"):
+            words = words[1:]
+    return _apposition(rest, words, language)
+
+
+def _apposition(rest: str, words: list[tuple[str, int]], language: str) -> bool:
+    """``words`` open with "my dog", "our new puppy", "the twins" that ends its clause (or goes on with
+    who it is: "my dog, he…"), not "my dog Biscuit needs…" nor "my dog is ill"."""
+    if not words or words[0][0] not in DETERMINERS:
+        return False
+    for at in (1, 2):  # one word may describe it: "my little puppy"
+        if at < len(words) and words[at][0] in OTHERS:
+            after = rest[words[at][1] :].lstrip(" \t")
+            if not after or _delimiter(after[0]):
+                return True
+            following = _WORD.match(after)
+            return following is not None and following.group().casefold() in (
+                _THIRD_PERSON.get(language, THIRD_PERSON["en"]) | {"who"}
+            )
+    return False
 
 
 def _name_before(text: str, end: int, intro: Introduction) -> str | None:
@@ -192,8 +345,8 @@ def _leading_words(tokens: list[str], stops: frozenset[str], particles: bool) ->
         if _possessive(token):
             return None
         word = token.strip(_EDGE_PUNCTUATION)
-        if not _is_name_word(word):
-            break
+        if not _is_name_word(word) or _CONTRACTION.search(word):
+            break  # "my name is Margaret I'm calling": the name ends before "I'm"
         capitalised_run = bool(words) and _has_case(words[0]) and _capitalised(words[0])
         # Particles join capitalised words only: in "me llamo ana y llamo" the "y" is "and".
         if particles and capitalised_run and word in NAME_PARTICLES:
@@ -353,13 +506,15 @@ def _phrase_pattern(phrase: str) -> str:
 
 def _introduction_pattern(intro: Introduction) -> str:
     if not intro.prefix:
-        return "|".join(_phrase_pattern(suffix) for suffix in intro.suffix)
+        # A spaced suffix is a whole word ("here", not "there" nor "hereby").
+        ends = "" if _unspaced(intro.suffix[0][0]) else rf"(?![\w{_APOSTROPHES}])"
+        return "|".join(_phrase_pattern(suffix) + ends for suffix in intro.suffix)
     last = intro.prefix[-1]
     return _phrase_pattern(intro.prefix) + (r"\s*" if _unspaced(last) or not _letter(last) else r"\s+")
 
 
 def _starts_a_word(intro: Introduction) -> bool:
-    return bool(intro.prefix) and not _unspaced(intro.prefix[0])
+    return not _unspaced((intro.prefix or intro.suffix[0])[0])
 
 
 def _alternatives(groups: list[tuple[str, Introduction]]) -> str:

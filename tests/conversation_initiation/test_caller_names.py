@@ -64,6 +64,8 @@ def next_initiation(keys: dict[str, str]) -> dict[str, Any]:
         ({}, "Здравствуйте, меня зовут Дмитрий.", "", "Дмитрий"),
         ({}, "你好，我叫李小龙。", "", "李小龙"),
         ({}, NOTHING_SAID, "Дмитрий", "Дмитрий"),
+        ({}, "Hi, it's Priyanka …", "", "Priyanka"),
+        ({}, "Priyanka here, calling about my cat.", "", "Priyanka"),
     ],
 )
 def test_the_next_call_greets_the_caller_by_the_whole_name(
@@ -90,12 +92,14 @@ def test_the_next_call_greets_the_caller_by_the_whole_name(
         ({}, "Soy de Madrid y quiero una cita.", ""),
         ({}, "Hallo, ich bin müde.", "Unknown"),
         ({"pet_name": "Biscuit"}, "Hi, this is about my order.", ""),
+        ({}, "This is Rex – he's so lovable.", ""),
+        ({}, "Hello, this is my daughter Anna.", ""),
     ],
 )
 def test_a_call_that_named_nobody_gives_a_returning_caller_without_a_name(
     deps: Any, keys: dict[str, str], collected: dict[str, Any], said: str, caller_name: str
 ) -> None:
-    # Given a processed call with no name in it: a placeholder, adjectives, a topic
+    # Given a processed call with no name in it: a placeholder, adjectives, a topic, a pet, a daughter
     process_call(keys, deps, a_call(collected, said, caller_name))
     # When the same number calls again
     body = next_initiation(keys)
