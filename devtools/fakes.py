@@ -113,6 +113,10 @@ class InMemoryArchive:
             body = self.get(key)
             return body, _version_of(body)
 
+    def get_if_changed(self, key: str, version: str | None) -> tuple[bytes, str] | None:
+        body, current = self.get_versioned(key)
+        return None if current == version else (body, current)
+
     def put_if_version(self, key: str, body: bytes, content_type: str, version: str | None) -> bool:
         self._maybe_fail()
         with self._lock:

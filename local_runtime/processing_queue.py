@@ -187,6 +187,9 @@ class NotifyingArchive:
     def get_versioned(self, key: str) -> tuple[bytes, str]:
         return self.inner.get_versioned(key)
 
+    def get_if_changed(self, key: str, version: str | None) -> tuple[bytes, str] | None:
+        return self.inner.get_if_changed(key, version)
+
     def put_if_version(self, key: str, body: bytes, content_type: str, version: str | None) -> bool:
         # Briefs are no events: nothing to notify (the wanted() filter would refuse them anyway).
         return self.inner.put_if_version(key, body, content_type, version)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -37,6 +38,20 @@ def lambda_context(name: str = "test-function", timeout_seconds: float = 3) -> L
 
 def response_json(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
+
+
+DATE_PREFIX = re.compile(r"\[\d{1,2} [A-Z][a-z]+ \d{4}\] ")
+
+
+def undated(memories: list[str]) -> list[str]:
+    """The search tool's memories without their ``[8 May 2023] `` prefixes; fails for an undated one."""
+    assert all(DATE_PREFIX.match(memory) for memory in memories), memories
+    return [DATE_PREFIX.sub("", memory, count=1) for memory in memories]
+
+
+def memory_texts(response: dict[str, Any]) -> list[str]:
+    """The undated memory texts of a search tool response."""
+    return undated(response_json(response)["memories"])
 
 
 def sqs_event(key: str) -> dict[str, Any]:

@@ -101,6 +101,8 @@ _LAYOUT = (
     # The agent's own numbers, learned from its calls; the caller brief.
     re.compile(rf"agents/{_ID_SEGMENT}/numbers\.json"),
     re.compile(rf"profiles/(?P<caller>{_CALLER_SEGMENT})\.json"),
+    # The caller's recall index (every call's passages), beside the brief.
+    re.compile(rf"recall/(?P<caller>{_CALLER_SEGMENT})\.sqlite\.gz"),
     # Not a key: the filesystem archive's lock for conditional writes (a dot name is never listed).
     re.compile(r"\.conditional-writes\.lock"),
 )

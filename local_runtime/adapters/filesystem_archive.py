@@ -70,6 +70,10 @@ class FilesystemArchive:
         body = self.get(key)
         return body, _version_of(body)
 
+    def get_if_changed(self, key: str, version: str | None) -> tuple[bytes, str] | None:
+        body, current = self.get_versioned(key)
+        return None if current == version else (body, current)
+
     def put_if_version(self, key: str, body: bytes, content_type: str, version: str | None) -> bool:
         """Compare-and-swap on the content's SHA-256, under an exclusive lock on one lock file.
 

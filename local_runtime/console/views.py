@@ -8,7 +8,7 @@ archived post-call transcriptions, their audio from ``post-call/audio-only/``; s
 ``operations.forget``, as ``agentic-memory forget`` does it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +21,7 @@ from agentic_memory.errors import ArchiveKeyMissing, MemoryUnavailable
 from agentic_memory.memory_building import printable
 from agentic_memory.ports import MemoryRecord
 from agentic_memory.profile_store import correct_name, read_profile
-from agentic_memory.retention import cutoff
-from agentic_memory.search_memory import search_memories
+from agentic_memory.search_memory import options_from, search_memories
 from agentic_memory.wiring import Dependencies
 
 from .. import operations
@@ -31,6 +30,7 @@ PAGE_SIZE = 25
 # Calls shown on a caller's page, newest first: each is one archive read.
 MAX_CALLS_SHOWN = 20
 NAME_MAX_CHARS = 80
+CONSOLE_SEARCH_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -160,16 +160,9 @@ def search(deps: Dependencies, caller_id: str, query: str, agent_id: str | None 
     """What ``search_memory`` answers for this caller and query (texts, best first, redacted)."""
     settings = deps.settings
     request = SearchMemoryRequest(query=query, user_id=caller_id, agent_id=agent_id)
-    _, texts = search_memories(
-        request,
-        deps.memory,
-        settings.mem0_search_limit,
-        None,
-        settings.default_country_code,
-        settings.redact_kinds,
-        settings.memory_scope,
-        cutoff(settings.retention_days, datetime.now(UTC)),
-    )
+    # An operator can wait for the semantic results the agent would get only when they are fast.
+    options = replace(options_from(settings, datetime.now(UTC)), budget_seconds=CONSOLE_SEARCH_SECONDS)
+    _, texts = search_memories(request, deps.memory, deps.archive, options)
     return texts
 
 

@@ -11,9 +11,8 @@ from agentic_memory.auth import require_key_if_configured
 from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
 from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.identity import mask
-from agentic_memory.retention import cutoff
 from agentic_memory.scope import AgentNotNamed
-from agentic_memory.search_memory import search_memories
+from agentic_memory.search_memory import options_from, search_memories
 from agentic_memory.validation import parse
 from agentic_memory.wiring import prepare_in_lambda_init, search_memory_dependencies
 from services.http_edge import http_entry_point, json_response, request_from_event
@@ -38,17 +37,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     request = request_from_event(event)
     require_key_if_configured(request.header("x-tool-key"), deps.settings.tool_keys, "X-Tool-Key")
     search = parse(SearchMemoryRequest, search_request_from(request), "search request")
+    options = options_from(deps.settings, datetime.now(UTC))
     try:
-        caller_id, memories = search_memories(
-            search,
-            deps.memory,
-            deps.settings.mem0_search_limit,
-            deps.settings.mem0_timeout,
-            deps.settings.default_country_code,
-            deps.settings.redact_kinds,
-            deps.settings.memory_scope,
-            cutoff(deps.settings.retention_days, datetime.now(UTC)),
-        )
+        caller_id, memories = search_memories(search, deps.memory, deps.archive, options, started)
     except AgentNotNamed:
         metrics.add_metric(name="AgentNotNamed", unit=MetricUnit.Count, value=1)
         logger.warning("search without agent_id under MEMORY_SCOPE=caller_and_agent: answered empty")

@@ -38,6 +38,10 @@ _ESCAPE = re.compile(r"_([0-9A-F]{2})")
 _HASHED = re.compile(r"sha_[0-9a-f]{64}")
 # One caller brief per caller, rewritten by the processor after each call, read by the pre-call.
 PROFILE_PREFIX = "profiles/"
+# One recall index per caller (every call's passages), updated by the processor after each call,
+# read by the search_memory tool: a gzip-compressed SQLite database (agentic_memory.recall).
+RECALL_PREFIX = "recall/"
+RECALL_SUFFIX = ".sqlite.gz"
 
 # Matched with fullmatch: "$" would also accept a trailing newline.
 # Conversation, agent and call ids are ASCII words with - and _; E.164 numbers add a leading +.
@@ -149,6 +153,25 @@ def profile_key(caller_id: str, agent_id: str | None = None) -> str:
     if agent_id is None:
         return f"{PROFILE_PREFIX}{safe_caller(caller_id)}.json"
     return f"{PROFILE_PREFIX}{safe_id(agent_id, 'agent_id')}/{safe_caller(caller_id)}.json"
+
+
+def recall_key(caller_id: str, agent_id: str | None = None) -> str:
+    """``recall/{caller}.sqlite.gz``, or ``recall/{agent_id}/{caller}.sqlite.gz`` per caller and agent,
+    beside the brief (``profile_key``) and scoped the same way."""
+    if agent_id is None:
+        return f"{RECALL_PREFIX}{safe_caller(caller_id)}{RECALL_SUFFIX}"
+    return f"{RECALL_PREFIX}{safe_id(agent_id, 'agent_id')}/{safe_caller(caller_id)}{RECALL_SUFFIX}"
+
+
+def recall_owner(key: str) -> tuple[str, str | None] | None:
+    """The (caller, agent or None) a ``recall_key`` names; None for any other key."""
+    if not key.startswith(RECALL_PREFIX) or not key.endswith(RECALL_SUFFIX):
+        return None
+    parts = key[len(RECALL_PREFIX) : -len(RECALL_SUFFIX)].split("/")
+    caller, agent = parts[-1], (parts[0] if len(parts) == 2 else None)
+    if len(parts) > 2 or not _is_plain_caller(caller) or (agent is not None and not _ID.fullmatch(agent)):
+        return None
+    return caller, agent
 
 
 def profile_owner(key: str) -> tuple[str, str | None] | None:

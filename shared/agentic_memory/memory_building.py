@@ -7,13 +7,14 @@
   - for a store that infers (Mem0 Platform, the embedded engine with an LLM): the transcript as chat
     messages (agent turns become ``assistant``), added with ``infer`` so that Mem0 extracts and
     consolidates the facts worth keeping;
-  - for a store without an LLM: *passages* of consecutive question-and-answer exchanges, stored
-    verbatim, so that a ten-minute call is a dozen memories rather than one per line.
+  - for a store without an LLM: the recall index's overlapping *passages* (``recall.passages``),
+    stored verbatim, so that its semantic results fuse with the index's lexical ones.
 
-A call gives at most ``MAX_MEMORIES_PER_CALL`` verbatim memories, whatever its length.
+A call gives at most ``MAX_MEMORIES_PER_CALL`` verbatim memories per ten minutes of call.
 
 Both carry the metadata docs/architecture.md lists: ``type``, ``agent_id``, ``conversation_id``, ``timestamp``
-and ``call_duration_seconds``. A call that did not happen (``why_no_call``) is no memory at all.
+(the call's start, UTC), ``timezone`` (the caller's, so a fact is dated on their calendar) and
+``call_duration_seconds``. A call that did not happen (``why_no_call``) is no memory at all.
 """
 
 from collections.abc import Iterable
@@ -22,30 +23,26 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .call_time import describe_call
+from .call_time import describe_call, zone_name, zone_of_call
 from .elevenlabs.post_call import TranscriptionData, TranscriptTurn
 from .names import name_from_data_collection
 from .ports import ChatMessage
-from .redaction import ALL_KINDS, SensitiveKind, redact_fields, redact_named
+from .recall.passages import AGENT, CALLER, Turn, passage_text, passage_windows, segments_of
+from .redaction import ALL_KINDS, SensitiveKind, redact, redact_fields, redact_named
 
 MemoryType = Literal["factual", "semantic"]
 _MAX_VALUE_CHARS = 300
 
-# The bound issue 10 sets: one factual memory and at most this many passages per call, so that a
-# caller's memories grow with the number of calls, not with how much was said.
+# The bound the design sets: at most this many memories per ten minutes of call (the factual one
+# included), so that the store grows with the time talked, never with a transcript's verbosity.
 MAX_MEMORIES_PER_CALL = 20
-MAX_PASSAGES_PER_CALL = MAX_MEMORIES_PER_CALL - 1
-# A passage fits the embedder's window: MiniLM reads 256 word pieces (about 1,000 characters of
-# English) and ignores the rest, so a longer passage would be searchable by its beginning only.
-PASSAGE_MAX_CHARS = 1_000
-PASSAGE_MAX_EXCHANGES = 4
 # Hard caps on one memory's text, whatever ElevenLabs sends (a 215 KB summary would otherwise be a
 # 221 KB memory, read back whole by the search tool): the summary within the factual memory and the
 # factual memory.
 FACTUAL_SUMMARY_MAX_CHARS = 2_000
 MEMORY_MAX_CHARS = 4_000
-AGENT_LABEL = "Agent"
-CALLER_LABEL = "Caller"
+AGENT_LABEL = AGENT
+CALLER_LABEL = CALLER
 
 
 class MemoryDraft(BaseModel):
@@ -68,6 +65,7 @@ def call_metadata(data: TranscriptionData, memory_type: MemoryType) -> dict[str,
         "agent_id": data.agent_id,
         "conversation_id": data.conversation_id,
         "timestamp": timestamp.isoformat(),
+        "timezone": zone_name(zone_of_call(data)),
         "call_duration_seconds": int(duration) if duration is not None else 0,
     }
 
@@ -124,31 +122,45 @@ def semantic_memory(data: TranscriptionData) -> MemoryDraft | None:
     )
 
 
-def transcript_passages(data: TranscriptionData) -> MemoryDraft | None:
-    """The transcript as passages of consecutive exchanges, for a store without an LLM.
+def transcript_passages(
+    data: TranscriptionData, redact_kinds: Iterable[SensitiveKind] = ALL_KINDS
+) -> MemoryDraft | None:
+    """The transcript as the recall index's passages (``recall.passages``), for a store without an LLM.
 
-    An exchange is what the agent said followed by the caller's answer. A passage holds up to
-    ``PASSAGE_MAX_EXCHANGES`` exchanges and ``PASSAGE_MAX_CHARS`` characters (a longer exchange, a
-    long monologue say, is clipped to that at a word boundary), one line per turn: ``Agent: ...`` /
-    ``Caller: ...``. A call that would give more than ``MAX_PASSAGES_PER_CALL`` passages (far longer
-    than ten minutes) has its exchanges spread evenly over that many instead: the bound holds, and the
-    passages grow.
+    The same texts as the index's, so that the store's semantic results are recognised as passages
+    of the index and fused with its BM25 ranking (``recall.answer``). At most
+    ``max_passages(duration)``: a call denser than that gives an evenly spread selection (the index
+    keeps them all).
     """
-    exchanges = [
-        clip_words(_exchange_text(exchange), PASSAGE_MAX_CHARS)
-        for exchange in _exchanges(_spoken_messages(data))
-    ]
-    if not exchanges:
+    segments = segments_of(turns_of(data, redact_kinds))
+    texts = [passage_text(segments[first : last + 1]) for first, last in passage_windows(segments)]
+    if not texts:
         return None
-    passages = _grouped(exchanges)
-    if len(passages) > MAX_PASSAGES_PER_CALL:
-        size = -(-len(exchanges) // MAX_PASSAGES_PER_CALL)  # ceiling division
-        passages = ["\n".join(exchanges[i : i + size]) for i in range(0, len(exchanges), size)]
+    bound = max_passages(data.metadata.call_duration_secs)
+    if len(texts) > bound:
+        texts = [texts[i * len(texts) // bound] for i in range(bound)]
     return MemoryDraft(
         type="semantic",
-        messages=tuple(ChatMessage(role="user", content=passage) for passage in passages),
+        messages=tuple(ChatMessage(role="user", content=text) for text in texts),
         metadata=call_metadata(data, "semantic"),
     )
+
+
+def max_passages(duration_seconds: float | None) -> int:
+    """Verbatim passages a call may give: ``MAX_MEMORIES_PER_CALL`` per ten minutes, less the factual
+    memory, and never fewer than a ten-minute call's (a call's duration may be missing)."""
+    tens_of_minutes = max(1.0, (duration_seconds or 0) / 600)
+    return int(MAX_MEMORIES_PER_CALL * tens_of_minutes) - 1
+
+
+def turns_of(data: TranscriptionData, redact_kinds: Iterable[SensitiveKind] = ALL_KINDS) -> list[Turn]:
+    """The spoken turns, who spoke named (``Agent``, ``Caller``), sensitive numbers redacted; tool-only
+    turns (no text) left out."""
+    kinds = frozenset(redact_kinds)
+    return [
+        Turn(CALLER_LABEL if message.role == "user" else AGENT_LABEL, redact(message.content, kinds))
+        for message in _spoken_messages(data)
+    ]
 
 
 def why_no_call(data: TranscriptionData) -> str | None:
@@ -177,7 +189,7 @@ def memories_of(
 ) -> list[MemoryDraft]:
     """The factual memory and the transcript: as messages to infer from when the store has an LLM
     (``infer``), as passages otherwise. Sensitive numbers of ``redact_kinds`` never reach a memory."""
-    transcript = semantic_memory(data) if infer else transcript_passages(data)
+    transcript = semantic_memory(data) if infer else transcript_passages(data, redact_kinds)
     drafts = [draft for draft in (factual_memory(data, redact_kinds), transcript) if draft is not None]
     return [_redacted(draft, redact_kinds) for draft in drafts]
 
@@ -193,37 +205,6 @@ def _spoken_messages(data: TranscriptionData) -> tuple[ChatMessage, ...]:
         for turn in data.transcript
         if _spoken(turn) and turn.message
     )
-
-
-def _exchanges(messages: tuple[ChatMessage, ...]) -> list[list[ChatMessage]]:
-    """Agent turns followed by the caller's turns; a new exchange starts when the agent speaks again."""
-    exchanges: list[list[ChatMessage]] = []
-    for message in messages:
-        answered = bool(exchanges) and exchanges[-1][-1].role == "user"
-        if not exchanges or (message.role == "assistant" and answered):
-            exchanges.append([message])
-        else:
-            exchanges[-1].append(message)
-    return exchanges
-
-
-def _exchange_text(exchange: list[ChatMessage]) -> str:
-    label = {"assistant": AGENT_LABEL, "user": CALLER_LABEL}
-    return "\n".join(f"{label[message.role]}: {message.content}" for message in exchange)
-
-
-def _grouped(exchanges: list[str]) -> list[str]:
-    passages: list[list[str]] = []
-    length = 0
-    for exchange in exchanges:
-        fits = length + 1 + len(exchange) <= PASSAGE_MAX_CHARS
-        if passages and len(passages[-1]) < PASSAGE_MAX_EXCHANGES and fits:
-            passages[-1].append(exchange)
-            length += 1 + len(exchange)
-        else:
-            passages.append([exchange])
-            length = len(exchange)
-    return ["\n".join(passage) for passage in passages]
 
 
 def _spoken(turn: TranscriptTurn) -> bool:

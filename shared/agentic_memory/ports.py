@@ -92,6 +92,14 @@ class Archive(Protocol):
         """
         ...
 
+    def get_if_changed(self, key: str, version: str | None) -> tuple[bytes, str] | None:
+        """Like ``get_versioned``, but None when ``key`` is still at ``version`` (nothing read): a
+        reader that keeps a copy checks it cheaply (S3: ``If-None-Match`` on the ETag, answered 304).
+
+        Raises ``ArchiveKeyMissing`` when absent.
+        """
+        ...
+
     def put_if_version(self, key: str, body: bytes, content_type: str, version: str | None) -> bool:
         """Write ``body`` only if ``key`` is still at ``version`` (``None``: only if it is absent).
 

@@ -32,6 +32,8 @@ from .identity import caller_of_transcription
 from .memory_building import MemoryDraft, memories_of, why_no_call
 from .ports import Archive, AudioSource, InferredAdd, MemoryStore, NoAudio
 from .profile_store import record_call
+from .recall import store as recall_store
+from .recall.calls import indexed_call
 from .scope import memory_user_id, scoped_agent
 from .settings import IdentitySettings, PostCallSettings, ProcessorSettings
 from .signature import SignatureError, verify
@@ -90,6 +92,8 @@ class ProcessingResult(BaseModel):
     pending_adds: int = 0
     # Whether the call was added to the caller's brief (False: it was already in it).
     brief_updated: bool = False
+    # Whether the call was added to the caller's recall index (False: it was already in it).
+    call_indexed: bool = False
 
 
 class PoisonEvent(Exception):
@@ -243,6 +247,7 @@ def process_archived_event(
         learn_agent_number(archive, event.data, settings.default_country_code)
         result = _store_memories(key, event, settings, memory, archive)
         result = _update_caller_brief(result, event, settings, archive)
+        result = _update_recall_index(result, event, settings, archive)
         # Real deliveries carry no has_audio: only an explicit False says there is none to fetch.
         if fetch_missing_audio and audio_source is not None and event.data.has_audio is not False:
             audio_key = _fetch_audio_if_missing(
@@ -346,6 +351,19 @@ def _update_caller_brief(
     agent = scoped_agent(event.data.agent_id, settings.memory_scope)
     recorded = record_call(archive, caller_id, facts, agent, settings.retention_days)
     return result.model_copy(update={"brief_updated": recorded})
+
+
+def _update_recall_index(
+    result: ProcessingResult, event: wire.PostCallTranscription, settings: ProcessorSettings, archive: Archive
+) -> ProcessingResult:
+    """Add the call to the caller's recall index, skipped exactly as the brief is."""
+    if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen"):
+        return result
+    caller_id = caller_of(event.data, settings)
+    agent = scoped_agent(event.data.agent_id, settings.memory_scope)
+    call = indexed_call(event.data, settings.redact_kinds)
+    indexed = recall_store.add_call(archive, caller_id, call, agent, settings.retention_days)
+    return result.model_copy(update={"call_indexed": indexed})
 
 
 def _store_audio(key: str, event: wire.PostCallAudio, archive: Archive) -> ProcessingResult:

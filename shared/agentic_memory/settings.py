@@ -250,7 +250,14 @@ class WorkspaceKeySettings(_EnvironmentModel):
 class ToolSettings(_EnvironmentModel):
     # When set, the search_memory tool requires one of these in X-Tool-Key.
     tool_keys: CommaSeparatedSecrets = Field(default=(), validation_alias="ELEVENLABS_TOOL_KEY")
-    mem0_search_limit: int = Field(default=3, ge=1, le=50, validation_alias="MEM0_SEARCH_LIMIT")
+    # The answer is sized by characters; MEM0_SEARCH_LIMIT, the original system's count of memories,
+    # still caps their number where a deployment sets it.
+    mem0_search_limit: int | None = Field(default=None, ge=1, le=50, validation_alias="MEM0_SEARCH_LIMIT")
+    search_answer_max_chars: int = Field(
+        default=2_800, ge=300, le=20_000, validation_alias="SEARCH_ANSWER_MAX_CHARS"
+    )
+    # The memory store's semantic results are fused only if they arrive this long after the request.
+    search_budget_seconds: float = Field(default=0.2, gt=0, le=30, validation_alias="SEARCH_BUDGET_SECONDS")
 
     _split_tool_keys = field_validator("tool_keys", mode="before")(_split)
 
@@ -357,9 +364,15 @@ class ConversationInitiationSettings(
 
 
 class SearchMemorySettings(
-    ToolSettings, IdentitySettings, MemorySettings, RedactionSettings, ScopeSettings, RetentionSettings
+    ToolSettings,
+    IdentitySettings,
+    MemorySettings,
+    ArchiveSettings,
+    RedactionSettings,
+    ScopeSettings,
+    RetentionSettings,
 ):
-    """The search_memory server tool: its key and the memory it searches."""
+    """The search_memory server tool: its key, the recall index in the archive and the memory store."""
 
 
 class PostCallSettings(SignatureSettings, IdentitySettings, ArchiveSettings):

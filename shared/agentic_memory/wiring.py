@@ -91,6 +91,8 @@ class SearchMemoryDependencies(Protocol):
     def settings(self) -> SearchMemorySettings: ...
     @property
     def memory(self) -> MemoryStore: ...
+    @property
+    def archive(self) -> Archive: ...
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class _Retention:
 class _SearchMemory:
     settings: SearchMemorySettings
     memory: MemoryStore
+    archive: Archive
 
 
 _installed: Dependencies | None = None
@@ -235,7 +238,7 @@ def _build_retention(environ: Mapping[str, str]) -> _Retention:
 
 def _build_search_memory(environ: Mapping[str, str]) -> _SearchMemory:
     settings = SearchMemorySettings.from_environment(environ)
-    return _SearchMemory(settings, memory_store_for(settings))
+    return _SearchMemory(settings, memory_store_for(settings), archive_for(settings))
 
 
 def audio_source_for(settings: AudioSourceSettings) -> AudioSource | None:

@@ -9,16 +9,16 @@ from long_calls import long_call, long_call_turns
 from agentic_memory.elevenlabs.post_call import PostCallTranscription, TranscriptionData
 from agentic_memory.memory_building import (
     MAX_MEMORIES_PER_CALL,
-    MAX_PASSAGES_PER_CALL,
     MEMORY_MAX_CHARS,
-    PASSAGE_MAX_CHARS,
     call_metadata,
     factual_memory,
+    max_passages,
     memories_of,
     semantic_memory,
     transcript_passages,
     why_no_call,
 )
+from agentic_memory.recall.passages import PASSAGE_MAX_CHARS
 from devtools.fixtures import load_fixture
 
 AGENT = "agent_2401kn076can47sp0fftkzytzrjx"
@@ -42,6 +42,7 @@ def test_factual_memory_metadata_has_every_design_field() -> None:
         "agent_id": AGENT,
         "conversation_id": CONVERSATION,
         "timestamp": "2025-11-18T15:04:12+00:00",
+        "timezone": "UTC",
         "call_duration_seconds": 96,
         "caller_name": "Margaret",
         "call_outcome": "success",
@@ -141,6 +142,7 @@ def test_semantic_memory_metadata_is_the_call_metadata_without_a_name() -> None:
         "agent_id": AGENT,
         "conversation_id": CONVERSATION,
         "timestamp": "2025-11-18T15:04:12+00:00",
+        "timezone": "UTC",
         "call_duration_seconds": 96,
     }
 
@@ -243,42 +245,43 @@ def test_a_call_that_happened_has_no_reason_against_it() -> None:
 # -- the transcript: passages for a store without an LLM, messages for one that infers ----------------
 
 
-def test_without_an_llm_a_ten_minute_call_is_a_few_passages_of_exchanges() -> None:
+def test_without_an_llm_a_ten_minute_call_is_the_recall_index_passages() -> None:
     # Given a 120-turn, ten-minute call
     data = long_call().data
     # When its memories are built for a store without an LLM
     factual, passages = memories_of(data, infer=False)
-    # Then the transcript is a handful of passages, each of whole question-and-answer exchanges
+    # Then the transcript is the index's overlapping passages, each within the embedder's window
     texts = [message.content for message in passages.messages]
     assert (factual.type, passages.type, passages.infer) == ("factual", "semantic", False)
-    assert len(texts) == 15 and 1 + len(texts) <= MAX_MEMORIES_PER_CALL
+    assert 1 + len(texts) <= MAX_MEMORIES_PER_CALL
     assert texts[0].splitlines()[:2] == [
         "Agent: Thank you. Where did you grow up?",
         "Caller: I grew up in Leeds, in a terraced house near the mill.",
     ]
-    for text in texts:
-        lines = text.splitlines()
-        assert lines[0].startswith("Agent: ") and lines[-1].startswith("Caller: ")
-        assert len(text) <= PASSAGE_MAX_CHARS and sum(line.startswith("Agent: ") for line in lines) <= 4
-    # And nothing said is lost
-    assert sum(len(text.splitlines()) for text in texts) == 120
+    assert all(len(text) <= PASSAGE_MAX_CHARS for text in texts)
+    # And every line said is in at least one passage, some in two (they overlap)
+    said = [f"{'Caller' if t.role == 'user' else 'Agent'}: {t.message}" for t in data.transcript]
+    lines = [line for text in texts for line in text.splitlines()]
+    assert set(said) <= set(lines) and len(lines) > len(said)
 
 
-def test_a_call_far_longer_than_ten_minutes_still_gives_at_most_nineteen_passages() -> None:
+def test_a_two_hour_call_gives_at_most_twenty_memories_per_ten_minutes() -> None:
     # Given a two-hour call of long answers
     turns = long_call_turns(exchanges=720)
     for turn in turns[1::2]:
         turn["message"] = turn["message"] + " " + "And there is a lot more to say about that. " * 8
-    data = transcription(transcript=turns)
+    data = transcription(transcript=turns, metadata={"call_duration_secs": 7200})
     # When it becomes passages
     passages = transcript_passages(data)
-    # Then the bound holds: the passages grow instead
+    # Then the bound of twenty memories per ten minutes (the factual one included) holds
     assert passages is not None
-    assert len(passages.messages) == MAX_PASSAGES_PER_CALL
-    assert sum(len(m.content.splitlines()) for m in passages.messages) == 1440
+    assert len(passages.messages) == max_passages(7200) == 12 * MAX_MEMORIES_PER_CALL - 1
+    # And the passages chosen are spread over the whole call, not its beginning only
+    assert turns[0]["message"] in passages.messages[0].content
+    assert turns[-1]["message"][:40] in "".join(m.content for m in passages.messages[-3:])
 
 
-def test_an_answer_longer_than_a_passage_is_a_passage_of_its_own_clipped_at_a_word() -> None:
+def test_an_answer_longer_than_a_segment_is_cut_at_sentence_ends_and_nothing_is_lost() -> None:
     # Given a 1,440-character answer, then a short exchange
     long_answer = "I remember. " * 120
     data = transcription(
@@ -291,25 +294,27 @@ def test_an_answer_longer_than_a_passage_is_a_passage_of_its_own_clipped_at_a_wo
     )
     # When it becomes passages
     passages = transcript_passages(data)
-    # Then the long answer is a passage of its own, clipped after a whole word within the cap
+    # Then every passage fits the window and every sentence said is in one of them
     assert passages is not None
-    first, second = (m.content for m in passages.messages)
-    assert first.startswith("Agent: Tell me about the mill.\nCaller: I remember. I remember.")
-    assert first.endswith("I remember.…") and len(first) == 999 <= PASSAGE_MAX_CHARS
-    assert second == "Agent: And then?\nCaller: Then I left."
+    texts = [m.content for m in passages.messages]
+    assert texts[0].startswith("Agent: Tell me about the mill.\nCaller: I remember. I remember.")
+    assert all(len(text) <= PASSAGE_MAX_CHARS for text in texts)
+    assert texts[-1].endswith("Agent: And then?\nCaller: Then I left.")
+    caller_words = "".join(line.removeprefix("Caller: ") for t in texts for line in t.splitlines())
+    assert caller_words.count("I remember.") >= 120
 
 
-def test_a_single_120_kb_turn_is_a_passage_of_at_most_a_thousand_characters() -> None:
-    # Given a caller who talked without a pause: one 120 KB turn
+def test_a_single_120_kb_turn_is_passages_within_the_window_and_the_bound() -> None:
+    # Given a caller who talked without a pause: one 120 KB turn, no duration known
     monologue = "and then the mill closed and we moved to the coast " * 2_400
     data = transcription(transcript=[{"role": "user", "message": monologue}])
     # When it becomes passages
     passages = transcript_passages(data)
-    # Then it is one passage of at most PASSAGE_MAX_CHARS, ending on a whole word
+    # Then each passage fits the embedder's window, ends on a whole word, and a ten-minute bound holds
     assert passages is not None and len(monologue) > 120_000
-    [passage] = (m.content for m in passages.messages)
-    assert len(passage) <= PASSAGE_MAX_CHARS and passage.endswith("…")
-    assert passage[:-1].split()[-1] in monologue.split()
+    texts = [m.content for m in passages.messages]
+    assert len(texts) == max_passages(None) == MAX_MEMORIES_PER_CALL - 1
+    assert all(len(text) <= PASSAGE_MAX_CHARS and text.split()[-1] in monologue.split() for text in texts)
 
 
 def test_a_215_kb_summary_gives_a_factual_memory_of_at_most_four_thousand_characters() -> None:

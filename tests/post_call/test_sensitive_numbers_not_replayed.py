@@ -4,7 +4,7 @@ archive keeps what was said."""
 import json
 
 import pytest
-from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
+from helpers import api_event, lambda_context, memory_texts, response_json, signed_headers, sqs_event
 
 from agentic_memory.ports import ChatMessage
 from agentic_memory.settings import Settings
@@ -70,11 +70,11 @@ def test_a_memory_stored_before_redaction_is_not_read_back(deps, keys) -> None:
 
     # When the search tool reads it
     body = json.dumps({"query": "which card", "user_id": CALLER}).encode()
-    found = response_json(
+    found = memory_texts(
         search_memory(
             api_event("POST", "/retrieve", body, {"Content-Type": "application/json"}), lambda_context()
         )
-    )["memories"]
+    )
 
     # Then the agent hears the placeholder
     assert found == ["Charge my card [card number] please"]

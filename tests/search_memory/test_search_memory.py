@@ -3,7 +3,7 @@
 import json
 from urllib.parse import urlencode
 
-from helpers import api_event, lambda_context, response_json
+from helpers import api_event, lambda_context, memory_texts, response_json
 
 from agentic_memory.errors import MemoryUnavailable
 from agentic_memory.ports import ChatMessage
@@ -34,21 +34,26 @@ def test_post_finds_the_callers_facts(deps):
     remember(deps, "I have a dog named Biscuit", "My grandson's wedding is in June")
     response = post({"query": "what is the dog called", "user_id": CALLER})
     assert response["statusCode"] == 200
-    assert response_json(response)["memories"][0] == "I have a dog named Biscuit"
+    assert memory_texts(response)[0] == "I have a dog named Biscuit"
 
 
 def test_get_reads_the_query_string(deps):
     remember(deps, "I have a dog named Biscuit")
     query = urlencode({"query": "dog", "user_id": "+1 555 010 0123"})
     response = search_memory(api_event("GET", "/retrieve", query=query), lambda_context("retrieve"))
-    assert response_json(response) == {"memories": ["I have a dog named Biscuit"]}
+    assert memory_texts(response) == ["I have a dog named Biscuit"]
 
 
-def test_results_are_limited_and_scoped_to_the_caller(deps):
+def test_results_are_limited_by_mem0_search_limit_and_scoped_to_the_caller(deps):
+    # Given ten memories of the caller, one of another caller, and MEM0_SEARCH_LIMIT=3
     remember(deps, *[f"dog fact number {i}" for i in range(10)])
     deps.memory.add("+15550100999", [ChatMessage(role="user", content="another dog")], {})
-    memories = response_json(post({"query": "dog", "user_id": CALLER}))["memories"]
-    assert len(memories) == deps.settings.mem0_search_limit
+    settings = deps.settings.model_copy(update={"mem0_search_limit": 3})
+    use_dependencies(Dependencies(settings=settings, memory=deps.memory, archive=deps.archive))
+    # When the tool searches
+    memories = memory_texts(post({"query": "dog", "user_id": CALLER}))
+    # Then three come back, all the caller's own
+    assert len(memories) == 3
     assert "another dog" not in memories
 
 

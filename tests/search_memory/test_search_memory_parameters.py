@@ -5,7 +5,7 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from helpers import api_event, lambda_context, response_json
+from helpers import api_event, lambda_context, memory_texts, response_json
 
 from agentic_memory.ports import ChatMessage
 from services.search_memory.handler import lambda_handler as search_memory
@@ -38,7 +38,7 @@ def test_a_form_encoded_tool_call_finds_the_callers_memories(remembered) -> None
 
     # Then the form is read and the dog is found
     assert response["statusCode"] == 200
-    assert response_json(response)["memories"][0] == BISCUIT
+    assert memory_texts(response)[0] == BISCUIT
 
 
 def test_a_message_body_as_mem0s_own_tools_send_it_finds_the_callers_memories(remembered) -> None:
@@ -46,7 +46,7 @@ def test_a_message_body_as_mem0s_own_tools_send_it_finds_the_callers_memories(re
 
     response = call("POST", body, "application/json")
 
-    assert response_json(response)["memories"][0] == BISCUIT
+    assert memory_texts(response)[0] == BISCUIT
 
 
 @pytest.mark.parametrize("query_name", ["query", "message", "text", "question"])
@@ -59,8 +59,8 @@ def test_every_query_and_caller_name_is_understood_in_json_and_in_a_form(
     as_json = call("POST", json.dumps(parameters).encode(), "application/json")
     as_form = call("POST", urlencode(parameters).encode(), "application/x-www-form-urlencoded")
 
-    assert response_json(as_json)["memories"][0] == BISCUIT
-    assert response_json(as_form)["memories"][0] == BISCUIT
+    assert memory_texts(as_json)[0] == BISCUIT
+    assert memory_texts(as_form)[0] == BISCUIT
 
 
 def test_a_post_with_its_parameters_in_the_query_string_and_no_body_finds_memories(remembered) -> None:
@@ -68,22 +68,22 @@ def test_a_post_with_its_parameters_in_the_query_string_and_no_body_finds_memori
 
     response = call("POST", b"", "application/json", query=query)
 
-    assert response_json(response)["memories"][0] == BISCUIT
+    assert memory_texts(response)[0] == BISCUIT
 
 
 def test_the_caller_in_the_query_string_and_the_question_in_the_body_are_combined(remembered) -> None:
     # A tool definition can put the caller in the URL ({{system__caller_id}}) and the LLM's text in the body.
     response = call("POST", json.dumps({"text": "dog"}).encode(), "application/json", f"caller_id={CALLER}")
 
-    assert response_json(response)["memories"][0] == BISCUIT
+    assert memory_texts(response)[0] == BISCUIT
 
 
 def test_without_a_content_type_a_json_body_and_a_form_are_both_recognised(remembered) -> None:
     as_json = call("POST", json.dumps({"query": "dog", "user_id": CALLER}).encode())
     as_form = call("POST", urlencode({"query": "dog", "user_id": CALLER}).encode(), "text/plain")
 
-    assert response_json(as_json)["memories"][0] == BISCUIT
-    assert response_json(as_form)["memories"][0] == BISCUIT
+    assert memory_texts(as_json)[0] == BISCUIT
+    assert memory_texts(as_form)[0] == BISCUIT
 
 
 def test_a_form_without_a_query_is_a_clear_400(remembered) -> None:

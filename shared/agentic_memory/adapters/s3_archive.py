@@ -26,6 +26,8 @@ _TOTAL_ATTEMPTS = 2
 _DUPLICATE = "PreconditionFailed"  # 412: If-None-Match failed, the key already exists
 _CONFLICT = "ConditionalRequestConflict"  # 409: a concurrent write to the key; AWS says retry
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+# A GetObject with If-None-Match on the current ETag: botocore reports the 304 as an error.
+_NOT_MODIFIED = {"304", "NotModified"}
 _DENIED = {"AccessDenied", "403", "Forbidden"}
 # A 409 means another write to the key was in flight: one more try settles it (AWS: "retry the upload").
 _ATTEMPTS_ON_CONFLICT = 2
@@ -107,6 +109,20 @@ class S3Archive:
             body: bytes = _guarded("GetObject", response["Body"].read)
             return body, str(response["ETag"])
         except _S3Failure as failure:
+            if self._is_missing(key, failure):
+                raise ArchiveKeyMissing(key) from None
+            raise
+
+    def get_if_changed(self, key: str, version: str | None) -> tuple[bytes, str] | None:
+        if version is None:
+            return self.get_versioned(key)
+        try:
+            response = self._call("GetObject", "get_object", Key=key, IfNoneMatch=version)
+            body: bytes = _guarded("GetObject", response["Body"].read)
+            return body, str(response["ETag"])
+        except _S3Failure as failure:
+            if failure.s3_error_code in _NOT_MODIFIED:
+                return None
             if self._is_missing(key, failure):
                 raise ArchiveKeyMissing(key) from None
             raise
