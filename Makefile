@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 BIND ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install install-dev run test lint typecheck bench load clean
+.PHONY: install install-dev run test lint typecheck bench bench-recall load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ load: install-dev
 
 bench: install
 	$(BIN)/python loadtests/benchmark.py
+
+# Evidence recall of the search_memory tool against BM25 over the raw turns at equal characters, in one
+# run on the shipped memoir set (loadtests/README.md, "Recall"). RECALL_ARGS=--quick for one caller.
+bench-recall: install
+	$(BIN)/python -m loadtests.recall $(RECALL_ARGS)
 
 clean:
 	rm -rf $(VENV) .agentic-memory .pytest_cache .mypy_cache .ruff_cache
