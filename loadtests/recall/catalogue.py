@@ -393,7 +393,7 @@ SINGLE = (
         asks=("Who was your boss when you started working?",),
         about="your first boss",
         distractors=(
-            "My friend worked under {other}, who was a real gentleman.",
+            "My friend worked under {other}, who was kindness itself.",
             "{other} from the accounts office used to slip us toffees.",
         ),
     ),

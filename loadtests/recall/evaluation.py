@@ -43,6 +43,7 @@ def evaluate(data: Dataset, answers: Sequence[Answer]) -> list[Outcome]:
                     bm25_results=len(equal),
                     bm25_same_results_hit=is_hit(question["kind"], evidence, same_count),
                     note=answer.note,
+                    memories=tuple(answer.memories),
                 )
             )
     finally:

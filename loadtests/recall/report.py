@@ -31,6 +31,7 @@ class Outcome:
     bm25_results: int
     bm25_same_results_hit: bool
     note: str | None = None
+    memories: tuple[str, ...] = ()  # the product's answer, kept in the JSON to read the misses
 
 
 def summary(outcomes: Sequence[Outcome], dataset: str, ingest: Ingest, run_seconds: float) -> dict[str, Any]:
