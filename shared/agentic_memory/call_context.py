@@ -7,12 +7,12 @@ Every dynamic variable is always present and always a string: ElevenLabs fails a
 references a variable the webhook did not return.
 """
 
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from pydantic import BaseModel, ConfigDict
 
 from .call_time import call_zone, describe, local_date, zone_name
-from .caller_profile import CallerProfile, CallNote
+from .caller_profile import CallerProfile, CallNote, CollectedValue, clip_at_word
 from .elevenlabs.conversation_initiation import (
     AgentOverride,
     ConversationConfigOverride,
@@ -21,10 +21,19 @@ from .elevenlabs.conversation_initiation import (
 )
 
 SUMMARY_MAX_CHARS = 400
-CONTEXT_MAX_CHARS = 1500
-# Per line of the context, so that several calls and fields fit within CONTEXT_MAX_CHARS.
-CONTEXT_CALL_MAX_CHARS = 300
+# ``memory_context`` in characters, whatever the caller's history: about 600 tokens of the prompt.
+CONTEXT_MAX_CHARS = 2500
+# Its parts, so that none crowds out the others: the collected values (with their heading) and the
+# titles of the calls between the first and the recent ones take at most these; the calls share
+# the rest, each line cut at a word to an equal share between these two bounds.
+CONTEXT_COLLECTED_MAX_CHARS = 600
+CONTEXT_BETWEEN_MAX_CHARS = 360
+CONTEXT_CALL_MAX_CHARS = 320
+CONTEXT_CALL_MIN_CHARS = 150
 CONTEXT_VALUE_MAX_CHARS = 120
+# A former value of a field, and how many of them a field's line shows.
+CONTEXT_EARLIER_VALUE_MAX_CHARS = 40
+CONTEXT_EARLIER_VALUES = 2
 
 
 class Greetings(BaseModel):
@@ -114,38 +123,135 @@ def summarise(profile: CallerProfile) -> str:
 
 
 def memory_context(profile: CallerProfile) -> str:
-    """A compact text the agent's prompt template can include as ``{{memory_context}}``.
+    """A compact text the agent's prompt template can include as ``{{memory_context}}``, at most
+    ``CONTEXT_MAX_CHARS`` characters whatever the history, all of it from the brief.
 
-    Whole lines only, newest first, until ``CONTEXT_MAX_CHARS``: the name, the caller's timezone
-    (dates are the caller's own, or UTC and said so when no call carried a valid IANA zone), the calls
-    so far, the recent calls' summaries and the latest value of each collected field. Text from calls
-    (titles, summaries, collected values) is put on one line each, so it cannot forge a line.
+    The name, the caller's timezone (dates are the caller's own, or UTC and said so when no call
+    carried a valid IANA zone), how many calls there were and when the first and the last were, the
+    recent calls newest first (date, title, summary), the calls between (how many, and the dates and
+    titles of the newest, at most ``CONTEXT_BETWEEN_MAX_CHARS``), the first call(s), and what was
+    collected in calls: each field's current value, since when if it changed, and what it was before
+    (at most ``CONTEXT_COLLECTED_MAX_CHARS``). The calls share what is left, one line each cut at a word; the
+    first call and the newest ones come first when not all fit. Text from calls (titles, summaries,
+    collected values) is put on one line each, so it cannot forge a line.
     """
     zone = _zone(profile)
     name = _one_line(profile.name.name) if profile.name else ""
-    lines = [f"Caller's name: {name}." if name else "Caller's name: not known yet."]
+    head = [f"Caller's name: {name}." if name else "Caller's name: not known yet."]
     if zone is UTC:
-        lines.append("Caller's timezone: not known; dates are UTC.")
+        head.append("Caller's timezone: not known; dates are UTC.")
     else:
-        lines.append(f"Caller's timezone: {zone_name(zone)}; dates are the caller's.")
+        head.append(f"Caller's timezone: {zone_name(zone)}; dates are the caller's.")
     span = ""
     if profile.first_call_at and profile.last_call_at:
         first, last = local_date(profile.first_call_at, zone), local_date(profile.last_call_at, zone)
         span = f" (first {first}, last {last})"
-    lines.append(f"Previous calls: {profile.call_count}{span}.")
-    if profile.recent_calls:
-        lines.append("Recent calls, newest first:")
-        lines.extend(
-            f"- {_clip(_describe(note, zone), CONTEXT_CALL_MAX_CHARS)}" for note in profile.recent_calls
-        )
-    if profile.collected:
-        lines.append("Collected in calls:")
-        newest = sorted(profile.collected.items(), key=lambda item: item[1].at, reverse=True)
-        lines.extend(
-            f"- {_one_line(field)}: {_clip(_one_line(str(value.value)), CONTEXT_VALUE_MAX_CHARS)}"
-            for field, value in newest
-        )
-    return _whole_lines(lines, CONTEXT_MAX_CHARS)
+    head.append(f"Previous calls: {profile.call_count}{span}.")
+    collected = _whole_lines(_collected_lines(profile, zone), CONTEXT_COLLECTED_MAX_CHARS).splitlines()
+    between = _between_lines(profile, zone)
+    left = CONTEXT_MAX_CHARS - _length([*head, *collected, *between]) - 1
+    recent, firsts = _call_lines(profile, zone, left)
+    return _whole_lines([*head, *recent, *between, *firsts, *collected], CONTEXT_MAX_CHARS)
+
+
+def _call_lines(profile: CallerProfile, zone: tzinfo, budget: int) -> tuple[list[str], list[str]]:
+    """The recent calls' and the first calls' lines, with their headings, within ``budget``
+    characters (newlines included). The newest call is told at length (``CONTEXT_CALL_MAX_CHARS``: the
+    one the caller most likely calls back about); the others share what is left, each line cut at a
+    word. When not all fit: the newest, the first, the other recent ones newest first, the second first."""
+    recent, firsts = profile.recent_calls, profile.first_calls
+    if not recent and not firsts:
+        return [], []
+    headings = ["Recent calls, newest first:", _first_heading(profile) if firsts else ""]
+    left = budget - _length(headings) - 1
+    newest, *others = (*recent, *firsts)
+    lines = {newest.conversation_id: _call_line(newest, zone, CONTEXT_CALL_MAX_CHARS)}
+    share = (left - len(lines[newest.conversation_id]) - 1) // max(len(others), 1) - 1
+    width = max(CONTEXT_CALL_MIN_CHARS, min(CONTEXT_CALL_MAX_CHARS, share))
+    lines.update((note.conversation_id, _call_line(note, zone, width)) for note in others)
+    kept: set[str] = set()
+    for note in (newest, *firsts[:1], *recent, *firsts[1:]):
+        cost = len(lines[note.conversation_id]) + 1
+        if note.conversation_id not in kept and cost <= left:
+            kept.add(note.conversation_id)
+            left -= cost
+    shown_recent = [lines[n.conversation_id] for n in recent if n.conversation_id in kept]
+    shown_firsts = [lines[n.conversation_id] for n in firsts if n.conversation_id in kept]
+    return (
+        [headings[0], *shown_recent] if shown_recent else [],
+        [headings[1], *shown_firsts] if shown_firsts else [],
+    )
+
+
+def _call_line(note: CallNote, zone: tzinfo, width: int) -> str:
+    return f"- {clip_at_word(_describe(note, zone), width - 2)}"
+
+
+def _first_heading(profile: CallerProfile) -> str:
+    # A brief written before first calls were kept (version 1) keeps the oldest it still had.
+    if profile.first_calls[0].at != profile.first_call_at:
+        return "Earliest calls kept:"
+    return "First call:" if len(profile.first_calls) == 1 else "First calls:"
+
+
+def _between_lines(profile: CallerProfile, zone: tzinfo) -> list[str]:
+    """One line: how many calls came between the first and the recent ones, and the dates and titles
+    of the newest of them, whole, within ``CONTEXT_BETWEEN_MAX_CHARS``."""
+    count = profile.call_count - len(profile.recent_calls) - len(profile.first_calls)
+    if count <= 0:
+        return []
+    items: list[str] = []
+    line = f"Calls between: {count}"
+    for call in profile.between_calls:
+        item = f"{local_date(call.at, zone)} {clip_at_word(_one_line(call.title) or 'no title', 60)}"
+        longer = f"{line}, newest first: {'; '.join([*items, item])}; {count} more not listed."
+        if len(longer) > CONTEXT_BETWEEN_MAX_CHARS:
+            break
+        items.append(item)
+    if not items:
+        return [f"{line} (not listed)."]
+    rest = f"; {count - len(items)} more not listed" if count > len(items) else ""
+    return [f"{line}, newest first: {'; '.join(items)}{rest}."]
+
+
+def _collected_lines(profile: CallerProfile, zone: tzinfo) -> list[str]:
+    if not profile.collected:
+        return []
+    newest = sorted(profile.collected.items(), key=lambda item: item[1].at, reverse=True)
+    return [
+        "Collected in calls:",
+        *(f"- {_one_line(field)}: {_value_line(known, zone)}" for field, known in newest),
+    ]
+
+
+def _value_line(known: CollectedValue, zone: tzinfo) -> str:
+    """``gold``, or ``silver (since 2025-06-04; before: gold, 2025-06-02 to 2025-06-03)`` once it changed."""
+    value = clip_at_word(_one_line(str(known.value)), CONTEXT_VALUE_MAX_CHARS)
+    if not known.earlier:
+        return value
+    since = f"since {local_date(known.since, zone)}; " if known.since else ""
+    before = ", ".join(
+        f"{clip_at_word(_one_line(str(old.value)), CONTEXT_EARLIER_VALUE_MAX_CHARS)} "
+        f"({_dates(old.since, old.at, zone)})"
+        for old in known.earlier[:CONTEXT_EARLIER_VALUES]
+    )
+    more = (
+        f" and {len(known.earlier) - CONTEXT_EARLIER_VALUES} more"
+        if len(known.earlier) > CONTEXT_EARLIER_VALUES
+        else ""
+    )
+    return f"{value} ({since}before: {before}{more})"
+
+
+def _dates(since: datetime, at: datetime, zone: tzinfo) -> str:
+    first, last = local_date(since, zone), local_date(at, zone)
+    return first if first == last else f"{first} to {last}"
+
+
+def _length(lines: list[str]) -> int:
+    """The characters ``lines`` take joined by newlines (a blank entry takes none)."""
+    kept = [line for line in lines if line]
+    return sum(len(line) for line in kept) + max(len(kept) - 1, 0)
 
 
 def render(template: str, variables: dict[str, str]) -> str:

@@ -5,6 +5,17 @@ Kept in the archive at ``profiles/{caller_id}.json`` and rewritten by the proces
 pure: it turns a transcription into the facts of one call (``call_facts``), folds them into a brief
 (``with_call``) and keeps the encoded brief under ``MAX_PROFILE_BYTES`` (``encode``).
 
+The brief carries the whole relationship, bounded by count before it is bounded by bytes: the call
+count and span; the first ``FIRST_CALLS`` calls and the newest ``RECENT_CALLS`` with their summaries
+(the newest ``FULL_SUMMARY_CALLS`` at ``SUMMARY_MAX_CHARS``, the others at ``NOTE_MAX_CHARS``, cut at a
+word); the newest ``BETWEEN_CALLS`` of the calls between them by date and title; each collected field's
+current value with when it was first and last given and up to ``EARLIER_VALUES`` values it replaced
+(a value given again is no change; strings compare without case and spacing); the name and up to
+``EARLIER_NAMES`` former ones. Which calls land where does not depend on the order calls are folded
+in, so a rebuild from the archive (``profile_store.rebuild_profile``, in call order) makes the brief
+that processing made. Briefs of version 1 (no first calls, no calls between, no value history) read
+as version 2 briefs that lack those parts, and are written as version 2 at their next call.
+
 Sources of facts, all from the ``post_call_transcription`` event: the call time is
 ``metadata.start_time_unix_secs`` (else the envelope's ``event_timestamp``); the caller's timezone is
 ``metadata.timezone`` or the ``system__timezone`` dynamic variable; the summary and title are
@@ -16,7 +27,7 @@ started with (ElevenLabs echoes the pre-call's variables; a placeholder such as 
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -28,19 +39,32 @@ from .memory_building import printable
 from .names import name_from_data_collection, name_from_turns, name_from_variables
 from .redaction import ALL_KINDS, SensitiveKind, redact, redact_named
 
-PROFILE_VERSION = 1
-# The hard cap on the encoded brief, in bytes (UTF-8 JSON), whatever the caller's history.
+# 2: first calls, calls between by title, the history of collected values.
+PROFILE_VERSION = 2
+# The hard cap on the encoded brief, in bytes (UTF-8 JSON), whatever the caller's history. The count
+# bounds below keep an English brief near 12 KB at most; text in scripts of two to four bytes a
+# character is trimmed to the cap (``encode``), least useful and oldest first.
 MAX_PROFILE_BYTES = 16 * 1024
 RECENT_CALLS = 10
+FIRST_CALLS = 2
+BETWEEN_CALLS = 24
+# The newest calls keep their summaries at SUMMARY_MAX_CHARS; older ones at NOTE_MAX_CHARS, as much as
+# a line of the pre-call's context shows of a call (``call_context``).
+FULL_SUMMARY_CALLS = 2
 EARLIER_NAMES = 5
 MAX_AGENTS = 20
 MAX_COLLECTED_FIELDS = 30
-# Conversation ids remembered for idempotency; older calls are covered by ``counted_through``.
-MAX_CONVERSATIONS = 100
+EARLIER_VALUES = 3
+# Conversation ids remembered for idempotency; older calls are covered by ``counted_through``. An id
+# costs ~45 bytes, so 50 of them are a seventh of the cap.
+MAX_CONVERSATIONS = 50
 MIN_CONVERSATIONS = 10
 SUMMARY_MAX_CHARS = 600
+NOTE_MAX_CHARS = 300
 TITLE_MAX_CHARS = 120
 VALUE_MAX_CHARS = 200
+# Trimming to the cap keeps at least this many recent calls before it takes anything else.
+MIN_RECENT_CALLS = 3
 
 # "operator": corrected by hand in the console (conversation_id is then empty).
 NameSource = Literal["data_collection", "stated_in_call", "caller_name_variable", "operator"]
@@ -71,10 +95,30 @@ class CallNote(_Part):
     summary: str = ""
 
 
+class CallTitle(_Part):
+    """A call between the first and the recent ones: when (UTC) and ElevenLabs' title of it."""
+
+    at: datetime
+    title: str = ""
+
+
+class PastValue(_Part):
+    """A value a collected field held before: given first at ``since``, last at ``at`` (UTC)."""
+
+    value: Scalar
+    since: datetime
+    at: datetime
+
+
 class CollectedValue(_Part):
+    """A collected field's current value: given last at ``at`` in ``conversation_id``, first at
+    ``since`` (None in a version 1 brief: not known), after the values in ``earlier``, newest first."""
+
     value: Scalar
     at: datetime
     conversation_id: str
+    since: datetime | None = None
+    earlier: tuple[PastValue, ...] = ()
 
 
 class CallerProfile(_Part):
@@ -90,6 +134,8 @@ class CallerProfile(_Part):
     timezone: str | None = None
     agents: tuple[str, ...] = ()  # most recently spoken to last
     recent_calls: tuple[CallNote, ...] = ()  # newest first
+    first_calls: tuple[CallNote, ...] = ()  # oldest first, none of them in recent_calls
+    between_calls: tuple[CallTitle, ...] = ()  # newest first: calls neither first nor recent
     collected: dict[str, CollectedValue] = Field(default_factory=dict)
     # Conversation id → call start (unix seconds), for idempotency; calls at or before the pair
     # (``counted_through``, ``counted_through_id``) had their ids trimmed and count as already seen:
@@ -181,9 +227,7 @@ def with_call(profile: CallerProfile, call: CallFacts) -> CallerProfile | None:
     name, earlier = _names_after(profile, call.name)
     collected = dict(profile.collected)
     for field, value in call.collected.items():
-        known = collected.get(field)
-        if known is None or call.at >= known.at:
-            collected[field] = CollectedValue(value=value, at=call.at, conversation_id=call.conversation_id)
+        collected[field] = _with_value(collected.get(field), value, call.at, call.conversation_id)
     note = CallNote(
         conversation_id=call.conversation_id,
         at=call.at,
@@ -195,6 +239,7 @@ def with_call(profile: CallerProfile, call: CallFacts) -> CallerProfile | None:
     return _bounded(
         profile.model_copy(
             update={
+                "version": PROFILE_VERSION,
                 "name": name,
                 "earlier_names": earlier,
                 "call_count": profile.call_count + 1,
@@ -204,7 +249,7 @@ def with_call(profile: CallerProfile, call: CallFacts) -> CallerProfile | None:
                 "agents": (*(a for a in profile.agents if a != call.agent_id), call.agent_id)
                 if newest or call.agent_id not in profile.agents
                 else profile.agents,
-                "recent_calls": tuple(sorted((note, *profile.recent_calls), key=_when, reverse=True)),
+                **_calls_with(profile, note),
                 "collected": collected,
                 "conversations": conversations,
             }
@@ -233,8 +278,12 @@ def _names_after(
     profile: CallerProfile, given: GivenName | None
 ) -> tuple[GivenName | None, tuple[GivenName, ...]]:
     current, earlier = profile.name, profile.earlier_names
-    if given is None or (current is not None and given.name == current.name):
+    if given is None:
         return current, earlier
+    if current is not None and given.name == current.name:
+        # The first call that gave the name, as a fold in call order keeps it (an operator's stays).
+        earliest = given.at < current.at and current.source != "operator"
+        return (given if earliest else current), earlier
     if current is None or given.at >= current.at:
         # A newer name replaces the older one, which is kept in the history.
         history = (current, *earlier) if current is not None else earlier
@@ -254,42 +303,177 @@ def _distinct_names(history: tuple[GivenName, ...], current: str) -> tuple[Given
     return tuple(kept[:EARLIER_NAMES])
 
 
+def _calls_with(profile: CallerProfile, note: CallNote) -> dict[str, Any]:
+    """Where each call goes once ``note`` is in: the newest ``RECENT_CALLS``, then the oldest
+    ``FIRST_CALLS`` of the others, then the newest ``BETWEEN_CALLS`` of the rest by title. Each call
+    lands where a fold in call order would put it, whatever the order (a late call, a rebuild)."""
+    recent = sorted((note, *profile.recent_calls), key=_call_order, reverse=True)
+    firsts = sorted((*profile.first_calls, *recent[RECENT_CALLS:]), key=_call_order)
+    between = [CallTitle(at=old.at, title=old.title) for old in firsts[FIRST_CALLS:]]
+    return {
+        "recent_calls": tuple(
+            old if at < FULL_SUMMARY_CALLS else _as_note(old) for at, old in enumerate(recent[:RECENT_CALLS])
+        ),
+        "first_calls": tuple(_as_note(old) for old in firsts[:FIRST_CALLS]),
+        "between_calls": tuple(
+            sorted((*profile.between_calls, *between), key=lambda c: (c.at, c.title), reverse=True)[
+                :BETWEEN_CALLS
+            ]
+        ),
+    }
+
+
+def _as_note(note: CallNote) -> CallNote:
+    """The call as a note among others: its summary cut at a word at ``NOTE_MAX_CHARS``."""
+    shorter = clip_at_word(note.summary, NOTE_MAX_CHARS)
+    return note if shorter == note.summary else note.model_copy(update={"summary": shorter})
+
+
+def _call_order(note: CallNote) -> tuple[datetime, str]:
+    # The id breaks ties between calls that started in the same second, as in a rebuild.
+    return note.at, note.conversation_id
+
+
+def _with_value(
+    known: CollectedValue | None, value: Scalar, at: datetime, conversation_id: str
+) -> CollectedValue:
+    """``known`` after a call gave ``value`` at ``at``: the same value again extends its run, another
+    one starts a run. A late call lands in time order; one that contradicts the middle of a run splits
+    it, its two parts dated by the run's own ends (the calls in between are not in the brief)."""
+    if known is None:
+        return CollectedValue(value=value, at=at, conversation_id=conversation_id, since=at)
+    runs = [
+        *reversed(known.earlier),
+        PastValue(value=known.value, since=known.since or known.at, at=known.at),
+    ]
+    runs = _runs_with(runs, PastValue(value=value, since=at, at=at))[-(EARLIER_VALUES + 1) :]
+    current = runs[-1]
+    return CollectedValue(
+        value=current.value,
+        at=current.at,
+        conversation_id=conversation_id if at >= known.at else known.conversation_id,
+        since=current.since if known.since is not None or len(runs) > 1 else None,
+        earlier=tuple(reversed(runs[:-1])),
+    )
+
+
+def _runs_with(runs: list[PastValue], given: PastValue) -> list[PastValue]:
+    """``runs`` (oldest first, neighbours differ) with one more call's value in time order."""
+    before = [n for n, run in enumerate(runs) if run.since <= given.at]
+    if not before:
+        first = runs[0]
+        if same_value(first.value, given.value):
+            return [first.model_copy(update={"since": given.at}), *runs[1:]]
+        return [given, *runs]
+    n = before[-1]
+    run = runs[n]
+    if same_value(run.value, given.value):
+        # The wording of the newest call wins ("Gold" after "gold").
+        latest = given if given.at >= run.at else run
+        return [*runs[:n], run.model_copy(update={"value": latest.value, "at": latest.at}), *runs[n + 1 :]]
+    if given.at >= run.at:
+        following = runs[n + 1] if n + 1 < len(runs) else None
+        if following is not None and same_value(following.value, given.value):
+            return [*runs[: n + 1], following.model_copy(update={"since": given.at}), *runs[n + 2 :]]
+        return [*runs[: n + 1], given, *runs[n + 1 :]]
+    first_part = run.model_copy(update={"at": run.since})
+    last_part = run.model_copy(update={"since": run.at})
+    return [*runs[:n], first_part, given, last_part, *runs[n + 1 :]]
+
+
+def same_value(one: Scalar, other: Scalar) -> bool:
+    """Whether two collected values say the same: strings without case and spacing, numbers by value,
+    a yes/no only as a yes/no (``True`` is not ``1``)."""
+    if isinstance(one, str) and isinstance(other, str):
+        return " ".join(one.casefold().split()) == " ".join(other.casefold().split())
+    if isinstance(one, bool) or isinstance(other, bool):
+        return isinstance(one, bool) and isinstance(other, bool) and one == other
+    return not isinstance(one, str) and not isinstance(other, str) and one == other
+
+
 def _bounded(profile: CallerProfile) -> CallerProfile:
-    """Count bounds: the last calls, the latest fields and agents, the last conversation ids."""
+    """Count bounds: the latest fields and agents, the last conversation ids (calls: ``_calls_with``)."""
     collected = dict(
         sorted(profile.collected.items(), key=lambda item: item[1].at, reverse=True)[:MAX_COLLECTED_FIELDS]
     )
     return _without_oldest_conversations(
-        profile.model_copy(
-            update={
-                "recent_calls": profile.recent_calls[:RECENT_CALLS],
-                "agents": profile.agents[-MAX_AGENTS:],
-                "collected": collected,
-            }
-        ),
+        profile.model_copy(update={"agents": profile.agents[-MAX_AGENTS:], "collected": collected}),
         MAX_CONVERSATIONS,
     )
 
 
 def _trimmed_once(profile: CallerProfile) -> CallerProfile:
-    """One step towards the size cap, dropping the least useful oldest thing first."""
-    if len(profile.recent_calls) > 1:
-        return profile.model_copy(update={"recent_calls": profile.recent_calls[:-1]})
-    if profile.earlier_names:
-        return profile.model_copy(update={"earlier_names": profile.earlier_names[:-1]})
-    if profile.collected:
-        oldest = min(profile.collected, key=lambda field: profile.collected[field].at)
-        return profile.model_copy(
-            update={"collected": {k: v for k, v in profile.collected.items() if k != oldest}}
-        )
-    if len(profile.conversations) > MIN_CONVERSATIONS:
-        return _without_oldest_conversations(profile, len(profile.conversations) - 1)
-    if len(profile.agents) > 1:
-        return profile.model_copy(update={"agents": profile.agents[-1:]})
+    """One step towards the size cap, dropping the least useful oldest thing first: conversation ids
+    past ``MIN_CONVERSATIONS`` (``counted_through`` still covers them), calls between, recent calls
+    past ``MIN_RECENT_CALLS``, former values and names, the second first call, whole fields, the
+    other recent calls, the first call, other agents; last, half the last call's summary."""
+    for step in _TRIM_STEPS:
+        trimmed = step(profile)
+        if trimmed is not None:
+            return trimmed
     # Only the last call's text is left: nothing else in a brief can grow past the cap.
     last = profile.recent_calls[0]
     shorter = last.model_copy(update={"summary": last.summary[: len(last.summary) // 2]})
     return profile.model_copy(update={"recent_calls": (shorter,)})
+
+
+def _fewer_conversations(profile: CallerProfile) -> CallerProfile | None:
+    if len(profile.conversations) <= MIN_CONVERSATIONS:
+        return None
+    return _without_oldest_conversations(profile, len(profile.conversations) - 1)
+
+
+def _without_last(field: str, keep: int) -> Callable[[CallerProfile], CallerProfile | None]:
+    """A step dropping the last (the oldest, or the newest of the first calls) of a tuple of the brief."""
+
+    def step(profile: CallerProfile) -> CallerProfile | None:
+        items = getattr(profile, field)
+        return profile.model_copy(update={field: items[:-1]}) if len(items) > keep else None
+
+    return step
+
+
+def _fewer_past_values(profile: CallerProfile) -> CallerProfile | None:
+    with_history = [field for field, known in profile.collected.items() if known.earlier]
+    if not with_history:
+        return None
+    field = min(with_history, key=lambda f: profile.collected[f].earlier[-1].at)
+    known = profile.collected[field]
+    return profile.model_copy(
+        update={
+            "collected": {
+                **profile.collected,
+                field: known.model_copy(update={"earlier": known.earlier[:-1]}),
+            }
+        }
+    )
+
+
+def _fewer_fields(profile: CallerProfile) -> CallerProfile | None:
+    if not profile.collected:
+        return None
+    oldest = min(profile.collected, key=lambda field: profile.collected[field].at)
+    return profile.model_copy(
+        update={"collected": {k: v for k, v in profile.collected.items() if k != oldest}}
+    )
+
+
+def _one_agent(profile: CallerProfile) -> CallerProfile | None:
+    return profile.model_copy(update={"agents": profile.agents[-1:]}) if len(profile.agents) > 1 else None
+
+
+_TRIM_STEPS: tuple[Callable[[CallerProfile], CallerProfile | None], ...] = (
+    _fewer_conversations,
+    _without_last("between_calls", 0),
+    _without_last("recent_calls", MIN_RECENT_CALLS),
+    _fewer_past_values,
+    _without_last("earlier_names", 0),
+    _without_last("first_calls", 1),
+    _fewer_fields,
+    _without_last("recent_calls", 1),
+    _without_last("first_calls", 0),
+    _one_agent,
+)
 
 
 def _without_oldest_conversations(profile: CallerProfile, keep: int) -> CallerProfile:
@@ -335,12 +519,24 @@ def _scalar(value: Any) -> Scalar | None:
     return None  # None, "", and structured values (the summary already covers them)
 
 
-def _when(item: CallNote | GivenName) -> datetime:
+def _when(item: GivenName) -> datetime:
     return item.at
 
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def clip_at_word(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: cut after the last whole word that fits, with "…"
+    (mid-word only when the first half holds no space: a long run in a script without spaces)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"
 
 
 def _dump(profile: CallerProfile) -> bytes:

@@ -232,7 +232,7 @@ def test_summary_and_context_are_bounded_for_a_long_history() -> None:
     st.lists(
         st.tuples(st.text(max_size=700), st.text(max_size=150), st.text(max_size=300)),
         min_size=1,
-        max_size=15,
+        max_size=40,
     )
 )
 def test_any_brief_gives_a_bounded_summary_and_context(raw: list[tuple[str, str, str]]) -> None:
