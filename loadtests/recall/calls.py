@@ -99,8 +99,13 @@ def _filler_exchanges(
     rng: random.Random, family: Family, distractors: list[str], words: float
 ) -> list[Exchange]:
     exchanges: list[Exchange] = []
+    previous = ""
     while words > 0:
-        exchange = [(AGENT, agent_prompt(family, rng)), (CALLER, _caller_turn(rng, family, distractors))]
+        prompt = agent_prompt(family, rng)
+        while prompt == previous:  # an interviewer does not ask the same thing twice in a row
+            prompt = agent_prompt(family, rng)
+        previous = prompt
+        exchange = [(AGENT, prompt), (CALLER, _caller_turn(rng, family, distractors))]
         exchanges.append(exchange)
         words -= _words(exchange)
     return exchanges

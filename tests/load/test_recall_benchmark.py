@@ -77,6 +77,19 @@ def test_evidence_is_a_caller_answer_with_at_most_its_question_before_it(shipped
         assert turns[question["evidence"][-1]][2]["role"] == "user"
 
 
+def test_no_other_turn_of_the_caller_holds_an_evidence_text(shipped):
+    # The hit check looks for the text inside the answer: it must not be found in any other turn
+    turns = turn_index(shipped)
+    said = {
+        caller["caller_id"]: [t["message"] for c in caller["calls"] for t in c["turns"]]
+        for caller in shipped["callers"]
+    }
+    for question in shipped["questions"]:
+        for turn_id in question["evidence"]:
+            text = turns[turn_id][2]["message"]
+            assert sum(text in message for message in said[question["caller_id"]]) == 1
+
+
 def test_a_multi_hop_question_needs_two_calls(shipped):
     for question in (q for q in shipped["questions"] if q["kind"] == "multi-hop"):
         calls = {turn_id.rsplit(":", 1)[0] for turn_id in question["evidence"]}
