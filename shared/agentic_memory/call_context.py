@@ -201,7 +201,7 @@ def _between_lines(profile: CallerProfile, zone: tzinfo) -> list[str]:
     if count <= 0:
         return []
     items: list[str] = []
-    line = f"Calls between: {count}"
+    line = f"{_others_label(profile)}: {count}"
     for call in profile.between_calls:
         item = f"{local_date(call.at, zone)} {clip_at_word(_one_line(call.title) or 'no title', 60)}"
         longer = f"{line}, newest first: {'; '.join([*items, item])}; {count} more not listed."
@@ -212,6 +212,13 @@ def _between_lines(profile: CallerProfile, zone: tzinfo) -> list[str]:
         return [f"{line} (not listed)."]
     rest = f"; {count - len(items)} more not listed" if count > len(items) else ""
     return [f"{line}, newest first: {'; '.join(items)}{rest}."]
+
+
+def _others_label(profile: CallerProfile) -> str:
+    # A brief of version 1 did not keep its first calls: the calls it lost came before those it kept.
+    if not profile.first_calls:
+        return "Earlier calls"
+    return "Calls between" if profile.first_calls[0].at == profile.first_call_at else "Other calls"
 
 
 def _collected_lines(profile: CallerProfile, zone: tzinfo) -> list[str]:

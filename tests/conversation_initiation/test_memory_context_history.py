@@ -119,4 +119,4 @@ def test_a_brief_stored_by_version_1_is_told_as_it_is() -> None:
     assert lines[2] == "Previous calls: 12 (first 2025-06-01, last 2025-06-12)."
     assert [line for line in lines if line.startswith("- ")][0].endswith("morning: Call 11.")
     assert len([line for line in lines if line.startswith("- ")]) == 10
-    assert "Calls between: 2 (not listed)." in lines
+    assert "Earlier calls: 2 (not listed)." in lines
