@@ -14,6 +14,7 @@ from agentic_memory.archive_keys import (
     CLIENT_DATA_PREFIX,
     POST_CALL_PREFIX,
     PROFILE_PREFIX,
+    RECALL_PREFIX,
 )
 from agentic_memory.memory_adds import MEMORY_ADDS_PREFIX
 from agentic_memory.settings import (
@@ -77,9 +78,10 @@ RETRIEVE = FunctionSpec(
     key="retrieve",
     settings_field="retrieve",
     handler="services.search_memory.handler.lambda_handler",
-    description="ElevenLabs search_memory tool: semantic search of one caller's memories",
+    description="ElevenLabs search_memory tool: every past call of one caller, lexical and semantic",
     secrets=("ELEVENLABS_TOOL_KEY", "MEM0_API_KEY"),
-    archive=ArchiveAccess(),
+    # recall/: the caller's recall index, its one read (ListBucket so a missing index is a 404).
+    archive=ArchiveAccess(read=(RECALL_PREFIX,), list=(RECALL_PREFIX,)),
     settings_model=SearchMemorySettings,
 )
 POST_CALL = FunctionSpec(
@@ -101,16 +103,17 @@ PROCESSOR = FunctionSpec(
     # memory-adds/: the receipts of adds with inference (reads tell a missing receipt by ListBucket).
     # agents/: the numbers each agent has made or taken calls on, learned from its transcriptions.
     archive=ArchiveAccess(
-        read=(POST_CALL_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX),
-        write=(AUDIO_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX),
-        list=(POST_CALL_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX),
+        read=(POST_CALL_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX, RECALL_PREFIX),
+        write=(AUDIO_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX, RECALL_PREFIX),
+        list=(POST_CALL_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX, RECALL_PREFIX),
     ),
     settings_model=ProcessorSettings,
 )
 
-# What the retention purge deletes: briefs, the callers' transcriptions and their audio, pre-call
-# exchanges and memory-add receipts (agentic_memory.retention). It reads and lists what it may delete.
-_PURGED = (PROFILE_PREFIX, POST_CALL_PREFIX, CLIENT_DATA_PREFIX, MEMORY_ADDS_PREFIX)
+# What the retention purge deletes: briefs, recall indexes, the callers' transcriptions and their
+# audio, pre-call exchanges and memory-add receipts (agentic_memory.retention). It reads and lists
+# what it may delete.
+_PURGED = (PROFILE_PREFIX, POST_CALL_PREFIX, CLIENT_DATA_PREFIX, MEMORY_ADDS_PREFIX, RECALL_PREFIX)
 RETENTION = FunctionSpec(
     key="retention",
     settings_field="retention",

@@ -171,6 +171,9 @@ class StackSettings(_Settings):
     prompt_override_template: str | None = Field(default=None, min_length=1, max_length=2500)
     # Seconds the whole pre-call answer may take (PRECALL_BUDGET_SECONDS); under the function's timeout.
     precall_budget_seconds: float | None = Field(default=None, gt=0, le=5)
+    # The search_memory answer's size in characters, and how long it waits for Mem0's semantic results.
+    search_answer_max_chars: int | None = Field(default=None, ge=300, le=20_000)
+    search_budget_seconds: float | None = Field(default=None, gt=0, le=2)
     # How old a signed post-call delivery may be, in seconds (SIGNATURE_TOLERANCE_SECONDS).
     signature_tolerance_seconds: int | None = Field(default=None, ge=10, le=86400)
     # Sensitive numbers kept out of memories (REDACT_KINDS); unset: all kinds.

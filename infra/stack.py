@@ -210,6 +210,8 @@ def function_environment(
         "RETURNING_GREETING": settings.returning_greeting,
         "PROMPT_OVERRIDE_TEMPLATE": settings.prompt_override_template,
         "PRECALL_BUDGET_SECONDS": settings.precall_budget_seconds,
+        "SEARCH_ANSWER_MAX_CHARS": settings.search_answer_max_chars,
+        "SEARCH_BUDGET_SECONDS": settings.search_budget_seconds,
         "SIGNATURE_TOLERANCE_SECONDS": settings.signature_tolerance_seconds,
         "REDACT_KINDS": ",".join(settings.redact_kinds or ()) or None,
         "AUDIO_FETCH_DELAY_SECONDS": settings.audio_fetch_delay_seconds,

@@ -20,6 +20,8 @@ from agentic_memory.errors import ArchiveKeyMissing, BadRequest, MissingCaller
 from agentic_memory.ports import Archive, AudioSource, MemoryRecord, MemoryStore
 from agentic_memory.post_call import ProcessingResult, caller_of, parse_event, process_archived_event
 from agentic_memory.profile_store import archived_calls, rebuild_profile
+from agentic_memory.recall import store as recall_store
+from agentic_memory.redaction import ALL_KINDS, SensitiveKind
 from agentic_memory.scope import MemoryScope, every_user_id
 from agentic_memory.settings import IdentitySettings, ProcessorSettings
 
@@ -224,6 +226,7 @@ def footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFo
         agents.update([agent] if agent else [])
     briefs = caller_briefs(archive, caller)
     keys.extend(briefs)
+    keys.extend(recall_store.index_keys(archive, caller))
     user_ids = every_user_id(caller, agents | set(_agents_of(briefs)))
     memories = [record for user_id in user_ids for record in memory.list_all(user_id)]
     return CallerFootprint(caller_id=caller, memories=memories, object_keys=keys, user_ids=user_ids)
@@ -253,6 +256,7 @@ def _agents_of(brief_keys: list[str]) -> list[str]:
 @dataclass
 class RebuildReport:
     rebuilt: dict[str, int] = field(default_factory=dict)  # caller → calls in the new brief
+    indexed: dict[str, int] = field(default_factory=dict)  # caller → calls in the new recall index
     failed: dict[str, str] = field(default_factory=dict)
 
 
@@ -262,21 +266,25 @@ def rebuild_profiles(
     progress: Callable[[int, int, str, str], None] | None = None,
     scope: MemoryScope = MemoryScope.CALLER,
     retention_days: int | None = None,
+    redact_kinds: frozenset[SensitiveKind] = ALL_KINDS,
 ) -> RebuildReport:
-    """Rebuild each caller's brief from their archived transcriptions (also how a deployment made
-    before briefs existed gets them); under ``scope`` caller_and_agent, one brief per agent they
-    called; calls before a gap longer than ``retention_days`` are left out. One caller failing does not
-    stop the others."""
+    """Rebuild each caller's brief and recall index from their archived transcriptions (also how a
+    deployment made before briefs or indexes existed gets them); under ``scope`` caller_and_agent,
+    one of each per agent they called; calls before a gap longer than ``retention_days`` are left out
+    of the brief, calls older than it out of the index. One caller failing does not stop the others."""
     report = RebuildReport()
     for index, caller in enumerate(callers, start=1):
         try:
             calls = _rebuild_briefs(archive, caller, scope, retention_days)
+            indexed = _rebuild_indexes(archive, caller, scope, retention_days, redact_kinds)
         except Exception as error:
             report.failed[caller] = f"{type(error).__name__}: {error}"
             outcome = f"failed ({type(error).__name__})"
         else:
             report.rebuilt[caller] = calls
-            outcome = f"{calls} call{'s' if calls != 1 else ''}" if calls else "no calls: no brief"
+            report.indexed[caller] = indexed
+            brief = f"{calls} call{'s' if calls != 1 else ''} in the brief" if calls else "no calls: no brief"
+            outcome = f"{brief}, {indexed} in the recall index"
         if progress is not None:
             progress(index, len(callers), caller, outcome)
     return report
@@ -293,6 +301,23 @@ def _rebuild_briefs(archive: Archive, caller: str, scope: MemoryScope, retention
         for agent in sorted(agents)
     )
     return sum(profile.call_count for profile in rebuilt if profile is not None)
+
+
+def _rebuild_indexes(
+    archive: Archive,
+    caller: str,
+    scope: MemoryScope,
+    retention_days: int | None,
+    redact_kinds: frozenset[SensitiveKind],
+) -> int:
+    """The calls in the caller's rebuilt recall index(es)."""
+    if scope is MemoryScope.CALLER:
+        return recall_store.rebuild(archive, caller, None, retention_days, redact_kinds, datetime.now(UTC))
+    agents = {id_segment(call.agent_id) for call in archived_calls(archive, caller, datetime.now(UTC))}
+    return sum(
+        recall_store.rebuild(archive, caller, agent, retention_days, redact_kinds, datetime.now(UTC))
+        for agent in sorted(agents)
+    )
 
 
 def forget(found: CallerFootprint, archive: Archive, memory: MemoryStore) -> int:

@@ -66,7 +66,8 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     profiles = commands.add_parser("profiles", help="caller briefs (profiles/{caller}.json)")
     profile_commands = profiles.add_subparsers(dest="profiles_command", required=True)
     rebuild = profile_commands.add_parser(
-        "rebuild", help="rebuild briefs from the archived post-call transcriptions (also migrates)"
+        "rebuild",
+        help="rebuild briefs and recall indexes from the archived post-call transcriptions (also migrates)",
     )
     whose = rebuild.add_mutually_exclusive_group(required=True)
     whose.add_argument("--caller", help="this caller's brief")
@@ -197,13 +198,14 @@ def rebuild_profiles(args: argparse.Namespace, deps: Dependencies) -> int:
         if caller is None:
             raise UnsafeIdentifier("the caller is empty")
         callers = [caller]
-    print(f"rebuilding {len(callers)} caller brief(s)", flush=True)
+    print(f"rebuilding the brief and recall index of {len(callers)} caller(s)", flush=True)
     report = operations.rebuild_profiles(
         callers,
         deps.archive,
         _print_caller_progress,
         deps.settings.memory_scope,
         deps.settings.retention_days,
+        deps.settings.redact_kinds,
     )
     print(f"done: {len(report.rebuilt)} rebuilt, {len(report.failed)} failed")
     return 1 if report.failed else 0

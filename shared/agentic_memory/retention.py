@@ -144,7 +144,12 @@ def purge_expired(
 def _purge_one(
     archive: Archive, memory: MemoryStore, brief: ExpiredBrief, oldest_kept: datetime, dry_run: bool
 ) -> tuple[int, list[str]]:
-    keys = [*_expired_archive(archive, brief, oldest_kept), brief.key]
+    index = archive_keys.recall_key(brief.caller_id, brief.agent_id)
+    keys = [
+        *_expired_archive(archive, brief, oldest_kept),
+        *([index] if archive.exists(index) else []),
+        brief.key,
+    ]
     if dry_run:
         return len(memory.list_all(brief.user_id)), keys
     deleted = memory.delete_all(brief.user_id)

@@ -7,14 +7,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event
+from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event, undated
 
 from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
 from agentic_memory.ports import ChatMessage, MemoryRecord
 from agentic_memory.profile_store import read_profile
+from agentic_memory.recall.answer import FACT_MAX_CHARS
 from agentic_memory.retention import purge_expired
 from agentic_memory.scope import MemoryScope
-from agentic_memory.search_memory import search_memories
+from agentic_memory.search_memory import SearchOptions, search_memories
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
 from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
@@ -245,9 +246,9 @@ def test_the_tool_leaves_out_memories_older_than_the_retention():
     request = SearchMemoryRequest.model_validate({"query": "dog", "user_id": MARGARET})
     oldest_kept = datetime(2025, 2, 1, tzinfo=UTC)
     # When the tool searches
-    _, texts = search_memories(request, _Dated(), limit=5, oldest_kept=oldest_kept)
+    _, texts = search_memories(request, _Dated(), None, SearchOptions(oldest_kept=oldest_kept))
     # Then January's memory is left out
-    assert texts == ["new dog fact", "dog fact by call time"]
+    assert undated(texts) == ["new dog fact", "dog fact by call time"]
 
 
 class _Replayed(InMemoryMemoryStore):
@@ -272,9 +273,10 @@ def test_the_tool_judges_a_memory_by_its_calls_time_not_by_when_mem0_made_it():
     # Given memories Mem0 made in March, of a January call (replayed late) and of a March call
     request = SearchMemoryRequest.model_validate({"query": "dog", "user_id": MARGARET})
     # When the tool searches with a retention that keeps February on
-    _, texts = search_memories(request, _Replayed(), limit=5, oldest_kept=datetime(2025, 2, 1, tzinfo=UTC))
-    # Then the January call's memory is left out
-    assert texts == ["dog fact of a March call"]
+    options = SearchOptions(oldest_kept=datetime(2025, 2, 1, tzinfo=UTC))
+    _, texts = search_memories(request, _Replayed(), None, options)
+    # Then the January call's memory is left out, and the one kept is dated by its call
+    assert texts == ["[1 March 2025] dog fact of a March call"]
 
 
 class _Huge(InMemoryMemoryStore):
@@ -283,14 +285,14 @@ class _Huge(InMemoryMemoryStore):
         return [MemoryRecord(id="1", text="Biscuit likes long walks by the river. " * 3_300, score=0.9)]
 
 
-def test_the_tool_returns_each_memory_clipped_to_a_thousand_characters_at_a_word():
+def test_the_tool_returns_a_huge_memory_clipped_at_a_word():
     # Given a caller's memory of 125 KB
     request = SearchMemoryRequest.model_validate({"query": "dog", "user_id": MARGARET})
     # When the tool searches
-    _, texts = search_memories(request, _Huge(), limit=5)
-    # Then the text read back mid-call is at most 1,000 characters, ending on a whole word
+    _, texts = search_memories(request, _Huge(), None, SearchOptions())
+    # Then the text read back mid-call is clipped to FACT_MAX_CHARS, ending on a whole word
     [text] = texts
-    assert len(text) == 994 and text.endswith("by the river. Biscuit likes long…")
+    assert len(text) <= FACT_MAX_CHARS and text.endswith("Biscuit likes long walks by…")
     assert text.startswith("Biscuit likes long walks by the river. Biscuit")
 
 

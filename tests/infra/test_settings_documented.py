@@ -58,6 +58,8 @@ EXAMPLES = {
     "audioFetchDelaySeconds": ("300", "300"),
     "memoryScope": ("caller_and_agent", "caller_and_agent"),
     "retentionDays": ("365", "365"),
+    "searchAnswerMaxChars": ("2000", "2000"),
+    "searchBudgetSeconds": ("0.15", "0.15"),
     "mem0.baseUrl": ("https://mem0.internal", "https://mem0.internal"),
     "mem0.searchLimit": ("5", "5"),
     "mem0.timeoutSeconds": ("0.5", "0.5"),

@@ -49,6 +49,7 @@ def test_the_transcript_is_added_with_inference_and_the_summary_verbatim(
         "elevenlabs_agent_id": "agent_2401kn076can47sp0fftkzytzrjx",
         "conversation_id": CONVERSATION,
         "timestamp": "2025-11-18T15:04:12+00:00",
+        "timezone": "UTC",
         "call_duration_seconds": 600,
     }
     # And the receipt of the accepted add is in the archive

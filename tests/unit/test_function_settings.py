@@ -33,7 +33,11 @@ def test_each_function_reads_only_the_settings_it_uses() -> None:
     assert "ELEVENLABS_HMAC_KEY" in post_call and "S3_BUCKET_NAME" in post_call
     assert not {"MEM0_API_KEY", "MEMORY_BACKEND", "ELEVENLABS_WORKSPACE_KEY"} & post_call
     assert "MEM0_API_KEY" in search_memory and "ELEVENLABS_TOOL_KEY" in search_memory
-    assert not {"S3_BUCKET_NAME", "ARCHIVE_BACKEND", "ELEVENLABS_HMAC_KEY"} & search_memory
+    # The search tool reads the caller's recall index from the archive, never the webhook's secret
+    assert {
+        "S3_BUCKET_NAME",
+        "ARCHIVE_BACKEND",
+    } <= search_memory and "ELEVENLABS_HMAC_KEY" not in search_memory
     assert "ELEVENLABS_API_KEY" in environment_names(ProcessorSettings)
     assert "ELEVENLABS_WORKSPACE_KEY" in environment_names(ConversationInitiationSettings)
     # The local runtime's model is the union of the four and the embedded engine's LLM (local only).
@@ -61,10 +65,11 @@ def test_post_call_in_lambda_starts_with_only_its_archive_and_secrets() -> None:
         (PostCallSettings, {"S3_BUCKET_NAME": "bucket"}, "ARCHIVE_BACKEND"),
         (PostCallSettings, {"ARCHIVE_BACKEND": "s3"}, "S3_BUCKET_NAME"),
         (PostCallSettings, {"ARCHIVE_BACKEND": "filesystem"}, "ARCHIVE_BACKEND=filesystem"),
-        (SearchMemorySettings, {}, "MEMORY_BACKEND"),
-        (SearchMemorySettings, {"MEM0_API_KEY": "m0-key"}, "MEMORY_BACKEND"),
-        (SearchMemorySettings, {"MEMORY_BACKEND": "embedded"}, "MEMORY_BACKEND=embedded"),
-        (SearchMemorySettings, {"MEMORY_BACKEND": "mem0-platform"}, "MEM0_API_KEY"),
+        (SearchMemorySettings, {**DEPLOYED_ARCHIVE}, "MEMORY_BACKEND"),
+        (SearchMemorySettings, {**DEPLOYED_ARCHIVE, "MEM0_API_KEY": "m0-key"}, "MEMORY_BACKEND"),
+        (SearchMemorySettings, {**DEPLOYED_ARCHIVE, "MEMORY_BACKEND": "embedded"}, "MEMORY_BACKEND=embedded"),
+        (SearchMemorySettings, {**DEPLOYED_ARCHIVE, "MEMORY_BACKEND": "mem0-platform"}, "MEM0_API_KEY"),
+        (SearchMemorySettings, {**DEPLOYED_MEMORY}, "ARCHIVE_BACKEND"),
         (ProcessorSettings, {**DEPLOYED_ARCHIVE, "MEMORY_BACKEND": "mem0-platform"}, "MEM0_API_KEY"),
         (ConversationInitiationSettings, {**DEPLOYED_MEMORY}, "ARCHIVE_BACKEND"),
         (SearchMemorySettings, {"MEMORY_BACKEND": "pinecone"}, "MEMORY_BACKEND"),
@@ -72,7 +77,11 @@ def test_post_call_in_lambda_starts_with_only_its_archive_and_secrets() -> None:
         (PostCallSettings, {**DEPLOYED_ARCHIVE, "ELEVENLABS_HMAC_KEY": " , "}, "ELEVENLABS_HMAC_KEY"),
         (ConversationInitiationSettings, {**DEPLOYED_MEMORY, **DEPLOYED_ARCHIVE}, "ELEVENLABS_WORKSPACE_KEY"),
         (PostCallSettings, {"ARCHIVE_BACKEND": "s3", "S3_BUCKET_NAME": "   "}, "S3_BUCKET_NAME"),
-        (SearchMemorySettings, {"MEMORY_BACKEND": "mem0-platform", "MEM0_API_KEY": " \n"}, "MEM0_API_KEY"),
+        (
+            SearchMemorySettings,
+            {**DEPLOYED_ARCHIVE, "MEMORY_BACKEND": "mem0-platform", "MEM0_API_KEY": " \n"},
+            "MEM0_API_KEY",
+        ),
         (SearchMemorySettings, {**DEPLOYED_MEMORY, "MEM0_BASE_URL": "notaurl"}, "MEM0_BASE_URL"),
     ],
 )

@@ -26,7 +26,8 @@ def test_an_empty_environment_gives_the_documented_defaults() -> None:
     assert settings.workspace_keys == () and settings.hmac_keys == () and settings.tool_keys == ()
     assert settings.mem0_api_key is None
     assert settings.mem0_base_url == "https://api.mem0.ai"
-    assert settings.mem0_search_limit == 3
+    # The answer is sized by characters; no count unless MEM0_SEARCH_LIMIT sets one
+    assert settings.mem0_search_limit is None and settings.search_answer_max_chars == 2_800
     assert settings.s3_bucket_name is None
     assert settings.home == Path(".agentic-memory")
     assert settings.agent_numbers == frozenset()
@@ -69,7 +70,7 @@ def test_empty_values_count_as_unset() -> None:
     )
 
     assert settings.mem0_api_key is None and settings.s3_bucket_name is None
-    assert settings.mem0_search_limit == 3 and settings.memory_backend is MemoryBackend.EMBEDDED
+    assert settings.mem0_search_limit is None and settings.memory_backend is MemoryBackend.EMBEDDED
 
 
 def test_documented_names_set_their_fields() -> None:

@@ -50,13 +50,15 @@ def test_post_call_builds_an_s3_archive_and_no_memory(monkeypatch: pytest.Monkey
     assert not hasattr(deps, "memory")
 
 
-def test_search_memory_builds_mem0_platform_and_no_archive(monkeypatch: pytest.MonkeyPatch) -> None:
-    lambda_environment(monkeypatch, MEMORY)
+def test_search_memory_builds_mem0_platform_and_the_archive_of_its_recall_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lambda_environment(monkeypatch, MEMORY, ARCHIVE)
 
     deps = wiring.search_memory_dependencies()
 
     assert isinstance(deps.memory, Mem0PlatformStore)
-    assert not hasattr(deps, "archive")
+    assert isinstance(deps.archive, S3Archive)
 
 
 def test_processor_and_conversation_initiation_build_both(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,7 +78,7 @@ def test_processor_and_conversation_initiation_build_both(monkeypatch: pytest.Mo
 
 
 def test_dependencies_are_built_once_per_execution_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    lambda_environment(monkeypatch, MEMORY)
+    lambda_environment(monkeypatch, MEMORY, ARCHIVE)
 
     assert wiring.search_memory_dependencies() is wiring.search_memory_dependencies()
 
@@ -117,7 +119,7 @@ def test_a_misconfigured_function_answers_a_json_500_naming_the_setting(
 
 def test_in_lambda_the_init_phase_builds_and_prepares_the_clients(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the search_memory function's environment in Lambda
-    lambda_environment(monkeypatch, MEMORY)
+    lambda_environment(monkeypatch, MEMORY, ARCHIVE)
 
     # When its module's init-phase preparation runs
     wiring.prepare_in_lambda_init(wiring.search_memory_dependencies)
