@@ -52,12 +52,12 @@ INTRODUCTIONS: tuple[Introduction, ...] = (
     *_intros("en", "my name is", "my name's", "user name is", "user's name is", "caller name:"),
     *_intros("en", "i'm", "i am", "call me", ambiguous=True),
     Introduction("en", "this is", ambiguous=True, presents=True),
-    # A telephone's "it's Priyanka", "Priyanka here", "Priyanka speaking": the end of the clause or a
-    # word of ``NAME_CLOSERS`` closes the name ("it's Biscuit who is ill" names nobody).
+    # A telephone's "it's Priyanka", "Priyanka here", "Priyanka speaking": the end of the clause or one
+    # of the suffixes closes the name ("it's Biscuit who is ill" names nobody).
     Introduction(
         "en",
         "it's",
-        suffix=("here", "again", "speaking", "calling"),
+        suffix=("here", "again", "speaking", "calling", "from", "and"),
         ambiguous=True,
         presents=True,
         or_clause_end=True,

@@ -271,8 +271,8 @@ def _someone_else_after(text: str, end: int, language: str) -> bool:
         (found.group().casefold().replace("’", "'").replace("ʼ", "'"), found.end())
         for found in _WORD.finditer(rest)
     ]
-    while words and words[0][0] in NAME_CLOSERS:
-        words = words[1:]  # "Rex here, he's…"
+    while words and (words[0][0] in NAME_CLOSERS or words[0][0] == "and"):
+        words = words[1:]  # "Rex here, he's…", "it's Rex and he's…"
     if not words:
         return False
     if words[0][0] in _THIRD_PERSON.get(language, THIRD_PERSON["en"]):

@@ -110,8 +110,12 @@ def rebuild_profile(
     """Build the caller's brief again from their archived transcriptions and store it (with
     ``agent_id``: their brief with that agent, from that agent's calls only).
 
-    Calls are folded in call-time order, so the brief is what processing them in order would have
-    made: calls before a gap longer than ``retention_days`` are left out, as the brief had expired.
+    Calls are folded in call-time order, so the brief is what processing them made, in whatever order
+    they were processed (``caller_profile`` places each call, name and collected value by its time; a
+    late value that contradicts the middle of a run of another is the exception): calls before a gap
+    longer than ``retention_days`` are left out, as the brief had expired. It is also how a brief of an
+    older ``PROFILE_VERSION`` gets what that version did not keep (first calls, calls between, the
+    history of collected values).
     Returns the stored brief, or None (and removes any brief) when no archived call counts. A name
     an operator corrected (``correct_name``) is kept unless a later call gave another: the archive
     holds the calls, not the correction.
