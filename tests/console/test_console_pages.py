@@ -5,6 +5,7 @@ from pathlib import Path
 
 import httpx
 from console_support import MARGARET, SECOND_CALLER, ConsoleRuntime
+from helpers import undated
 
 from agentic_memory.caller_profile import CallFacts, GivenName
 from agentic_memory.ports import ChatMessage
@@ -149,4 +150,4 @@ def test_briefs_kept_per_agent_are_listed_and_shown_per_agent() -> None:
     view = views.caller_view(deps, "+15550400001", "agent_a")
     assert view is not None and view.will_hear["dynamic_variables"]["caller_name"] == "Ada"
     assert [record.text for record in view.memories] == ["Ada keeps bees"]
-    assert views.search(deps, "+15550400001", "bees", "agent_a") == ["Ada keeps bees"]
+    assert undated(views.search(deps, "+15550400001", "bees", "agent_a")) == ["Ada keeps bees"]
