@@ -105,10 +105,11 @@ def test_without_an_llm_a_ten_minute_call_is_at_most_twenty_memories(tmp_path: P
         # When a 120-turn call is processed
         _process_long_call(store)
         stored = store.list_all(CALLER)
-        # Then it is the summary and fifteen passages of exchanges (it was 121 memories, one per line)
-        assert len(stored) == 16 and len(stored) <= MAX_MEMORIES_PER_CALL
+        # Then it is the summary and the recall index's passages (it was 121 memories, one per line)
+        assert 10 < len(stored) <= MAX_MEMORIES_PER_CALL
         passages = [r.text for r in stored if r.metadata["type"] == "semantic"]
-        assert all(text.startswith("Agent: ") for text in passages)
+        lines = [line for text in passages for line in text.splitlines()]
+        assert all(line.startswith(("Agent: ", "Caller: ")) for line in lines)
         # And a passage is what the search tool finds for a question about the call
         (best,) = store.search(CALLER, "growing up in Leeds by the mill", limit=1)
         assert "Caller: I grew up in Leeds" in best.text
