@@ -9,6 +9,7 @@ absent degrades nothing the index found (Mem0's own table gives its newest searc
 """
 
 import logging
+import sqlite3
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -105,7 +106,8 @@ def search_memories(
                 # No index (a caller from before the index, or new) and no store: nothing is known.
                 if index is not None or not store_failed:
                     memories = answer(index, query, records, options.max_chars, options.oldest_kept)
-        except (ArchiveUnavailable, ValueError) as error:
+        # sqlite3.Error: a SQLite without FTS5 (recall.index.require_fts5) cannot rank the index.
+        except (ArchiveUnavailable, ValueError, sqlite3.Error) as error:
             log.warning("the recall index could not be read", extra={"reason": str(error)[:200]})
     if memories is None:
         records, store_failed = _waited(semantic, started, options.budget_seconds)
