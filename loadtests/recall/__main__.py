@@ -1,13 +1,14 @@
 """``make bench-recall``: evidence recall of the ``search_memory`` tool against BM25, in one run.
 
     .venv/bin/python -m loadtests.recall [--data fixtures/recall/memoir.json] [--quick | --limit-callers N]
-                                         [--port N] [--source DIR] [--env NAME=VALUE ...]
+                                         [--port N] [--source DIR] [--env NAME=VALUE ...] [--sequential]
 
 Starts the local runtime with a fresh home, posts every call of the data set as a signed post-call
 webhook, waits until all are processed, asks every question through ``POST /retrieve``, then runs
 BM25 over the raw turns given the same characters. Prints a markdown table; writes the figures and
-every question's outcome to ``build/bench-recall/<data set>-<UTC time>.json``. Exit code 0 when the
-run completed (recall is reported, not gated), 2 when it could not run.
+every question's outcome to ``build/bench-recall/<data set>-<UTC time>.json``. A call the product
+fails to process (dead-lettered after its retries) is reported and its evidence counts as missed.
+Exit code 0 when the run completed (recall is reported, not gated), 2 when it could not run.
 """
 
 import argparse
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         with LocalRuntime(args.port, args.source, dict(args.env), args.keep_home) as product:
             print(f"local runtime at {product.url} (home {product.home})", flush=True)
             print("ingesting through POST /post-call", flush=True)
-            ingested = ingest(product, data, data.get("agent_id") or DEFAULT_AGENT_ID, _progress)
+            agent_id = data.get("agent_id") or DEFAULT_AGENT_ID
+            ingested = ingest(product, data, agent_id, _progress, sequential=args.sequential)
             print("asking through POST /retrieve", flush=True)
             answers = ask(product, data["questions"], _progress)
     except (RuntimeError, OSError) as error:
@@ -101,6 +103,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         metavar="NAME=VALUE",
         help="a setting for the product (repeatable), e.g. MEM0_SEARCH_LIMIT=5",
+    )
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="post each call only once the one before is processed (default: all at once, as a burst)",
     )
     parser.add_argument("--keep-home", action="store_true", help="keep the runtime's data folder afterwards")
     return parser.parse_args(argv)

@@ -27,13 +27,15 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Ingest:
-    """Seconds from the first POST until every call was in its caller's brief; per call, from its
-    own POST until it was (when the brief names its calls), in the order posted."""
+    """Seconds from the first POST until every call was in its caller's brief (or had failed); per
+    call, from its own POST until it was. ``failed``: calls the product parked in its dead-letter
+    folder after its retries (their words are lost to the search, and so count as misses)."""
 
     calls: int
     total_seconds: float
-    post_seconds: float  # the POSTs alone
+    post_seconds: float  # the POSTs alone (with --sequential, the waits between them too)
     per_call_seconds: list[float] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -126,13 +128,18 @@ class Client:
 
 
 def ingest(
-    product: RunningProduct, data: Dataset, agent_id: str, progress: Progress, timeout: float = 3600
+    product: RunningProduct,
+    data: Dataset,
+    agent_id: str,
+    progress: Progress,
+    sequential: bool = False,
+    timeout: float = 3600,
 ) -> Ingest:
-    """Post every call (callers in turn, each caller's calls in order), then wait until processed."""
+    """Post every call (callers in turn, each caller's calls in order), then wait until all are
+    processed; ``sequential``: wait for each call before posting the next (no burst)."""
     client = Client(product.url)
     calls = [(caller, call) for caller in data["callers"] for call in caller["calls"]]
-    posted_at: dict[str, float] = {}
-    started = time.monotonic()
+    watch = _Watch(product.home, data, progress, timeout)
     try:
         for number, (caller, call) in enumerate(calls, 1):
             body = json.dumps(webhook_body(caller, call, agent_id), separators=(",", ":")).encode()
@@ -140,48 +147,84 @@ def ingest(
             status, answer = client.post("/post-call", body, {HEADER: signature})
             if status != 200:
                 raise RuntimeError(f"POST /post-call {call['conversation_id']}: {status} {answer[:300]!r}")
-            posted_at[call["conversation_id"]] = time.monotonic()
-            progress(f"  posted {number}/{len(calls)} calls ({time.monotonic() - started:.1f} s)")
+            watch.posted(call["conversation_id"])
+            progress(f"  posted {number}/{len(calls)} calls ({watch.elapsed():.1f} s)")
+            if sequential:
+                watch.until_done()
     finally:
         client.close()
-    post_seconds = time.monotonic() - started
-    done_at = _wait_until_processed(product.home, data, posted_at, progress, started, timeout)
-    total = max(done_at.values(), default=started) - started
-    per_call = [done_at[cid] - posted_at[cid] for cid in posted_at if cid in done_at]
-    return Ingest(calls=len(calls), total_seconds=total, post_seconds=post_seconds, per_call_seconds=per_call)
+    post_seconds = watch.elapsed()
+    watch.until_done()
+    return watch.figures(post_seconds)
 
 
-def _wait_until_processed(
-    home: Path,
-    data: Dataset,
-    posted_at: dict[str, float],
-    progress: Progress,
-    started: float,
-    timeout: float,
-) -> dict[str, float]:
-    """When each call was first seen in its caller's brief (monotonic seconds). A brief without
-    per-call ids still counts calls: then every call of the caller is stamped when the count is full."""
-    expected = {
-        caller["caller_id"]: [c["conversation_id"] for c in caller["calls"]] for caller in data["callers"]
-    }
-    seen: dict[str, float] = {}
-    last_report = 0.0
-    while len(seen) < len(posted_at):
+class _Watch:
+    """Which posted calls are processed (in their caller's brief) or failed (in the dead-letter
+    folder), and when each was first seen so (monotonic seconds)."""
+
+    def __init__(self, home: Path, data: Dataset, progress: Progress, timeout: float) -> None:
+        self._home = home
+        self._progress = progress
+        self._timeout = timeout
+        self._started = time.monotonic()
+        self._callers = {
+            caller["caller_id"]: [c["conversation_id"] for c in caller["calls"]] for caller in data["callers"]
+        }
+        self._posted_at: dict[str, float] = {}
+        self._done_at: dict[str, float] = {}
+        self._failed: set[str] = set()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def posted(self, conversation_id: str) -> None:
+        self._posted_at[conversation_id] = time.monotonic()
+
+    def until_done(self) -> None:
+        last_report = time.monotonic()
+        while len(self._done_at) < len(self._posted_at):
+            self._look()
+            if time.monotonic() - last_report >= PROGRESS_SECONDS:
+                self._report()
+                last_report = time.monotonic()
+            if self.elapsed() > self._timeout:
+                raise RuntimeError(f"only {len(self._done_at)} calls processed after {self._timeout:.0f} s")
+            time.sleep(0.2)
+        self._report()
+
+    def _look(self) -> None:
         now = time.monotonic()
-        for caller_id, conversation_ids in expected.items():
-            for conversation_id in _processed(home, caller_id, conversation_ids):
-                seen.setdefault(conversation_id, now)
-        parked = _dead_letters(home)
-        if parked:
-            raise RuntimeError(f"post-call processing failed for {len(parked)} event(s): {parked[:3]}")
-        if now - last_report >= PROGRESS_SECONDS:
-            progress(f"  processed {len(seen)}/{len(posted_at)} calls ({now - started:.0f} s)")
-            last_report = now
-        if now - started > timeout:
-            raise RuntimeError(f"only {len(seen)}/{len(posted_at)} calls processed after {timeout:.0f} s")
-        time.sleep(0.2)
-    progress(f"  processed {len(seen)}/{len(posted_at)} calls ({time.monotonic() - started:.0f} s)")
-    return seen
+        for caller_id, conversation_ids in self._callers.items():
+            for conversation_id in _processed(self._home, caller_id, conversation_ids):
+                if conversation_id in self._posted_at:
+                    self._done_at.setdefault(conversation_id, now)
+        for parked in _dead_letters(self._home):
+            for conversation_id in self._posted_at:
+                if conversation_id in parked and conversation_id not in self._done_at:
+                    self._failed.add(conversation_id)
+                    self._done_at[conversation_id] = now
+                    self._progress(f"  FAILED: {conversation_id} was parked in the dead-letter folder")
+
+    def _report(self) -> None:
+        failed = f", {len(self._failed)} failed" if self._failed else ""
+        self._progress(
+            f"  processed {len(self._done_at) - len(self._failed)}/{len(self._posted_at)} calls{failed} "
+            f"({self.elapsed():.0f} s)"
+        )
+
+    def figures(self, post_seconds: float) -> Ingest:
+        finished = max(self._done_at.values(), default=self._started)
+        return Ingest(
+            calls=len(self._posted_at),
+            total_seconds=finished - self._started,
+            post_seconds=post_seconds,
+            per_call_seconds=[
+                self._done_at[cid] - posted
+                for cid, posted in self._posted_at.items()
+                if cid not in self._failed
+            ],
+            failed=sorted(self._failed),
+        )
 
 
 def _processed(home: Path, caller_id: str, conversation_ids: list[str]) -> list[str]:

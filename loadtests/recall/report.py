@@ -70,6 +70,7 @@ def summary(outcomes: Sequence[Outcome], dataset: str, ingest: Ingest, run_secon
             "posting": ingest.post_seconds,
             "post_to_processed_p50": percentile(ingest.per_call_seconds, 0.5),
             "post_to_processed_p95": percentile(ingest.per_call_seconds, 0.95),
+            "failed_calls": ingest.failed,
         },
         "run_seconds": run_seconds,
     }
@@ -127,6 +128,12 @@ def markdown(figures: dict[str, Any]) -> str:
         "from its POST)",
         f"- run: {figures['run_seconds']:.0f} s",
     ]
+    if ingest["failed_calls"]:
+        lines.insert(
+            -1,
+            f"- **{len(ingest['failed_calls'])} calls failed processing** (dead-lettered, their "
+            f"evidence lost): {', '.join(ingest['failed_calls'])}",
+        )
     return "\n".join(lines)
 
 
