@@ -135,6 +135,17 @@ def test_every_fact_of_an_eighty_minute_call_is_found_and_dated() -> None:
         assert all(memory.startswith("[8 May 2023] ") for memory in memories)
 
 
+def test_the_answer_is_best_first_even_when_the_best_is_late_in_a_call() -> None:
+    # Given one long call whose only mention of Tobermory is near its end
+    facts = {380: "In August I am going to Tobermory on the Isle of Mull, to Heather Lodge."}
+    index = RecallIndex.load(None)
+    index.add_call(call("conv_long", eighty_minute_memoir(facts), datetime(2024, 6, 1, tzinfo=UTC)))
+    # When the agent asks about it
+    memories = answer(index, "where are you going on holiday to Tobermory", None, max_chars=2_800)
+    # Then the best match is the first memory, so a count limit never cuts it off
+    assert facts[380] in memories[0]
+
+
 def test_the_date_is_the_callers_day_not_utcs() -> None:
     # Given a call at 23:30 UTC on 8 May, in Los Angeles, and one in Tokyo
     moment = datetime(2023, 5, 8, 23, 30, tzinfo=UTC)

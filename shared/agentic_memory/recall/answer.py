@@ -62,11 +62,16 @@ class _Candidate:
 
 @dataclass
 class _Selection:
-    """Chosen turn ranges per call, and the loose items (facts, one summary), in the order chosen."""
+    """Chosen turn ranges per call, each with the rank it was chosen at (merged ranges keep the best),
+    and the loose items (facts, one summary) with theirs: the answer is rendered in rank order."""
 
-    ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    order: list[tuple[str, object]] = field(default_factory=list)
+    ranges: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+    order: list[tuple[int, str, object]] = field(default_factory=list)
     summary_taken: bool = False
+
+    @property
+    def next_rank(self) -> int:
+        return len(self.order) + sum(len(ranges) for ranges in self.ranges.values())
 
 
 def call_date(started_at: datetime, zone: str) -> str:
@@ -169,7 +174,8 @@ class _Answer:
         elif candidate.record is not None and candidate.record.metadata.get("type") == "factual":
             self._offer_summary(str(candidate.record.metadata.get("conversation_id", "")), candidate.record)
         elif candidate.record is not None:
-            self._try(lambda selection: selection.order.append(("fact", candidate.record)))
+            fact = candidate.record
+            self._try(lambda selection: selection.order.append((selection.next_rank, "fact", fact)))
 
     def _offer_passage(self, passage: Passage, lexical: bool) -> None:
         assert self._index is not None  # noqa: S101 - passages come from the index
@@ -188,7 +194,7 @@ class _Answer:
 
         def take(selection: _Selection) -> None:
             selection.summary_taken = True
-            selection.order.append(("summary", record or conversation_id))
+            selection.order.append((selection.next_rank, "summary", record or conversation_id))
 
         self._try(take)
 
@@ -226,20 +232,17 @@ class _Answer:
         return self._render(self._chosen)
 
     def _render(self, selection: _Selection) -> list[str]:
-        texts: list[str] = []
-        rendered_calls: set[tuple[str, int, int]] = set()
-        for kind, item in selection.order:
-            if kind == "call":
-                conversation_id = str(item)
-                for first, last in selection.ranges.get(conversation_id, []):
-                    if (conversation_id, first, last) not in rendered_calls:
-                        rendered_calls.add((conversation_id, first, last))
-                        texts.append(self._range_text(conversation_id, first, last))
-            elif kind == "fact" and isinstance(item, MemoryRecord):
-                texts.append(f"{_record_date(item)}{clip_words(item.text.strip(), FACT_MAX_CHARS)}")
+        ranked: list[tuple[int, str]] = [
+            (rank, self._range_text(conversation_id, first, last))
+            for conversation_id, ranges in selection.ranges.items()
+            for first, last, rank in ranges
+        ]
+        for rank, kind, item in selection.order:
+            if kind == "fact" and isinstance(item, MemoryRecord):
+                ranked.append((rank, f"{_record_date(item)}{clip_words(item.text.strip(), FACT_MAX_CHARS)}"))
             elif kind == "summary":
-                texts.append(self._summary_text(item))
-        return [text for text in texts if text]
+                ranked.append((rank, self._summary_text(item)))
+        return [text for _, text in sorted(ranked, key=lambda pair: pair[0]) if text]
 
     def _range_text(self, conversation_id: str, first: int, last: int) -> str:
         assert self._index is not None  # noqa: S101 - ranges come from the index
@@ -270,17 +273,17 @@ class _Answer:
 
 
 def _add_range(selection: _Selection, conversation_id: str, first: int, last: int) -> None:
-    """Add the turn range to the call's, merging it with any range it overlaps or touches."""
+    """Add the turn range to the call's, merging it with any range it overlaps or touches (the merged
+    range keeps the best rank of its parts)."""
+    rank = selection.next_rank
     ranges = selection.ranges.setdefault(conversation_id, [])
-    if not ranges:
-        selection.order.append(("call", conversation_id))
-    merged = (first, last)
-    kept: list[tuple[int, int]] = []
-    for start, end in ranges:
+    merged = (first, last, rank)
+    kept: list[tuple[int, int, int]] = []
+    for start, end, earlier in ranges:
         if start <= merged[1] + 1 and merged[0] <= end + 1:
-            merged = (min(start, merged[0]), max(end, merged[1]))
+            merged = (min(start, merged[0]), max(end, merged[1]), min(earlier, merged[2]))
         else:
-            kept.append((start, end))
+            kept.append((start, end, earlier))
     selection.ranges[conversation_id] = sorted([*kept, merged])
 
 
