@@ -119,7 +119,7 @@ def summarise(profile: CallerProfile) -> str:
     title = f"{_one_line(note.title)}: " if _one_line(note.title) else ""
     summary = _one_line(note.summary) or "no summary."
     when = describe(note.at, _zone(profile))
-    return _clip(f"{head} Last call: {when}. {title}{summary}", SUMMARY_MAX_CHARS)
+    return clip_at_word(f"{head} Last call: {when}. {title}{summary}", SUMMARY_MAX_CHARS)
 
 
 def memory_context(profile: CallerProfile) -> str:
@@ -131,9 +131,9 @@ def memory_context(profile: CallerProfile) -> str:
     recent calls newest first (date, title, summary), the calls between (how many, and the dates and
     titles of the newest, at most ``CONTEXT_BETWEEN_MAX_CHARS``), the first call(s), and what was
     collected in calls: each field's current value, since when if it changed, and what it was before
-    (at most ``CONTEXT_COLLECTED_MAX_CHARS``). The calls share what is left, one line each cut at a word; the
-    first call and the newest ones come first when not all fit. Text from calls (titles, summaries,
-    collected values) is put on one line each, so it cannot forge a line.
+    (at most ``CONTEXT_COLLECTED_MAX_CHARS``). The calls share what is left, one line each cut at a
+    word; the newest and the first call come first when not all fit. Text from calls (titles,
+    summaries, collected values) is put on one line each, so it cannot forge a line.
     """
     zone = _zone(profile)
     name = _one_line(profile.name.name) if profile.name else ""
@@ -232,7 +232,8 @@ def _collected_lines(profile: CallerProfile, zone: tzinfo) -> list[str]:
 
 
 def _value_line(known: CollectedValue, zone: tzinfo) -> str:
-    """``gold``, or ``silver (since 2025-06-04; before: gold, 2025-06-02 to 2025-06-03)`` once it changed."""
+    """``gold``, or ``silver (since 2025-06-04; before: gold (2025-06-02 to 2025-06-03))`` once it
+    changed: the value given last, from the first call of its run, then the runs before it."""
     value = clip_at_word(_one_line(str(known.value)), CONTEXT_VALUE_MAX_CHARS)
     if not known.earlier:
         return value
@@ -294,7 +295,3 @@ def _one_line(text: str) -> str:
     ElevenLabs' summary of it, must not start a line of its own in the context (a forged
     ``Caller's name: …`` line, say)."""
     return " ".join(text.split())
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

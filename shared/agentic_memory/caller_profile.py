@@ -190,10 +190,10 @@ def call_facts(
         at=at,
         timezone=None if zone is UTC else zone_name(zone),
         name=_name_of(data, variables, at),
-        title=_clip(redact(printable(analysis.call_summary_title or ""), kinds), TITLE_MAX_CHARS)
+        title=clip_at_word(redact(printable(analysis.call_summary_title or ""), kinds), TITLE_MAX_CHARS)
         if analysis
         else "",
-        summary=_clip(redact(printable(analysis.transcript_summary or ""), kinds), SUMMARY_MAX_CHARS)
+        summary=clip_at_word(redact(printable(analysis.transcript_summary or ""), kinds), SUMMARY_MAX_CHARS)
         if analysis
         else "",
         collected=collected,
