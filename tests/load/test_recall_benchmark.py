@@ -10,7 +10,8 @@ import pytest
 from recall import generate
 from recall.baseline import CallerTurns, dated_turn, equal_characters, match_query
 from recall.dataset import DEFAULT_PATH, call_date, load, spoken_date, turn_index
-from recall.harness import webhook_body
+from recall.harness import Ingest, webhook_body
+from recall.report import Outcome, markdown, summary
 from recall.scoring import Evidence, is_hit, names_day, third_of
 
 from agentic_memory.post_call import parse_event
@@ -181,3 +182,33 @@ def test_bm25_ranks_the_turn_with_the_rare_words_first():
     ranked = index.ranked("Which terrier did you have?")
     index.close()
     assert ranked[0] == "[8 May 2023] Caller: The terriers barked."
+
+
+# The figures
+
+
+def _outcome(kind, position, product_hit, bm25_hit, characters=3_000):
+    question = {
+        "id": "q",
+        "caller_id": "+15550100131",
+        "kind": kind,
+        "question": "?",
+        "answer": "",
+        "evidence": [],
+        "positions": [position],
+    }
+    return Outcome(question, product_hit, characters, 3, 20.0, bm25_hit, characters + 200, 6, bm25_hit)
+
+
+def test_recall_is_reported_per_kind_and_per_third_beside_bm25():
+    # Given a hit and a miss for the product where BM25 missed both, when the run is summed up
+    outcomes = [_outcome("single-hop", 0.1, True, False), _outcome("single-hop", 0.9, False, False)]
+    figures = summary(outcomes, "memoir", Ingest(calls=2, total_seconds=4.0, post_seconds=0.1), 9.0)
+    # Then recall is a share, per third too, and the ratio to BM25 is undefined (BM25 found nothing)
+    assert figures["recall"]["product"]["all"] == 0.5
+    assert figures["recall"]["product"]["single-hop, first third"] == 1.0
+    assert figures["recall"]["product"]["single-hop, last third"] == 0.0
+    assert figures["recall"]["product"]["temporal"] is None
+    assert figures["product_to_bm25_equal_characters"] is None
+    assert figures["ingest_seconds"]["per_call_mean"] == 2.0
+    assert "| all (2) | 0.50 | 0.00 | 0.00 |" in markdown(figures)
