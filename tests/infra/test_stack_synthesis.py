@@ -37,18 +37,19 @@ HANDLERS = {
 SETTINGS_FIELD = {"client-data": "client_data", "retrieve": "retrieve", "post-call": "post_call",
                   "post-call-processor": "processor", "retention": "retention"}  # fmt: skip
 # The retention purge reads, lists and deletes what expires: briefs and the callers' archived calls.
-PURGED = ["client-data/*", "memory-adds/*", "post-call/*", "profiles/*"]
+PURGED = ["client-data/*", "memory-adds/*", "post-call/*", "profiles/*", "recall/*"]
 # What each function may do in the archive: action -> key patterns (the brief's least-privilege table).
 ARCHIVE_ACCESS = {
     # agents/: the agent's own numbers, learned by the processor, read by the pre-call.
     # profiles/: the caller brief, kept by the processor, read by the pre-call.
     "client-data": {"s3:GetObject": ["agents/*", "profiles/*"], "s3:PutObject": ["client-data/*"]},
-    "retrieve": {},
+    # recall/: the caller's recall index, kept by the processor, read by the search tool.
+    "retrieve": {"s3:GetObject": ["recall/*"]},
     "post-call": {"s3:PutObject": ["post-call/*"]},
     # memory-adds/: the receipts that keep adds with inference once per conversation.
     "post-call-processor": {
-        "s3:GetObject": ["agents/*", "memory-adds/*", "post-call/*", "profiles/*"],
-        "s3:PutObject": ["agents/*", "memory-adds/*", "post-call/audio-only/*", "profiles/*"],
+        "s3:GetObject": ["agents/*", "memory-adds/*", "post-call/*", "profiles/*", "recall/*"],
+        "s3:PutObject": ["agents/*", "memory-adds/*", "post-call/audio-only/*", "profiles/*", "recall/*"],
     },
     "retention": {"s3:GetObject": PURGED, "s3:DeleteObject": PURGED},
 }
@@ -201,7 +202,7 @@ def test_each_role_grants_exactly_what_its_function_needs(stack):
     listing = {s["Sid"]: s for s in role_statements(stack, "post-call-processor")}["ListOwnPrefixes"]
     assert listing["Resource"] == f"arn:aws:s3:::{bucket}"
     assert listing["Condition"] == {
-        "StringLike": {"s3:prefix": ["post-call/*", "memory-adds/*", "agents/*", "profiles/*"]}
+        "StringLike": {"s3:prefix": ["post-call/*", "memory-adds/*", "agents/*", "profiles/*", "recall/*"]}
     }
     listing = {s["Sid"]: s for s in role_statements(stack, "client-data")}["ListOwnPrefixes"]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["agents/*", "profiles/*"]}}
