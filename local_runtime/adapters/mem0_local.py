@@ -53,6 +53,10 @@ _FIRST_PAGE_SIZE = 1_000
 _KEYS_MEM0_LIFTS = ("role", "agent_id")
 
 
+# Verbatim memories stored per hold of the engine (see EmbeddedMemoryStore._add).
+_VERBATIM_CHUNK = 16
+
+
 class LlmNotConfigured(RuntimeError):
     """Mem0 tried to call an LLM: this store only ever adds verbatim (``infer=False``)."""
 
@@ -143,15 +147,27 @@ class EmbeddedMemoryStore:
         # Mem0 drops an ``agent_id`` found in metadata (identity keys are its own): pass it as Mem0's
         # agent id instead, which it stores and reports back. Searches stay scoped to the user only.
         agent_id = stored_metadata.pop("agent_id", None) or None
-        with self._locked(timeout=None) as memory, _mem0_errors("add memories"):
-            result = memory.add(
-                [{"role": m.role, "content": m.content} for m in messages],
-                user_id=user_id,
-                agent_id=agent_id,
-                metadata=stored_metadata,
-                infer=infer,
-            )
-        return [str(item["id"]) for item in result["results"]]
+        # Verbatim messages are stored a few at a time, the engine released in between: an hour-long
+        # call is some 150 passages (13 s of embedding here), and holding the engine that long made
+        # other calls' processing give up waiting (MemoryUnavailable after 10 s) and searches miss.
+        # With inference the whole conversation is one extraction, so it goes in one add.
+        chunks = (
+            [messages]
+            if infer
+            else [messages[i : i + _VERBATIM_CHUNK] for i in range(0, len(messages), _VERBATIM_CHUNK)]
+        )
+        ids: list[str] = []
+        for chunk in chunks:
+            with self._locked(timeout=None) as memory, _mem0_errors("add memories"):
+                result = memory.add(
+                    [{"role": m.role, "content": m.content} for m in chunk],
+                    user_id=user_id,
+                    agent_id=agent_id,
+                    metadata=stored_metadata,
+                    infer=infer,
+                )
+            ids.extend(str(item["id"]) for item in result["results"])
+        return ids
 
     def search(
         self, user_id: str, query: str, limit: int, timeout: float | None = None

@@ -27,7 +27,7 @@ from .call_time import describe_call, zone_name, zone_of_call
 from .elevenlabs.post_call import TranscriptionData, TranscriptTurn
 from .names import name_from_data_collection
 from .ports import ChatMessage
-from .recall.passages import AGENT, CALLER, Turn, passage_text, passage_windows, segments_of
+from .recall.passages import AGENT, CALLER, Turn, passage_text, segments_of, semantic_windows
 from .redaction import ALL_KINDS, SensitiveKind, redact, redact_fields, redact_named
 
 MemoryType = Literal["factual", "semantic"]
@@ -125,20 +125,17 @@ def semantic_memory(data: TranscriptionData) -> MemoryDraft | None:
 def transcript_passages(
     data: TranscriptionData, redact_kinds: Iterable[SensitiveKind] = ALL_KINDS
 ) -> MemoryDraft | None:
-    """The transcript as the recall index's passages (``recall.passages``), for a store without an LLM.
+    """The transcript as the recall index's units (``recall.passages.semantic_windows``), for a store
+    without an LLM: as many as ``max_passages(duration)`` allows, each as small as that allows.
 
-    The same texts as the index's, so that the store's semantic results are recognised as passages
-    of the index and fused with its BM25 ranking (``recall.answer``). At most
-    ``max_passages(duration)``: a call denser than that gives an evenly spread selection (the index
-    keeps them all).
+    The same texts as the index's units, so that the store's semantic results are recognised in the
+    index and fused with its BM25 ranking (``recall.answer``).
     """
     segments = segments_of(turns_of(data, redact_kinds))
-    texts = [passage_text(segments[first : last + 1]) for first, last in passage_windows(segments)]
+    windows = semantic_windows(segments, max_passages(data.metadata.call_duration_secs))
+    texts = [passage_text(segments[first : last + 1]) for first, last in windows]
     if not texts:
         return None
-    bound = max_passages(data.metadata.call_duration_secs)
-    if len(texts) > bound:
-        texts = [texts[i * len(texts) // bound] for i in range(bound)]
     return MemoryDraft(
         type="semantic",
         messages=tuple(ChatMessage(role="user", content=text) for text in texts),

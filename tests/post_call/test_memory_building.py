@@ -18,7 +18,7 @@ from agentic_memory.memory_building import (
     transcript_passages,
     why_no_call,
 )
-from agentic_memory.recall.passages import PASSAGE_MAX_CHARS
+from agentic_memory.recall.passages import UNIT_MAX_CHARS
 from devtools.fixtures import load_fixture
 
 AGENT = "agent_2401kn076can47sp0fftkzytzrjx"
@@ -245,24 +245,23 @@ def test_a_call_that_happened_has_no_reason_against_it() -> None:
 # -- the transcript: passages for a store without an LLM, messages for one that infers ----------------
 
 
-def test_without_an_llm_a_ten_minute_call_is_the_recall_index_passages() -> None:
+def test_without_an_llm_a_ten_minute_call_is_units_that_cover_it_within_the_bound() -> None:
     # Given a 120-turn, ten-minute call
     data = long_call().data
     # When its memories are built for a store without an LLM
-    factual, passages = memories_of(data, infer=False)
-    # Then the transcript is the index's overlapping passages, each within the embedder's window
-    texts = [message.content for message in passages.messages]
-    assert (factual.type, passages.type, passages.infer) == ("factual", "semantic", False)
+    factual, units = memories_of(data, infer=False)
+    # Then the transcript is at most nineteen units (twenty memories with the factual one)
+    texts = [message.content for message in units.messages]
+    assert (factual.type, units.type, units.infer) == ("factual", "semantic", False)
     assert 1 + len(texts) <= MAX_MEMORIES_PER_CALL
     assert texts[0].splitlines()[:2] == [
         "Agent: Thank you. Where did you grow up?",
         "Caller: I grew up in Leeds, in a terraced house near the mill.",
     ]
-    assert all(len(text) <= PASSAGE_MAX_CHARS for text in texts)
-    # And every line said is in at least one passage, some in two (they overlap)
+    # each within the embedder's window, every line said in exactly one of them, in order
+    assert all(len(text) <= UNIT_MAX_CHARS for text in texts)
     said = [f"{'Caller' if t.role == 'user' else 'Agent'}: {t.message}" for t in data.transcript]
-    lines = [line for text in texts for line in text.splitlines()]
-    assert set(said) <= set(lines) and len(lines) > len(said)
+    assert [line for text in texts for line in text.splitlines()] == said
 
 
 def test_a_two_hour_call_gives_at_most_twenty_memories_per_ten_minutes() -> None:
@@ -294,11 +293,11 @@ def test_an_answer_longer_than_a_segment_is_cut_at_sentence_ends_and_nothing_is_
     )
     # When it becomes passages
     passages = transcript_passages(data)
-    # Then every passage fits the window and every sentence said is in one of them
+    # Then every unit fits the window and every sentence said is in one of them
     assert passages is not None
     texts = [m.content for m in passages.messages]
     assert texts[0].startswith("Agent: Tell me about the mill.\nCaller: I remember. I remember.")
-    assert all(len(text) <= PASSAGE_MAX_CHARS for text in texts)
+    assert all(len(text) <= UNIT_MAX_CHARS for text in texts)
     assert texts[-1].endswith("Agent: And then?\nCaller: Then I left.")
     caller_words = "".join(line.removeprefix("Caller: ") for t in texts for line in t.splitlines())
     assert caller_words.count("I remember.") >= 120
@@ -314,7 +313,7 @@ def test_a_single_120_kb_turn_is_passages_within_the_window_and_the_bound() -> N
     assert passages is not None and len(monologue) > 120_000
     texts = [m.content for m in passages.messages]
     assert len(texts) == max_passages(None) == MAX_MEMORIES_PER_CALL - 1
-    assert all(len(text) <= PASSAGE_MAX_CHARS and text.split()[-1] in monologue.split() for text in texts)
+    assert all(len(text) <= UNIT_MAX_CHARS and text.split()[-1] in monologue.split() for text in texts)
 
 
 def test_a_215_kb_summary_gives_a_factual_memory_of_at_most_four_thousand_characters() -> None:

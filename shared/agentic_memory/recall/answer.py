@@ -32,13 +32,13 @@ from ..memory_building import clip_words
 from ..ports import MemoryRecord
 from ..retention import record_time
 from .index import CallInfo, Passage, RecallIndex, digest, query_terms
-from .passages import SHORT_TURN_CHARS, Segment
+from .passages import AGENT, CALLER, SHORT_TURN_CHARS, Segment
 
 RRF_K = 60
 SUMMARY_WEIGHT = 0.5
 SEMANTIC_WEIGHT = 1.0
 LEXICAL_CANDIDATES = 60
-SNIPPET_MAX_CHARS = 700
+SNIPPET_MAX_CHARS = 450
 FACT_MAX_CHARS = 500
 SUMMARY_MAX_CHARS = 400
 # Below this many characters left, no further memory is worth adding.
@@ -180,13 +180,25 @@ class _Answer:
     def _offer_passage(self, passage: Passage, lexical: bool) -> None:
         assert self._index is not None  # noqa: S101 - passages come from the index
         segments = self._index.segments(passage.conversation_id, passage.first, passage.last)
-        first, last = passage.first, passage.last
-        if lexical:
-            first, last = self._snippet(segments, passage.first)
+        # The turns around the best-matching one: a unit found by meaning can be a whole minute of talk.
+        first, last = self._snippet(segments, passage.first)
+        # An answer comes with the question it answers, when that is just before the range.
+        asked = self._question_before(passage.conversation_id, first, segments[first - passage.first])
+        if asked is not None and self._try(
+            lambda selection: _add_range(selection, passage.conversation_id, asked, last)
+        ):
+            return
         if not self._try(lambda selection: _add_range(selection, passage.conversation_id, first, last)):
             within = segments[first - passage.first : last - passage.first + 1]
             best = first + _best_segment(within, self._stems)
             self._try(lambda selection: _add_range(selection, passage.conversation_id, best, best))
+
+    def _question_before(self, conversation_id: str, first: int, opening: Segment) -> int | None:
+        """The position of the agent's turn just before a range that opens with the caller, or None."""
+        if first == 0 or opening.speaker != CALLER or self._index is None:
+            return None
+        before = self._index.segments(conversation_id, first - 1, first - 1)
+        return first - 1 if before and before[0].speaker == AGENT else None
 
     def _offer_summary(self, conversation_id: str, record: MemoryRecord | None) -> None:
         if self._chosen.summary_taken:

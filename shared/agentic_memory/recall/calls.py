@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from ..call_time import call_started, zone_name, zone_of_call
 from ..elevenlabs.post_call import TranscriptionData
-from ..memory_building import clip_words, printable, turns_of
+from ..memory_building import clip_words, max_passages, printable, turns_of
 from ..redaction import ALL_KINDS, SensitiveKind, redact
 from .index import IndexedCall
 from .passages import segments_of
@@ -30,4 +30,5 @@ def indexed_call(data: TranscriptionData, redact_kinds: Iterable[SensitiveKind] 
         segments=tuple(segments_of(turns_of(data, kinds))),
         summary=redact(clip_words(printable(summary), SUMMARY_MAX_CHARS), kinds) if summary else "",
         duration_seconds=int(duration) if duration is not None else 0,
+        unit_bound=max_passages(duration),
     )

@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from .passages import Segment, passage_text, passage_windows
+from .passages import Segment, passage_text, passage_windows, semantic_windows
 
 SCHEMA_VERSION = "1"
 TOKENIZER = "porter unicode61 remove_diacritics 2"
-PassageKind = Literal["transcript", "summary"]
+# transcript: ranked by BM25; summary: ElevenLabs' summary, ranked too; unit: what the semantic store
+# keeps of the call (not ranked here), so that its results are recognised by their digest.
+PassageKind = Literal["transcript", "summary", "unit"]
 SUMMARY_SPEAKER = "Summary"
 _WORD = re.compile(r"\w+")
 # Words that carry no meaning of their own in a question: left out of the query, so that "what was
@@ -61,6 +63,8 @@ class IndexedCall:
     segments: tuple[Segment, ...]
     summary: str = ""
     duration_seconds: int = 0
+    # How many units a semantic store may keep of this call (``passages.semantic_windows``).
+    unit_bound: int = 0
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,9 @@ class RecallIndex:
                 self._add_passage(call.conversation_id, first, last, "transcript", text)
             if call.summary:
                 self._add_passage(call.conversation_id, -1, -1, "summary", call.summary)
+            for first, last in semantic_windows(call.segments, call.unit_bound):
+                text = passage_text(call.segments[first : last + 1])
+                self._add_passage(call.conversation_id, first, last, "unit", text, ranked=False)
         return True
 
     def remove_call(self, conversation_id: str) -> bool:
@@ -196,6 +203,8 @@ class RecallIndex:
             return False
         with self._db:
             for passage in self._passages_of(conversation_id):
+                if passage.kind == "unit":
+                    continue  # never in the full-text table
                 text = self.passage_text(passage)
                 self._db.execute(
                     "INSERT INTO passage_terms(passage_terms, rowid, body) VALUES ('delete', ?, ?)",
@@ -205,12 +214,15 @@ class RecallIndex:
                 self._db.execute(f"DELETE FROM {table} WHERE conversation_id = ?", (conversation_id,))  # noqa: S608
         return True
 
-    def _add_passage(self, conversation_id: str, first: int, last: int, kind: PassageKind, text: str) -> None:
+    def _add_passage(
+        self, conversation_id: str, first: int, last: int, kind: PassageKind, text: str, ranked: bool = True
+    ) -> None:
         cursor = self._db.execute(
             "INSERT INTO passages(conversation_id, first, last, kind, digest) VALUES (?, ?, ?, ?, ?)",
             (conversation_id, first, last, kind, digest(text)),
         )
-        self._db.execute("INSERT INTO passage_terms(rowid, body) VALUES (?, ?)", (cursor.lastrowid, text))
+        if ranked:
+            self._db.execute("INSERT INTO passage_terms(rowid, body) VALUES (?, ?)", (cursor.lastrowid, text))
 
     # ---- reading ----
 
