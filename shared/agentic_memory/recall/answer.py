@@ -224,15 +224,17 @@ class _Answer:
         return True
 
     def _snippet(self, segments: list[Segment], offset: int) -> tuple[int, int]:
-        """The turns around the passage's best-matching one, within ``SNIPPET_MAX_CHARS``: the turn
-        before it first (the question a reply answers), then the one after, and so on."""
+        """The turns around the passage's best-matching one, within ``SNIPPET_MAX_CHARS``: after an
+        agent's question the answer first, before a caller's turn the question it answers first, then
+        outwards."""
         best = _best_segment(segments, self._stems)
         first = last = best
         length = len(segments[best].line)
+        steps = (1, -1) if segments[best].speaker == AGENT else (-1, 1)
         grew = True
         while grew:
             grew = False
-            for step in (-1, 1):
+            for step in steps:
                 at = (first if step < 0 else last) + step
                 if 0 <= at < len(segments) and length + 1 + len(segments[at].line) <= SNIPPET_MAX_CHARS:
                     length += 1 + len(segments[at].line)
@@ -303,11 +305,13 @@ def _best_segment(segments: Sequence[Segment], stems: set[str]) -> int:
     """The index of the segment with the most query stems (ties: the longer, more telling one)."""
 
     def matches(segment: Segment) -> tuple[int, int]:
-        words = {word[:_STEM_CHARS] for word in _WORD.findall(segment.text.lower())}
-        substantial = len(segment.text) >= SHORT_TURN_CHARS
-        return (len(stems & words), int(substantial))
+        return (_stem_matches(segment, stems), int(len(segment.text) >= SHORT_TURN_CHARS))
 
     return max(range(len(segments)), key=lambda i: matches(segments[i]))
+
+
+def _stem_matches(segment: Segment, stems: set[str]) -> int:
+    return len(stems & {word[:_STEM_CHARS] for word in _WORD.findall(segment.text.lower())})
 
 
 def _record_date(record: MemoryRecord) -> str:
