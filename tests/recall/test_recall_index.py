@@ -322,3 +322,23 @@ def test_segments_keep_long_turns_whole_in_pieces() -> None:
     # Then it is pieces of whole sentences that together say it all
     assert all(isinstance(s, Segment) and len(s.text) <= 600 for s in segments)
     assert " ".join(s.text for s in segments) == text.strip()
+
+
+def test_chinese_is_found_inside_a_sentence() -> None:
+    # Given a call in Chinese: the caller's sister moved to Ürümqi
+    index = RecallIndex.load(None)
+    turns = [
+        Turn("Agent", "您的家人最近怎么样？"),
+        Turn("Caller", "我妹妹去年春天搬到了乌鲁木齐，她很喜欢那里。"),
+        Turn("Agent", "您的狗还好吗？"),
+        Turn("Caller", "豆豆很好，每天都去公园。"),
+    ]
+    index.add_call(call("conv_zh", turns, datetime(2025, 12, 1, 21, tzinfo=UTC), "Asia/Shanghai"))
+    # When the agent asks by a word inside a sentence, or by a question in other words
+    for query in ("乌鲁木齐", "我妹妹搬到哪里了"):
+        memories = answer(index, query, None, max_chars=2_800)
+        # Then the caller's words come back, dated on the caller's calendar
+        assert memories and "乌鲁木齐" in memories[0], query
+        assert memories[0].startswith("[2 December 2025] ")
+    # And a call removed takes its Chinese terms with it
+    assert index.remove_call("conv_zh") and index.lexical_search("乌鲁木齐", 5) == []

@@ -311,7 +311,11 @@ def _best_segment(segments: Sequence[Segment], stems: set[str]) -> int:
 
 
 def _stem_matches(segment: Segment, stems: set[str]) -> int:
-    return len(stems & {word[:_STEM_CHARS] for word in _WORD.findall(segment.text.lower())})
+    """How many query stems the segment holds; a character pair of Chinese or Japanese ("妹 妹", see
+    ``index.query_terms``) counts where its characters stand together."""
+    words = {word[:_STEM_CHARS] for word in _WORD.findall(segment.text.lower())}
+    pairs = sum(1 for stem in stems if " " in stem and stem.replace(" ", "") in segment.text)
+    return len(stems & words) + pairs
 
 
 def _record_date(record: MemoryRecord) -> str:

@@ -37,6 +37,11 @@ TOKENIZER = "porter unicode61 remove_diacritics 2"
 PassageKind = Literal["transcript", "summary", "unit"]
 SUMMARY_SPEAKER = "Summary"
 _WORD = re.compile(r"\w+")
+# Scripts written without spaces between words: Han (CJK ideographs, extension A, compatibility),
+# hiragana and katakana, Thai.
+_UNSPACED_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
+_UNSPACED = re.compile(f"([{_UNSPACED_CHARS}])")
+_UNSPACED_RUNS = re.compile(f"([{_UNSPACED_CHARS}]+)")
 # Words that carry no meaning of their own in a question: left out of the query, so that "what was
 # the name of the dog" ranks by "name" and "dog". BM25's idf would weigh them low, but every passage
 # holds them, so OR-ing them in costs time for nothing.
@@ -120,13 +125,39 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
+def searchable(text: str) -> str:
+    """``text`` as the full-text table reads it: each character of a script written without spaces
+    (Han, kana, Thai) a word of its own. FTS5's unicode61 tokenizer would take a whole run of such
+    text, up to the next punctuation, as one word, so "乌鲁木齐" could never match inside a sentence."""
+    return _UNSPACED.sub(r" \1 ", text)
+
+
 def query_terms(query: str) -> list[str]:
-    """The words of ``query`` that rank: lower-cased, stopwords out, first ``MAX_QUERY_TERMS``, no repeats."""
+    """The terms of ``query`` that rank: lower-cased words, stopwords out; a run of a script written
+    without spaces gives its overlapping character pairs, each a phrase ("妹 妹") of ``searchable``'s
+    words (the usual bigram indexing of Chinese and Japanese). First ``MAX_QUERY_TERMS``, no repeats."""
     terms: list[str] = []
     for word in _WORD.findall(query.lower()):
-        if word not in STOPWORDS and word not in terms and (len(word) > 1 or word.isdigit()):
-            terms.append(word)
+        for term in _terms_of(word):
+            if (
+                term not in STOPWORDS
+                and term not in terms
+                and (len(term) > 1 or term.isdigit() or _UNSPACED.match(term))
+            ):
+                terms.append(term)
     return terms[:MAX_QUERY_TERMS]
+
+
+def _terms_of(word: str) -> list[str]:
+    terms: list[str] = []
+    for run in _UNSPACED_RUNS.split(word):
+        if not run:
+            continue
+        if not _UNSPACED.match(run) or len(run) == 1:
+            terms.append(run)
+        else:
+            terms.extend(f"{run[i]} {run[i + 1]}" for i in range(len(run) - 1))
+    return terms
 
 
 class RecallIndex:
@@ -208,7 +239,7 @@ class RecallIndex:
                 text = self.passage_text(passage)
                 self._db.execute(
                     "INSERT INTO passage_terms(passage_terms, rowid, body) VALUES ('delete', ?, ?)",
-                    (passage.id, text),
+                    (passage.id, searchable(text)),
                 )
             for table in ("passages", "segments", "calls"):
                 self._db.execute(f"DELETE FROM {table} WHERE conversation_id = ?", (conversation_id,))  # noqa: S608
@@ -222,7 +253,9 @@ class RecallIndex:
             (conversation_id, first, last, kind, digest(text)),
         )
         if ranked:
-            self._db.execute("INSERT INTO passage_terms(rowid, body) VALUES (?, ?)", (cursor.lastrowid, text))
+            self._db.execute(
+                "INSERT INTO passage_terms(rowid, body) VALUES (?, ?)", (cursor.lastrowid, searchable(text))
+            )
 
     # ---- reading ----
 
