@@ -245,7 +245,11 @@ def process_archived_event(
     if isinstance(event, wire.PostCallTranscription):
         # Whoever the caller: the agent's own number lets later outbound pre-calls find the person.
         learn_agent_number(archive, event.data, settings.default_country_code)
-        result = _store_memories(key, event, settings, memory, archive)
+        try:
+            result = _store_memories(key, event, settings, memory, archive)
+        except Exception:
+            _remember_without_the_store(key, event, settings, archive)
+            raise
         result = _update_caller_brief(result, event, settings, archive)
         result = _update_recall_index(result, event, settings, archive)
         # Real deliveries carry no has_audio: only an explicit False says there is none to fetch.
@@ -351,6 +355,22 @@ def _update_caller_brief(
     agent = scoped_agent(event.data.agent_id, settings.memory_scope)
     recorded = record_call(archive, caller_id, facts, agent, settings.retention_days)
     return result.model_copy(update={"brief_updated": recorded})
+
+
+def _remember_without_the_store(
+    key: str, event: wire.PostCallTranscription, settings: ProcessorSettings, archive: Archive
+) -> None:
+    """After the memory store failed (Mem0 throttling or down): the brief and the recall index are ours
+    and come from the archived event, so the caller is known, and what they said can be found, while
+    the queue retries the adds (both updates are idempotent). Their own failure is logged: the store's
+    error is the one the queue must see."""
+    attempted = ProcessingResult(key=key, event_type=event.type, conversation_id=event.data.conversation_id)
+    try:
+        _update_recall_index(
+            _update_caller_brief(attempted, event, settings, archive), event, settings, archive
+        )
+    except Exception as error:  # noqa: BLE001 - reported, and the store's error is raised after it
+        log.warning("brief and recall index not updated", extra={"reason": f"{type(error).__name__}"})
 
 
 def _update_recall_index(

@@ -342,3 +342,29 @@ def test_chinese_is_found_inside_a_sentence() -> None:
         assert memories[0].startswith("[2 December 2025] ")
     # And a call removed takes its Chinese terms with it
     assert index.remove_call("conv_zh") and index.lexical_search("乌鲁木齐", 5) == []
+
+
+def test_while_the_memory_store_fails_the_brief_and_the_index_still_learn_the_call() -> None:
+    # Given a memory store that answers every add with an error (Mem0 throttling), and an archived call
+    from agentic_memory.errors import MemoryUnavailable
+    from agentic_memory.post_call import process_archived_event
+    from agentic_memory.profile_store import read_profile
+    from agentic_memory.settings import Settings
+
+    class ThrottledStore(InMemoryMemoryStore):
+        def add(self, user_id, messages, metadata):
+            raise MemoryUnavailable("Mem0 answered 429")
+
+    archive = InMemoryArchive()
+    data = transcription("conv_first", datetime(2024, 4, 1, 15, tzinfo=UTC))
+    archive_transcription(archive, data)
+    key = archive_keys.transcription_key(CALLER, data.conversation_id)
+    # When the processor runs: the store's error still reaches the queue, which retries
+    with pytest.raises(MemoryUnavailable):
+        process_archived_event(key, Settings.from_environment({}), archive, ThrottledStore())
+    # Then the caller is known at the next pre-call, and the search tool finds what they said
+    profile = read_profile(archive, CALLER)
+    assert profile is not None and profile.call_count == 1
+    request = SearchMemoryRequest.model_validate({"query": "dog", "user_id": CALLER})
+    _, memories = search_memories(request, ThrottledStore(), archive, SearchOptions())
+    assert any("Biscuit" in memory for memory in memories)
