@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 BIND ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install install-dev run test lint typecheck bench bench-recall load clean
+.PHONY: install install-dev run test lint typecheck bench bench-recall bench-recall-latency load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench: install
 # run on the shipped memoir set (loadtests/README.md, "Recall"). RECALL_ARGS=--quick for one caller.
 bench-recall: install
 	$(BIN)/python -m loadtests.recall $(RECALL_ARGS)
+
+# search_memory's p50/p95 for a caller with 50 hour-long calls, index in S3 (moto), Mem0 down or slow.
+bench-recall-latency: install
+	$(BIN)/python -m loadtests.recall_latency $(RECALL_LATENCY_ARGS)
 
 clean:
 	rm -rf $(VENV) .agentic-memory .pytest_cache .mypy_cache .ruff_cache
