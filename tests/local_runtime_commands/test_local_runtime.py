@@ -83,7 +83,9 @@ def test_a_caller_is_remembered_from_one_call_to_the_next(runtime):
 def test_a_repeated_delivery_adds_no_memory(runtime):
     payload = as_call("transcription_twilio_inbound", "+15550100191", "conv_repeat_0001")
     assert post_call(runtime, payload).status_code == 200
-    assert eventually(lambda: search(runtime, "+15550100191", "dog named Biscuit"))
+    # Processing is done when the call's recall index is written (after its memories and brief)
+    index = runtime.home / "archive" / "recall" / "+15550100191.sqlite.gz"
+    assert eventually(index.exists)
     before = search(runtime, "+15550100191", "dog named Biscuit")
     # When ElevenLabs delivers the same event again
     for _ in range(2):
