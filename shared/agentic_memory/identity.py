@@ -3,16 +3,20 @@
 Memories are keyed by the caller's phone number in E.164, normalised by the numbering plan
 (``phonenumbers``, lite build) with the region of ``DEFAULT_COUNTRY_CODE`` for national formats, so
 ``07700 900123``, ``+44 (0)7700 900123`` and ``<sip:07700900123@pbx;user=phone>`` are one caller under
-``44``. The person on the line is ``metadata.phone_call.external_number`` in post-call events whatever
-the direction; in the initiation webhook ``caller_id`` is the agent's own number on outbound calls.
+``44``. The person on the line is the channel's own party field in post-call events whatever the
+direction (``phone_call.external_number``, ``whatsapp.whatsapp_user_id``, ``sms.sms_user_phone_number``);
+in the initiation webhook ``caller_id`` is the agent's own number on outbound calls. A WhatsApp id is
+the key of the person's phone number, with the national quirks of ``whatsapp_numbers``, or a
+business-scoped id that is a caller of its own.
 A carrier's placeholder for a withheld number (``withheld``) is nobody: it never becomes a key. Ids
 that are no phone number (web ``user_id``s such as ``google-oauth2|1234``) become a safe, stable and
 reversible key (``archive_keys.caller_segment``), never an error.
 """
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 
@@ -20,6 +24,7 @@ from .archive_keys import caller_segment
 from .elevenlabs.conversation_initiation import ConversationInitiationRequest
 from .elevenlabs.post_call import TranscriptionData
 from .errors import MissingCaller, WithheldCaller
+from .whatsapp_numbers import is_business_scoped_id, number_of_whatsapp_id, todays_form
 from .withheld import address_parts, is_withheld
 
 # A phone number as people and systems write it: digits, one leading "+", separators. Checked
@@ -49,12 +54,15 @@ def normalise_phone_number(raw: str, default_country_code: str = "1") -> str | N
         # The international prefix of most of the world, also sent by systems in countries that
         # dial another one (North America's is 011).
         compact = "+" + compact[2:]
+    # An old national form (Mexico's mobile "1", a Brazilian mobile without its ninth digit) is
+    # rewritten first: the plan calls the Mexican one impossible.
+    compact = todays_form(compact)
     parsed = _parse(compact, _region(default_country_code))
     if parsed is None and not compact.startswith("+"):
-        # International digits without their "+", as some SIP trunks send them.
-        parsed = _parse("+" + compact, "ZZ")
+        # International digits without their "+", as some SIP trunks and WhatsApp ids give them.
+        parsed = _parse(todays_form("+" + compact), "ZZ")
     if parsed is not None:
-        return _stable_e164(parsed)
+        return todays_form(_stable_e164(parsed))
     return compact if _E164.fullmatch(compact) and _unknown_country(compact) else None
 
 
@@ -150,6 +158,27 @@ def _unknown_country(e164: str) -> bool:
     )
 
 
+def whatsapp_caller_key(raw: str | None, default_country_code: str = "1") -> str | None:
+    """The memory key for a WhatsApp user id: the person's number in E.164, or their own BSUID.
+
+    An id of digits is the number in international form without its "+", never a national number of
+    the configured country, in the form the account was registered with: Mexico's old mobile "1" and a
+    Brazilian mobile's missing ninth digit are rewritten (``whatsapp_numbers``), so it is the key a
+    phone call from that person has. A business-scoped id (``US.1349…``, a person who hid their number
+    behind a username) is a caller of its own. Anything else is read as a line's caller id.
+    """
+    if raw is None or not raw.strip() or is_withheld(raw):
+        return None
+    text = raw.strip()
+    if is_business_scoped_id(text):
+        return caller_segment(text)
+    number = number_of_whatsapp_id(text)
+    return line_caller_key(number if number is not None else text, default_country_code)
+
+
+KeyReader = Callable[[str | None, str], str | None]
+
+
 def caller_of_initiation(
     request: ConversationInitiationRequest,
     agent_numbers: Collection[str] = (),
@@ -158,11 +187,14 @@ def caller_of_initiation(
     """The person on the line for a pre-call request.
 
     The request carries no direction; when ``caller_id`` is one of the agent's own numbers the call
-    is outbound and the person is ``called_number``.
+    is outbound and the person is ``called_number``. Nor does it name the channel, but ``call_sid`` is
+    an empty string on WhatsApp and SMS only: there ``caller_id`` is read as a WhatsApp user id (an SMS
+    sender's number reads the same either way).
     """
-    caller = line_caller_key(request.caller_id, default_country_code)
+    read: KeyReader = whatsapp_caller_key if request.call_sid == "" else line_caller_key
+    caller = read(request.caller_id, default_country_code)
     if caller is not None and caller in agent_numbers:
-        called = line_caller_key(request.called_number, default_country_code)
+        called = read(request.called_number, default_country_code)
         if called is not None:
             return called
     if caller is not None:
@@ -178,45 +210,46 @@ def caller_of_transcription(
 ) -> str:
     """The person on the line for a post-call transcription.
 
-    ``phone_call.external_number`` first; then ``user_id``; then the system variables, direction
-    aware (on outbound calls ``system__caller_id`` is the agent); last the dynamic variables named in
-    ``caller_variables`` (``CALLER_ID_VARIABLES``: a custom dialer's own variable), in their order.
-    Placeholders for a withheld number are passed over; when nothing else names the caller, that is
-    a ``WithheldCaller``, and when nothing names anybody a ``MissingCaller``.
+    The channel's own party field first: ``phone_call.external_number`` (calls), then
+    ``whatsapp.whatsapp_user_id`` and ``sms.sms_user_phone_number`` (each the person in both
+    directions); then ``user_id``; then the system variables, direction aware (on outbound
+    conversations ``system__caller_id`` is the agent); last the dynamic variables named in
+    ``caller_variables`` (``CALLER_ID_VARIABLES``: a custom dialer's own variable), in their order. On
+    WhatsApp (``conversation_initiation_source`` or a ``whatsapp`` block) the line fields are read as
+    WhatsApp ids. Placeholders for a withheld number are passed over; when nothing else names the
+    caller, that is a ``WithheldCaller``, and when nothing names anybody a ``MissingCaller``.
     """
-    phone_call = data.metadata.phone_call
-    if phone_call is not None:
-        external = line_caller_key(phone_call.external_number, default_country_code)
-        if external is not None:
-            return external
-    from_user_id = caller_key(data.user_id, default_country_code)
-    if from_user_id is not None:
-        return from_user_id
+    offered = _offered_callers(data, caller_variables)
+    for raw, read in offered:
+        key = read(raw, default_country_code) if isinstance(raw, str) else None
+        if key is not None:
+            return key
+    if any(isinstance(raw, str) and is_withheld(raw) for raw, _read in offered):
+        raise WithheldCaller("the caller withheld their number")
+    raise MissingCaller(
+        "the transcription names no caller (no phone_call, whatsapp, sms, user_id or system__caller_id)"
+    )
+
+
+def _offered_callers(data: TranscriptionData, caller_variables: Sequence[str]) -> list[tuple[Any, KeyReader]]:
+    """What may name the person, in the order it is believed, each with the reader of its kind."""
+    metadata = data.metadata
+    phone_call, whatsapp, sms = metadata.phone_call, metadata.whatsapp, metadata.sms
+    line: KeyReader = whatsapp_caller_key if metadata.channel == "whatsapp" else line_caller_key
     variables = (
         data.conversation_initiation_client_data.dynamic_variables
         if (data.conversation_initiation_client_data is not None)
         else {}
     )
-    outbound = phone_call is not None and phone_call.direction == "outbound"
-    name = "system__called_number" if outbound else "system__caller_id"
-    value = variables.get(name)
-    from_variables = line_caller_key(value, default_country_code) if isinstance(value, str) else None
-    if from_variables is not None:
-        return from_variables
-    configured = [variables.get(name) for name in caller_variables]
-    for candidate in configured:
-        from_configured = caller_key(candidate, default_country_code) if isinstance(candidate, str) else None
-        if from_configured is not None:
-            return from_configured
-    offered = (
-        phone_call.external_number if phone_call is not None else None,
-        data.user_id,
-        value,
-        *configured,
-    )
-    if any(isinstance(raw, str) and is_withheld(raw) for raw in offered):
-        raise WithheldCaller("the caller withheld their number")
-    raise MissingCaller("the transcription names no caller (no phone_call, user_id or system__caller_id)")
+    system_variable = "system__called_number" if metadata.outbound else "system__caller_id"
+    return [
+        (phone_call.external_number if phone_call is not None else None, line),
+        (whatsapp.whatsapp_user_id if whatsapp is not None else None, whatsapp_caller_key),
+        (sms.sms_user_phone_number if sms is not None else None, line_caller_key),
+        (data.user_id, caller_key),
+        (variables.get(system_variable), line),
+        *((variables.get(name), caller_key) for name in caller_variables),
+    ]
 
 
 def mask(value: str) -> str:

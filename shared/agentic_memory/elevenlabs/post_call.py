@@ -50,6 +50,28 @@ class PhoneCall(WireModel):
     sip_header_dynamic_variables: dict[str, Any] | None = None
 
 
+class WhatsAppConversation(WireModel):
+    """A WhatsApp conversation (the SDK's ``WhatsAppConversationInfo``). ``whatsapp_user_id`` is the
+    person in both directions: their number as international digits without "+", or a business-scoped
+    id (``US.1349…``) when they hide it behind a username; ``whatsapp_phone_number_id`` is the agent's
+    WhatsApp number, as Meta's id for it."""
+
+    # "inbound", "outbound" or "unknown" today; any other value is kept rather than refused.
+    direction: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_user_id: str | None = None
+
+
+class SmsConversation(WireModel):
+    """An SMS conversation (the SDK's ``SmsConversationInfo``): ``sms_user_phone_number`` is the person
+    and ``agent_phone_number`` the agent, in both directions."""
+
+    direction: str | None = None
+    phone_number_id: str | None = None
+    sms_user_phone_number: str | None = None
+    agent_phone_number: str | None = None
+
+
 # Unix times and durations a call can have: anything else would fail later, in processing.
 LATEST_UNIX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
 LONGEST_CALL_SECONDS = 7 * 24 * 3600
@@ -59,10 +81,29 @@ class CallMetadata(WireModel):
     start_time_unix_secs: int | None = Field(default=None, ge=0, le=LATEST_UNIX_TIME)
     call_duration_secs: float | None = Field(default=None, ge=0, le=LONGEST_CALL_SECONDS)
     phone_call: PhoneCall | None = None
+    whatsapp: WhatsAppConversation | None = None
+    sms: SmsConversation | None = None
+    # The channel: "twilio", "sip_trunk", "whatsapp", "twilio_sms", "widget", an SDK… (kept as sent).
+    conversation_initiation_source: str | None = None
     termination_reason: str | None = None
     main_language: str | None = None
     # Set when the conversation failed: ``{code, reason}`` in the SDK's model; any shape is kept.
     error: Any = None
+
+    @property
+    def channel(self) -> str | None:
+        """``"whatsapp"`` or ``"sms"`` when the conversation was on one, else the initiation source."""
+        if self.whatsapp is not None or self.conversation_initiation_source == "whatsapp":
+            return "whatsapp"
+        if self.sms is not None or self.conversation_initiation_source == "twilio_sms":
+            return "sms"
+        return self.conversation_initiation_source
+
+    @property
+    def outbound(self) -> bool:
+        """True when the agent started the conversation (a call it placed, a message it sent first)."""
+        parties = (self.phone_call, self.whatsapp, self.sms)
+        return any(party is not None and party.direction == "outbound" for party in parties)
 
 
 class EvaluationResult(WireModel):
