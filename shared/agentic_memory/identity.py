@@ -44,7 +44,8 @@ def normalise_phone_number(raw: str, default_country_code: str = "1") -> str | N
     trunk prefix (``07700 900123``, ``(555) 010-0142``), and the number inside a SIP or tel address
     (``"Ann" <sip:+447700900123@host;user=phone>``, ``tel:+1-555-010-0142``). A number the plan
     finds too short or too long for its country is None; one in a country code the plan does not know
-    is kept as written when it has E.164's shape.
+    is kept as written when it has E.164's shape. A mobile in a form its country no longer dials
+    (Mexico's ``+52 1``, Brazil's eight digits) is given today's (``whatsapp_numbers.NATIONAL_RULES``).
     """
     user, _host = address_parts(raw)
     if not _PHONE_TEXT.fullmatch(user):
@@ -54,8 +55,8 @@ def normalise_phone_number(raw: str, default_country_code: str = "1") -> str | N
         # The international prefix of most of the world, also sent by systems in countries that
         # dial another one (North America's is 011).
         compact = "+" + compact[2:]
-    # An old national form (Mexico's mobile "1", a Brazilian mobile without its ninth digit) is
-    # rewritten first: the plan calls the Mexican one impossible.
+    # An old form written internationally (Mexico's mobile "1", a Brazilian mobile without its ninth
+    # digit) is rewritten before parsing: the plan calls the Mexican one impossible.
     compact = todays_form(compact)
     parsed = _parse(compact, _region(default_country_code))
     if parsed is None and not compact.startswith("+"):
