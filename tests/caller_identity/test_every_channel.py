@@ -18,29 +18,26 @@ ROSA = "+15550100188"
 LUPE = "+525500000142"
 BSUID = "US.13491208655302741918"
 AGENT_NUMBER = "+15550100001"
-WHATSAPP_NUMBER_ID = "106540352242922"
 
 
-def on_channel(conversation_id: str, source: str, **party: Any) -> dict[str, Any]:
-    """The recorded Twilio transcription moved to another channel: no phone_call, no system caller
-    variables, the person only in the channel's own block (``whatsapp`` or ``sms``)."""
+def sms_conversation(conversation_id: str, **sms: Any) -> dict[str, Any]:
+    """The Twilio transcription moved to SMS: no phone_call, no system caller variables, the person
+    only in the ``sms`` block."""
     event = load_fixture("transcription_twilio_inbound")
     data = event["data"]
     data["conversation_id"] = conversation_id
     data["metadata"].pop("phone_call", None)
-    data["metadata"]["conversation_initiation_source"] = source
-    data["metadata"].update(party)
+    data["metadata"] |= {"conversation_initiation_source": "twilio_sms", "sms": sms}
     data["conversation_initiation_client_data"]["dynamic_variables"] = {}
     return event
 
 
 def whatsapp_conversation(conversation_id: str, whatsapp_user_id: str) -> dict[str, Any]:
-    whatsapp = {
-        "direction": "inbound",
-        "whatsapp_phone_number_id": WHATSAPP_NUMBER_ID,
-        "whatsapp_user_id": whatsapp_user_id,
-    }
-    return on_channel(conversation_id, "whatsapp", whatsapp=whatsapp)
+    """The WhatsApp transcription fixture (the person only in ``metadata.whatsapp``) as another one."""
+    event = load_fixture("transcription_whatsapp")
+    event["data"]["conversation_id"] = conversation_id
+    event["data"]["metadata"]["whatsapp"]["whatsapp_user_id"] = whatsapp_user_id
+    return event
 
 
 def whatsapp_precall(keys: dict[str, str], caller_id: str) -> dict[str, Any]:
@@ -99,7 +96,7 @@ def test_a_mexican_phone_call_is_known_when_the_caller_writes_on_whatsapp(deps, 
 def test_an_sms_conversation_is_remembered_under_the_person_and_known_at_the_next_sms(deps, keys, direction):
     # Given an SMS conversation naming the person and the agent in their own fields
     sms = {"direction": direction, "sms_user_phone_number": ROSA, "agent_phone_number": AGENT_NUMBER}
-    deliver_and_process(deps, keys, on_channel("conv_sms_rosa_1", "twilio_sms", sms=sms))
+    deliver_and_process(deps, keys, sms_conversation("conv_sms_rosa_1", **sms))
 
     # Then it is the person's, never the agent's
     assert list(deps.archive.keys("post-call/")) == [f"post-call/{ROSA}/conv_sms_rosa_1.json"]

@@ -24,6 +24,7 @@ RECORDED_FIXTURES = [
     "transcription_twilio_outbound",
     "transcription_sip",
     "transcription_web",
+    "transcription_whatsapp",
     "transcription_returning_caller",
     "audio",
     "initiation_failure_twilio",
@@ -139,6 +140,8 @@ def test_inbound_transcription_carries_the_system_variables() -> None:
         ("transcription_twilio_outbound", "+15550100177"),
         ("transcription_sip", "+15550100155"),
         ("transcription_web", "user_7f3c2a91d4"),
+        # Only in metadata.whatsapp: the person whose WhatsApp pre-call is precall_whatsapp.
+        ("transcription_whatsapp", "+15550100188"),
     ],
 )
 def test_caller_of_each_transcription_is_the_person_on_the_line(name: str, expected_caller: str) -> None:
