@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from box_aws import DeployedStack, MotoServer, deploy
+from box_events import EventSourceMapping, api_request
 from box_graph import StackPlan
 from box_lambda import ColdStart, ExecutionEnvironment, LambdaSetup, lambda_environment
 
+from agentic_memory.signature import HEADER, sign
 from devtools.mem0_emulator import Mem0Emulator, start_emulator
 
 # Every cold start measured in this session (the first invocation of each environment).
@@ -49,6 +51,17 @@ class Functions:
 
     def logs(self) -> str:
         return "\n".join(f"--- {key} ---\n{env.log_tail()}" for key, env in self.environments.items())
+
+    def deliver_and_process(self, body: bytes) -> list[str]:
+        """A post-call webhook signed with the stack's HMAC key, answered 200, then the queue drained
+        into the processor without a failure: the archive keys the processor was notified of."""
+        headers = {HEADER: sign(body, self.box.secrets["ELEVENLABS_HMAC_KEY"])}
+        delivered = self["post-call"].invoke(api_request("POST", "/post-call", body, headers))
+        assert delivered["statusCode"] == 200, (delivered, self["post-call"].log_tail())
+        delivery = EventSourceMapping(self.box.deployed, self["post-call-processor"]).drain()
+        failures = f"{delivery.failures()}\n{self['post-call-processor'].log_tail()}"
+        assert delivery.errors == [] and delivery.failed_ids == [], failures
+        return delivery.notified()
 
 
 def box_up(plan: StackPlan, server: MotoServer) -> BoxStack:
