@@ -205,7 +205,8 @@ def _spoken_messages(data: TranscriptionData) -> tuple[ChatMessage, ...]:
 
 
 def _spoken(turn: TranscriptTurn) -> bool:
-    return bool(turn.message and turn.message.strip())
+    # A backchannel ElevenLabs ignored ("mm-hmm" over the agent) is no part of what was said.
+    return bool(turn.message and turn.message.strip()) and not turn.ignored_as_backchannel
 
 
 def _carries_error(error: Any) -> bool:

@@ -6,7 +6,7 @@ and as a string, so both parse.
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import WireModel
 
@@ -28,13 +28,42 @@ class ToolResult(WireModel):
     is_error: bool | None = None
 
 
+class MultivoicePart(WireModel):
+    text: str | None = None
+    voice_label: str | None = None
+
+
+class MultivoiceMessage(WireModel):
+    """A multi-voice agent's turn, said in parts by several voices (SDK:
+    ``ConversationHistoryMultivoiceMessageModel``, ``parts[].text``)."""
+
+    parts: list[MultivoicePart] = Field(default_factory=list)
+
+
 class TranscriptTurn(WireModel):
+    """One transcript turn. A multi-voice agent's turn may carry ``message: null`` and its words in
+    ``multivoice_message.parts``: ``message`` is then those parts' text, joined, so that every reader
+    of the transcript sees what was said. ``ignored_as_backchannel`` marks a turn ElevenLabs' turn
+    taking ignored as a backchannel ("mm-hmm"): no memory (SDK's transcript model, both fields)."""
+
     role: Literal["user", "agent"]
     # Tool-only turns carry no text.
     message: str | None = None
+    multivoice_message: MultivoiceMessage | None = None
+    ignored_as_backchannel: bool | None = None
     time_in_call_secs: float | None = None
     tool_calls: list[ToolCall] | None = None
     tool_results: list[ToolResult] | None = None
+
+    @model_validator(mode="after")
+    def _text_of_a_multivoice_turn(self) -> "TranscriptTurn":
+        if self.message is None and self.multivoice_message is not None:
+            texts = [
+                part.text.strip() for part in self.multivoice_message.parts if part.text and part.text.strip()
+            ]
+            if texts:
+                self.message = " ".join(texts)
+        return self
 
 
 class PhoneCall(WireModel):
