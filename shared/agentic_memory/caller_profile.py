@@ -502,6 +502,8 @@ def _name_of(data: TranscriptionData, variables: dict[str, Any], at: datetime) -
             name_from_data_collection(data.analysis.data_collection_results) if data.analysis else None,
             "data_collection",
         ),
+        # A tool that set the name during the call (a CRM lookup, the agent saving it) knew it.
+        (name_from_variables(_updated_variables(data)), "caller_name_variable"),
         (name_from_turns(turns), "stated_in_call"),
         (name_from_variables(variables), "caller_name_variable"),
     ]
@@ -509,6 +511,20 @@ def _name_of(data: TranscriptionData, variables: dict[str, Any], at: datetime) -
         if name:
             return GivenName(name=name, source=source, at=at, conversation_id=data.conversation_id)
     return None
+
+
+def _updated_variables(data: TranscriptionData) -> dict[str, Any]:
+    """The final value of each dynamic variable a tool changed during the call
+    (``tool_results[].dynamic_variable_updates``, in the order they were made)."""
+    updates = [
+        update
+        for turn in data.transcript
+        for result in turn.tool_results or []
+        for update in result.dynamic_variable_updates or []
+        if update.new_value is not None
+    ]
+    updates.sort(key=lambda update: update.updated_at or 0.0)
+    return {update.variable_name: update.new_value for update in updates}
 
 
 def _scalar(value: Any) -> Scalar | None:

@@ -65,3 +65,32 @@ def test_a_call_whose_caller_only_backchanneled_did_not_happen() -> None:
     )
     # Then it is no past call
     assert why_no_call(data) == "the caller said nothing"
+
+
+def test_a_name_a_tool_set_during_the_call_is_the_callers_name() -> None:
+    # Given a call that started with no name, in which a CRM tool set caller_name twice
+    from datetime import UTC, datetime
+
+    from agentic_memory.caller_profile import call_facts
+
+    def update(value: str, at: float) -> dict:
+        return {"variable_name": "caller_name", "old_value": None, "new_value": value, "updated_at": at}
+
+    data = transcription(
+        [
+            {"role": "agent", "message": "Let me look you up."},
+            {
+                "role": "agent",
+                "message": None,
+                "tool_results": [
+                    {"tool_name": "crm_lookup", "dynamic_variable_updates": [update("Oonagh", 1.0)]},
+                    {"tool_name": "crm_lookup", "dynamic_variable_updates": [update("Oonagh Brennan", 2.0)]},
+                ],
+            },
+            {"role": "user", "message": "That's right, I called about my pension."},
+        ]
+    )
+    # When the call's facts for the brief are taken
+    facts = call_facts(data, None, datetime(2026, 1, 5, tzinfo=UTC))
+    # Then the tool's final value is the caller's name
+    assert facts.name is not None and facts.name.name == "Oonagh Brennan"

@@ -21,11 +21,21 @@ class ToolCall(WireModel):
     params_as_json: str | None = None
 
 
+class DynamicVariableUpdate(WireModel):
+    """A dynamic variable a tool changed during the call (SDK: ``DynamicVariableUpdateCommonModel``)."""
+
+    variable_name: str
+    old_value: str | None = None
+    new_value: str | None = None
+    updated_at: float | None = None
+
+
 class ToolResult(WireModel):
     tool_name: str | None = None
     request_id: str | None = None
     result_value: str | None = None
     is_error: bool | None = None
+    dynamic_variable_updates: list[DynamicVariableUpdate] | None = None
 
 
 class MultivoicePart(WireModel):
