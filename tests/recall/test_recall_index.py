@@ -368,3 +368,21 @@ def test_while_the_memory_store_fails_the_brief_and_the_index_still_learn_the_ca
     request = SearchMemoryRequest.model_validate({"query": "dog", "user_id": CALLER})
     _, memories = search_memories(request, ThrottledStore(), archive, SearchOptions())
     assert any("Biscuit" in memory for memory in memories)
+
+
+def test_full_width_and_half_width_forms_match_their_plain_forms() -> None:
+    # Given a call that says "penicillin", "30" and "ワクチン" in their usual forms
+    index = RecallIndex.load(None)
+    turns = [
+        Turn("Agent", "お薬のアレルギーはありますか？"),
+        Turn(
+            "Caller",
+            "penicillin にアレルギーがあります。項目30を見てください。インコのワクチンも予約しました。",
+        ),
+    ]
+    index.add_call(call("conv_ja", turns, datetime(2025, 12, 1, tzinfo=UTC), "Asia/Tokyo"))
+    # When the agent types them full-width or half-width, as Japanese input methods do
+    for query in ("ＰＥＮＩＣＩＬＬＩＮ", "項目３０", "ﾜｸﾁﾝ"):
+        memories = answer(index, query, None, max_chars=2_800)
+        # Then the caller's words come back
+        assert memories and "penicillin" in memories[0], query

@@ -23,6 +23,7 @@ so the budget goes to different moments, not to the same lines twice.
 """
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -313,8 +314,9 @@ def _best_segment(segments: Sequence[Segment], stems: set[str]) -> int:
 def _stem_matches(segment: Segment, stems: set[str]) -> int:
     """How many query stems the segment holds; a character pair of Chinese or Japanese ("妹 妹", see
     ``index.query_terms``) counts where its characters stand together."""
-    words = {word[:_STEM_CHARS] for word in _WORD.findall(segment.text.lower())}
-    pairs = sum(1 for stem in stems if " " in stem and stem.replace(" ", "") in segment.text)
+    text = unicodedata.normalize("NFKC", segment.text)
+    words = {word[:_STEM_CHARS] for word in _WORD.findall(text.lower())}
+    pairs = sum(1 for stem in stems if " " in stem and stem.replace(" ", "") in text)
     return len(stems & words) + pairs
 
 

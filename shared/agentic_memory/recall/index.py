@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -126,10 +127,12 @@ def digest(text: str) -> str:
 
 
 def searchable(text: str) -> str:
-    """``text`` as the full-text table reads it: each character of a script written without spaces
-    (Han, kana, Thai) a word of its own. FTS5's unicode61 tokenizer would take a whole run of such
-    text, up to the next punctuation, as one word, so "乌鲁木齐" could never match inside a sentence."""
-    return _UNSPACED.sub(r" \1 ", text)
+    """``text`` as the full-text table reads it: compatibility forms folded (NFKC: full-width
+    "ＰＥＮＩＣＩＬＬＩＮ" and "３０" and half-width "ﾜｸﾁﾝ", as Japanese typing makes them, read as
+    "PENICILLIN", "30", "ワクチン"), and each character of a script written without spaces (Han, kana,
+    Thai) a word of its own. FTS5's unicode61 tokenizer would take a whole run of such text, up to the
+    next punctuation, as one word, so "乌鲁木齐" could never match inside a sentence."""
+    return _UNSPACED.sub(r" \1 ", unicodedata.normalize("NFKC", text))
 
 
 def query_terms(query: str) -> list[str]:
@@ -137,7 +140,7 @@ def query_terms(query: str) -> list[str]:
     without spaces gives its overlapping character pairs, each a phrase ("妹 妹") of ``searchable``'s
     words (the usual bigram indexing of Chinese and Japanese). First ``MAX_QUERY_TERMS``, no repeats."""
     terms: list[str] = []
-    for word in _WORD.findall(query.lower()):
+    for word in _WORD.findall(unicodedata.normalize("NFKC", query).lower()):
         for term in _terms_of(word):
             if (
                 term not in STOPWORDS
