@@ -14,8 +14,9 @@ the system's tz database, or the ``tzdata`` package where the system has none.
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .elevenlabs.post_call import TranscriptionData
 
@@ -33,13 +34,23 @@ _MAX_ZONE_NAME = 64
 
 
 def call_zone(name: Any) -> tzinfo:
-    """The IANA zone ``name`` names, or UTC when it is missing, malformed or unknown (never raises)."""
+    """The IANA zone ``name`` names, in any letter case ("pacific/auckland"), or UTC when it is
+    missing, malformed or unknown (never raises)."""
     if not isinstance(name, str) or not name.strip() or len(name) > _MAX_ZONE_NAME:
         return UTC
-    try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown, absolute or path-like names
-        return UTC
+    for candidate in (name.strip(), _zone_names_by_case().get(name.strip().lower())):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown, absolute or path-like names
+                continue
+    return UTC
+
+
+@lru_cache(maxsize=1)
+def _zone_names_by_case() -> dict[str, str]:
+    # The tz database's names are case-sensitive on Linux; a client that lower-cases them still means one.
+    return {zone.lower(): zone for zone in available_timezones()}
 
 
 def zone_name(zone: tzinfo) -> str:

@@ -386,3 +386,13 @@ def test_full_width_and_half_width_forms_match_their_plain_forms() -> None:
         memories = answer(index, query, None, max_chars=2_800)
         # Then the caller's words come back
         assert memories and "penicillin" in memories[0], query
+
+
+def test_a_zone_name_in_another_letter_case_is_still_the_callers_zone() -> None:
+    # Given a call at 20:00 UTC on 18 November, whose zone came lower-cased
+    moment = datetime(2025, 11, 18, 20, tzinfo=UTC)
+    # Then it is dated on the caller's calendar, as with the canonical name; an unknown name is UTC
+    assert (
+        call_date(moment, "pacific/auckland") == call_date(moment, "Pacific/Auckland") == "19 November 2025"
+    )
+    assert call_date(moment, "Mars/Olympus") == "18 November 2025"
