@@ -58,7 +58,6 @@ class _Candidate:
     score: float = 0.0
     passage: Passage | None = None
     record: MemoryRecord | None = None
-    lexical: bool = False
 
 
 @dataclass
@@ -119,7 +118,7 @@ def _fused(
                 continue
             weight = SUMMARY_WEIGHT if hit.passage.kind == "summary" else 1.0
             candidate = credit(_passage_key(hit.passage), rank, weight)
-            candidate.passage, candidate.lexical = hit.passage, True
+            candidate.passage = hit.passage
     known = index.passages_by_digest(digest(r.text) for r in semantic) if index is not None else {}
     for rank, record in enumerate(semantic, start=1):
         passage = known.get(digest(record.text))
@@ -171,14 +170,14 @@ class _Answer:
         if candidate.passage is not None and candidate.passage.kind == "summary":
             self._offer_summary(candidate.passage.conversation_id, None)
         elif candidate.passage is not None:
-            self._offer_passage(candidate.passage, candidate.lexical)
+            self._offer_passage(candidate.passage)
         elif candidate.record is not None and candidate.record.metadata.get("type") == "factual":
             self._offer_summary(str(candidate.record.metadata.get("conversation_id", "")), candidate.record)
         elif candidate.record is not None:
             fact = candidate.record
             self._try(lambda selection: selection.order.append((selection.next_rank, "fact", fact)))
 
-    def _offer_passage(self, passage: Passage, lexical: bool) -> None:
+    def _offer_passage(self, passage: Passage) -> None:
         assert self._index is not None  # noqa: S101 - passages come from the index
         segments = self._index.segments(passage.conversation_id, passage.first, passage.last)
         # The turns around the best-matching one: a unit found by meaning can be a whole minute of talk.
