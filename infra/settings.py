@@ -13,6 +13,9 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from agentic_memory.caller_profile import language_code
+from agentic_memory.settings import LanguageGreetings
+
 PROJECT_NAMESPACE = "agentic-memory"
 MEM0_NAMESPACE = "mem0"
 # What CloudWatch Logs accepts for retentionInDays.
@@ -166,6 +169,16 @@ class StackSettings(_Settings):
     # the application's. Lambda's 4 KB for all variables bounds these texts and the prompt template.
     welcome_message: str | None = Field(default=None, min_length=1, max_length=500)
     returning_greeting: str | None = Field(default=None, pattern=r"\{name\}", max_length=500)
+    # Calls the agent places (OUTBOUND_WELCOME_MESSAGE, OUTBOUND_RETURNING_GREETING with {name}); unset:
+    # no first_message override on outbound calls.
+    outbound_welcome_message: str | None = Field(default=None, min_length=1, max_length=500)
+    outbound_returning_greeting: str | None = Field(default=None, pattern=r"\{name\}", max_length=500)
+    # The language of the greetings above (GREETING_LANGUAGE), greetings in other languages
+    # (GREETINGS_BY_LANGUAGE: {"es": {"returning": "... {name} ..."}}), and whether the agent allows the
+    # language override (LANGUAGE_OVERRIDE). Unset: the application's.
+    greeting_language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
+    greetings_by_language: dict[str, LanguageGreetings] | None = None
+    language_override: bool | None = None
     # An optional full system prompt with {{variable}} slots (PROMPT_OVERRIDE_TEMPLATE); unset: the
     # agent keeps its own prompt, which reads the memory_context dynamic variable (the default).
     prompt_override_template: str | None = Field(default=None, min_length=1, max_length=2500)
@@ -195,6 +208,21 @@ class StackSettings(_Settings):
         if days not in LOG_RETENTION_DAYS:
             raise ValueError(f"CloudWatch keeps logs for one of {LOG_RETENTION_DAYS} days, not {days}")
         return days
+
+    @field_validator("greetings_by_language")
+    @classmethod
+    def _greetings_fit(
+        cls, value: dict[str, LanguageGreetings] | None
+    ) -> dict[str, LanguageGreetings] | None:
+        if value is None:
+            return None
+        wrong = sorted(language for language in value if language_code(language) is None)
+        if wrong:
+            raise ValueError(f"greetingsByLanguage keys must be language codes (es, pt-br): {wrong}")
+        # Lambda's 4 KB for all variables: the greetings share it with the other texts.
+        if len(greetings_variable(value)) > 1500:
+            raise ValueError("greetingsByLanguage must fit in 1500 characters of JSON")
+        return value
 
     @model_validator(mode="after")
     def _precall_budget_fits_timeout(self) -> "StackSettings":
@@ -248,6 +276,12 @@ def load_settings() -> StackSettings:
     return settings_from_config(
         pulumi.get_project(), pulumi.get_stack(), pulumi.Config("aws").get("region"), present
     )
+
+
+def greetings_variable(greetings: dict[str, LanguageGreetings]) -> str:
+    """GREETINGS_BY_LANGUAGE as the functions read it: JSON, greetings left out omitted."""
+    values = {language: entry.model_dump(exclude_none=True) for language, entry in greetings.items()}
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
 def parse_config_value(raw: str | None) -> Any:

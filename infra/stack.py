@@ -21,7 +21,7 @@ from infra.components.secret_parameters import SecretParameters, SecretParameter
 from infra.components.service_function import ServiceFunction, ServiceFunctionArgs
 from infra.functions import EVENT_PREFIX, EVENT_SUFFIX, FUNCTIONS, PROCESSOR, ROUTES, SCHEDULED, FunctionSpec
 from infra.secret_config import SECRETS_BY_VARIABLE
-from infra.settings import FunctionSettings, StackSettings
+from infra.settings import FunctionSettings, StackSettings, greetings_variable
 
 # services/observability.py sets the same namespace in code; the variable keeps Powertools consistent.
 METRICS_NAMESPACE = "AgenticMemory"
@@ -208,6 +208,15 @@ def function_environment(
         "RETENTION_DAYS": settings.retention_days,
         "WELCOME_MESSAGE": settings.welcome_message,
         "RETURNING_GREETING": settings.returning_greeting,
+        "OUTBOUND_WELCOME_MESSAGE": settings.outbound_welcome_message,
+        "OUTBOUND_RETURNING_GREETING": settings.outbound_returning_greeting,
+        "GREETING_LANGUAGE": settings.greeting_language,
+        "GREETINGS_BY_LANGUAGE": (
+            greetings_variable(settings.greetings_by_language) if settings.greetings_by_language else None
+        ),
+        "LANGUAGE_OVERRIDE": None
+        if settings.language_override is None
+        else str(settings.language_override).lower(),
         "PROMPT_OVERRIDE_TEMPLATE": settings.prompt_override_template,
         "PRECALL_BUDGET_SECONDS": settings.precall_budget_seconds,
         "SEARCH_ANSWER_MAX_CHARS": settings.search_answer_max_chars,

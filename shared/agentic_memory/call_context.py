@@ -37,11 +37,17 @@ CONTEXT_EARLIER_VALUES = 2
 
 
 class Greetings(BaseModel):
+    """The first messages for this call. None: no first_message override, so the agent's own first
+    message (in the conversation's language) stands."""
+
     model_config = ConfigDict(frozen=True)
 
-    welcome: str
-    returning: str  # contains {name}
-    returning_without_name: str
+    welcome: str | None
+    returning: str | None  # contains {name}
+    returning_without_name: str | None
+    # The language these greetings are in, sent as the `language` override with them; None: not sent
+    # (the agent does not allow it, or the caller's language is not known).
+    language: str | None = None
 
 
 class CallContext(BaseModel):
@@ -53,7 +59,11 @@ class CallContext(BaseModel):
     conversation_count: int
     summary: str
     context: str
-    first_message: str
+    first_message: str | None
+    # The language of the caller's last call ("es"), "" when not known.
+    language: str = ""
+    # Sent as `language` with the first message; None: no language override.
+    language_override: str | None = None
 
     def dynamic_variables(self) -> dict[str, str]:
         return {
@@ -63,17 +73,20 @@ class CallContext(BaseModel):
             "memory_count": str(self.conversation_count),
             "memory_summary": self.summary,
             "memory_context": self.context,
+            "caller_language": self.language,
         }
 
     def to_response(self, prompt_template: str | None = None) -> ConversationInitiationClientData:
         """The initiation answer. A prompt override, when configured, is the complete system prompt."""
         variables = self.dynamic_variables()
         prompt = PromptOverride(prompt=render(prompt_template, variables)) if prompt_template else None
+        language = self.language_override if self.first_message is not None else None
+        agent = AgentOverride(first_message=self.first_message, language=language, prompt=prompt)
+        # No override at all rather than an empty one: the agent's own settings stand.
+        empty = agent == AgentOverride()
         return ConversationInitiationClientData(
             dynamic_variables=variables,
-            conversation_config_override=ConversationConfigOverride(
-                agent=AgentOverride(first_message=self.first_message, prompt=prompt)
-            ),
+            conversation_config_override=None if empty else ConversationConfigOverride(agent=agent),
         )
 
 
@@ -82,7 +95,10 @@ def build_call_context(caller_id: str, profile: CallerProfile | None, greetings:
     if profile is None or profile.call_count == 0:
         return neutral_call_context(caller_id, greetings)
     name = profile.name.name if profile.name else ""
-    first_message = greetings.returning.replace("{name}", name) if name else greetings.returning_without_name
+    if name and greetings.returning is not None:
+        first_message: str | None = greetings.returning.replace("{name}", name)
+    else:
+        first_message = greetings.returning_without_name
     return CallContext(
         caller_id=caller_id,
         caller_name=name,
@@ -91,6 +107,8 @@ def build_call_context(caller_id: str, profile: CallerProfile | None, greetings:
         summary=summarise(profile),
         context=memory_context(profile),
         first_message=first_message,
+        language=profile.language or "",
+        language_override=greetings.language,
     )
 
 
@@ -104,6 +122,7 @@ def neutral_call_context(caller_id: str, greetings: Greetings) -> CallContext:
         summary="",
         context="",
         first_message=greetings.welcome,
+        language_override=greetings.language,
     )
 
 

@@ -13,12 +13,14 @@ current value with when it was first and last given and up to ``EARLIER_VALUES``
 (a value given again is no change; strings compare without case and spacing); the name and up to
 ``EARLIER_NAMES`` former ones. Which calls land where does not depend on the order calls are folded
 in, so a rebuild from the archive (``profile_store.rebuild_profile``, in call order) makes the brief
-that processing made. Briefs of version 1 (no first calls, no calls between, no value history) read
-as version 2 briefs that lack those parts, and are written as version 2 at their next call.
+that processing made. Briefs of version 1 (no first calls, no calls between, no value history) and
+of version 2 (no language) read as version 3 briefs that lack those parts, and are written as version 3
+at their next call.
 
 Sources of facts, all from the ``post_call_transcription`` event: the call time is
 ``metadata.start_time_unix_secs`` (else the envelope's ``event_timestamp``); the caller's timezone is
-``metadata.timezone`` or the ``system__timezone`` dynamic variable; the summary and title are
+``metadata.timezone`` or the ``system__timezone`` dynamic variable; the caller's language is
+``metadata.main_language`` (the newest call's that reported one, by call time); the summary and title are
 ElevenLabs' own ``analysis.transcript_summary`` and ``analysis.call_summary_title``; collected fields
 are ``analysis.data_collection_results``; the name comes from data collection, else from what the
 caller said ("my name is …", "me llamo …", "我叫…"), else from the ``caller_name`` dynamic variable the call
@@ -27,6 +29,7 @@ started with (ElevenLabs echoes the pre-call's variables; a placeholder such as 
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -39,8 +42,8 @@ from .memory_building import printable
 from .names import name_from_data_collection, name_from_turns, name_from_variables
 from .redaction import ALL_KINDS, SensitiveKind, redact, redact_named
 
-# 2: first calls, calls between by title, the history of collected values.
-PROFILE_VERSION = 2
+# 2: first calls, calls between by title, the history of collected values. 3: the caller's language.
+PROFILE_VERSION = 3
 # The hard cap on the encoded brief, in bytes (UTF-8 JSON), whatever the caller's history. The count
 # bounds below keep an English brief near 12 KB at most; text in scripts of two to four bytes a
 # character is trimmed to the cap (``encode``), least useful and oldest first.
@@ -63,6 +66,8 @@ SUMMARY_MAX_CHARS = 600
 NOTE_MAX_CHARS = 300
 TITLE_MAX_CHARS = 120
 VALUE_MAX_CHARS = 200
+# ElevenLabs' language codes: ISO 639-1 ("es"), sometimes with a region ("pt-br").
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 # Trimming to the cap keeps at least this many recent calls before it takes anything else.
 MIN_RECENT_CALLS = 3
 
@@ -132,6 +137,10 @@ class CallerProfile(_Part):
     first_call_at: datetime | None = None
     last_call_at: datetime | None = None
     timezone: str | None = None
+    # The language of the newest call that reported one (``main_language``, e.g. "es"), and that
+    # call's time: a call processed late changes it only if it is newer.
+    language: str | None = None
+    language_at: datetime | None = None
     agents: tuple[str, ...] = ()  # most recently spoken to last
     recent_calls: tuple[CallNote, ...] = ()  # newest first
     first_calls: tuple[CallNote, ...] = ()  # oldest first, none of them in recent_calls
@@ -152,6 +161,7 @@ class CallFacts(_Part):
     agent_id: str
     at: datetime
     timezone: str | None = None
+    language: str | None = None
     name: GivenName | None = None
     title: str = ""
     summary: str = ""
@@ -189,6 +199,7 @@ def call_facts(
         agent_id=data.agent_id,
         at=at,
         timezone=None if zone is UTC else zone_name(zone),
+        language=language_code(data.metadata.main_language),
         name=_name_of(data, variables, at),
         title=clip_at_word(redact(printable(analysis.call_summary_title or ""), kinds), TITLE_MAX_CHARS)
         if analysis
@@ -198,6 +209,12 @@ def call_facts(
         else "",
         collected=collected,
     )
+
+
+def language_code(raw: str | None) -> str | None:
+    """``raw`` as a language code the greetings are keyed by ("es", "pt-br"), or None when it is not one."""
+    code = (raw or "").strip().lower().replace("_", "-")
+    return code if LANGUAGE_CODE.fullmatch(code) else None
 
 
 def _redacted_scalar(field: str, value: Scalar, kinds: frozenset[SensitiveKind]) -> Scalar:
@@ -246,6 +263,7 @@ def with_call(profile: CallerProfile, call: CallFacts) -> CallerProfile | None:
                 "first_call_at": min(filter(None, (profile.first_call_at, call.at))),
                 "last_call_at": max(filter(None, (profile.last_call_at, call.at))),
                 "timezone": call.timezone if call.timezone and newest else profile.timezone,
+                **_language_after(profile, call),
                 "agents": (*(a for a in profile.agents if a != call.agent_id), call.agent_id)
                 if newest or call.agent_id not in profile.agents
                 else profile.agents,
@@ -255,6 +273,13 @@ def with_call(profile: CallerProfile, call: CallFacts) -> CallerProfile | None:
             }
         )
     )
+
+
+def _language_after(profile: CallerProfile, call: CallFacts) -> dict[str, Any]:
+    """The newest call's language, by call time, whatever order the calls are processed in."""
+    if call.language is None or (profile.language_at is not None and call.at < profile.language_at):
+        return {}
+    return {"language": call.language, "language_at": call.at}
 
 
 def encode(profile: CallerProfile) -> bytes:

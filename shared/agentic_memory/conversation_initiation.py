@@ -52,12 +52,39 @@ class ConversationInitiationOutcome(BaseModel):
     missing_caller: bool = False
 
 
-def greetings_from(settings: GreetingSettings) -> Greetings:
-    return Greetings(
-        welcome=settings.welcome_message,
-        returning=settings.returning_greeting,
-        returning_without_name=DEFAULT_RETURNING_GREETING_NO_NAME,
-    )
+def greetings_from(
+    settings: GreetingSettings, language: str | None = None, outbound: bool = False
+) -> Greetings:
+    """The greetings for a caller whose last call was in ``language`` (None: not known), on a call the
+    agent placed (``outbound``) or took. A language with greetings of its own (GREETINGS_BY_LANGUAGE)
+    gets them; the default greetings are for GREETING_LANGUAGE and for callers whose language is not
+    known; any other language gets none, so the agent's own first message in that language stands.
+    An outbound call never hears the inbound wording ("Thanks for calling")."""
+    own = settings.greetings_in(language) if language else None
+    if own is not None:
+        returning = own.outbound_returning if outbound else own.returning
+        greetings = Greetings(
+            welcome=None,
+            returning=returning,
+            returning_without_name=None if outbound else own.returning_without_name,
+        )
+    elif language and not settings.writes_in(language):
+        greetings = Greetings(welcome=None, returning=None, returning_without_name=None)
+    elif outbound:
+        greetings = Greetings(
+            welcome=settings.outbound_welcome_message,
+            returning=settings.outbound_returning_greeting,
+            returning_without_name=settings.outbound_welcome_message,
+        )
+    else:
+        greetings = Greetings(
+            welcome=settings.welcome_message,
+            returning=settings.returning_greeting,
+            returning_without_name=DEFAULT_RETURNING_GREETING_NO_NAME,
+        )
+    # ElevenLabs refuses an override the agent does not allow: `language` only where a setting says so.
+    override = language if settings.language_override and language else None
+    return greetings.model_copy(update={"language": override})
 
 
 def answer_conversation_initiation(
@@ -76,6 +103,8 @@ def answer_conversation_initiation(
         agent_numbers = known_agent_numbers(archive, request.agent_id, agent_numbers, budget)
     try:
         caller_id = caller_of_initiation(request, agent_numbers, settings.default_country_code)
+        # Outbound: caller_id is the agent's own number, so the person on the line is someone else.
+        outbound = caller_id != caller_of_initiation(request, (), settings.default_country_code)
     except WithheldCaller:
         return answer_withheld_caller(settings)
     except MissingCaller:
@@ -88,7 +117,8 @@ def answer_conversation_initiation(
     read = background.submit(read_profile, archive, caller_id, agent)
 
     profile, error = _wait_for_brief(read, deadline)
-    response = answer_from_brief(caller_id, profile if error is None else None, settings, received_at)
+    brief = profile if error is None else None
+    response = answer_from_brief(caller_id, brief, settings, received_at, outbound=outbound)
     body = json.dumps(response.to_wire()).encode("utf-8")
     response_write = background.submit(archive.put, folder + "response.json", body, "application/json")
     archived = _wait_for_writes([received_write, response_write], deadline)
@@ -106,15 +136,20 @@ def answer_from_brief(
     profile: CallerProfile | None,
     settings: ConversationInitiationSettings,
     received_at: datetime,
+    outbound: bool = False,
 ) -> ConversationInitiationClientData:
     """The initiation answer for a caller whose brief is ``profile`` (None: a new caller, or a brief that
-    could not be read). Pure: reads and writes nothing, so the console shows exactly what a pre-call at
-    ``received_at`` would answer without archiving a pre-call."""
+    could not be read), on a call the agent took or, ``outbound``, placed. Pure: reads and writes
+    nothing, so the console shows exactly what a pre-call at ``received_at`` would answer without
+    archiving a pre-call."""
     # RETENTION_DAYS: a brief whose last call is older is not used (the daily purge deletes it).
     profile = brief_in_force(profile, cutoff(settings.retention_days, received_at))
-    context: CallContext = build_call_context(caller_id, profile, greetings_from(settings))
+    language = profile.language if profile is not None and profile.call_count else None
+    greetings = greetings_from(settings, language, outbound)
+    context: CallContext = build_call_context(caller_id, profile, greetings)
     # Memories stored before redaction, or a brief's free text, may still hold a card or an id.
-    context = redact_fields(context, REPLAYED_FIELDS, settings.redact_kinds)
+    replayed = [field for field in REPLAYED_FIELDS if getattr(context, field) is not None]
+    context = redact_fields(context, replayed, settings.redact_kinds)
     response = context.to_response(settings.prompt_override_template)
     # ElevenLabs echoes user_id as the post-call's data.user_id: the resolved key, whatever the format.
     return response.model_copy(update={"user_id": caller_id})

@@ -18,6 +18,7 @@ backend without its setting is a ``ConfigurationError`` that names the setting: 
 to local adapters.
 """
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,10 +26,20 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources import NoDecode
 from pydantic_settings.sources.utils import parse_env_vars
+
+from .caller_profile import language_code
 
 # Re-exported: whoever reads settings catches it from here.
 from .errors import ConfigurationError as ConfigurationError
@@ -39,6 +50,8 @@ from .scope import MemoryScope
 DEFAULT_WELCOME = "Hello! Thanks for calling. Who do I have the pleasure of speaking with today?"
 DEFAULT_RETURNING_GREETING = "Welcome back, {name}! It's good to hear from you again."
 DEFAULT_RETURNING_GREETING_NO_NAME = "Welcome back! It's good to hear from you again."
+# The language WELCOME_MESSAGE, RETURNING_GREETING and the outbound greetings are written in.
+DEFAULT_GREETING_LANGUAGE = "en"
 # Lambda sets this in every execution environment (AWS docs, "Defined runtime environment variables").
 LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
 # An HTTP field name is an RFC 9110 token.
@@ -262,6 +275,24 @@ class ToolSettings(_EnvironmentModel):
     _split_tool_keys = field_validator("tool_keys", mode="before")(_split)
 
 
+class LanguageGreetings(BaseModel):
+    """A returning caller's greetings in one language (GREETINGS_BY_LANGUAGE); a greeting left out is
+    no first_message override: the agent's own first message in that language stands."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    returning: str | None = Field(default=None, min_length=1)  # contains {name}
+    returning_without_name: str | None = Field(default=None, min_length=1)
+    outbound_returning: str | None = Field(default=None, min_length=1)  # contains {name}
+
+    @field_validator("returning", "outbound_returning")
+    @classmethod
+    def _has_name_slot(cls, value: str | None) -> str | None:
+        if value is not None and "{name}" not in value:
+            raise ValueError("a returning greeting must contain {name}")
+        return value
+
+
 class GreetingSettings(IdentitySettings):
     # The agent's own phone numbers: a pre-call whose caller_id is one of them is an outbound call.
     agent_numbers: Annotated[frozenset[str], NoDecode] = Field(
@@ -269,6 +300,22 @@ class GreetingSettings(IdentitySettings):
     )
     welcome_message: str = Field(default=DEFAULT_WELCOME, validation_alias="WELCOME_MESSAGE")
     returning_greeting: str = Field(default=DEFAULT_RETURNING_GREETING, validation_alias="RETURNING_GREETING")
+    # Calls the agent places (AGENT_PHONE_NUMBERS): their own first messages, never "Thanks for
+    # calling"; unset, an outbound call gets no first_message override (the agent's own stands).
+    outbound_welcome_message: str | None = Field(default=None, validation_alias="OUTBOUND_WELCOME_MESSAGE")
+    outbound_returning_greeting: str | None = Field(
+        default=None, validation_alias="OUTBOUND_RETURNING_GREETING"
+    )
+    # The language the greetings above are in; a returning caller whose last call was in another
+    # language gets that language's greeting (GREETINGS_BY_LANGUAGE, JSON:
+    # {"es": {"returning": "¡Hola de nuevo, {name}!"}}) or no first_message override at all.
+    greeting_language: str = Field(default=DEFAULT_GREETING_LANGUAGE, validation_alias="GREETING_LANGUAGE")
+    greetings_by_language: Annotated[dict[str, LanguageGreetings], NoDecode] = Field(
+        default_factory=dict, validation_alias="GREETINGS_BY_LANGUAGE"
+    )
+    # True only when the agent allows the language override (Security tab): a greeting in the
+    # caller's language is then sent with `language`. ElevenLabs refuses overrides it does not allow.
+    language_override: bool = Field(default=False, validation_alias="LANGUAGE_OVERRIDE")
     # The whole pre-call answer must leave within this; the memory read gets what remains.
     conversation_initiation_budget_seconds: float = Field(
         default=0.4, gt=0, le=5, validation_alias="PRECALL_BUDGET_SECONDS"
@@ -285,6 +332,50 @@ class GreetingSettings(IdentitySettings):
         if "{name}" not in value:
             raise ValueError("RETURNING_GREETING must contain {name}")
         return value
+
+    @field_validator("outbound_returning_greeting")
+    @classmethod
+    def _outbound_greeting_has_name_slot(cls, value: str | None) -> str | None:
+        if value is not None and "{name}" not in value:
+            raise ValueError("OUTBOUND_RETURNING_GREETING must contain {name}")
+        return value
+
+    @field_validator("greeting_language")
+    @classmethod
+    def _greeting_language_is_a_code(cls, value: str) -> str:
+        code = language_code(value)
+        if code is None:
+            raise ValueError(f"GREETING_LANGUAGE must be a language code such as en or pt-br, not {value!r}")
+        return code
+
+    @field_validator("greetings_by_language", mode="before")
+    @classmethod
+    def _greetings_are_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except ValueError:
+            example = '{"es": {"returning": "¡Hola, {name}!"}}'
+            raise ValueError(f"GREETINGS_BY_LANGUAGE must be JSON, e.g. {example}") from None
+
+    @field_validator("greetings_by_language")
+    @classmethod
+    def _languages_are_codes(cls, value: dict[str, LanguageGreetings]) -> dict[str, LanguageGreetings]:
+        codes = {language: language_code(language) for language in value}
+        wrong = sorted(language for language, code in codes.items() if code is None)
+        if wrong:
+            raise ValueError(f"GREETINGS_BY_LANGUAGE keys must be language codes (es, pt-br): {wrong}")
+        return {code: value[language] for language, code in codes.items() if code}
+
+    def greetings_in(self, language: str) -> LanguageGreetings | None:
+        """The greetings for ``language`` ("pt-br"), else for its base language ("pt")."""
+        base = language.split("-")[0]
+        return self.greetings_by_language.get(language) or self.greetings_by_language.get(base)
+
+    def writes_in(self, language: str) -> bool:
+        """Whether the default greetings are in ``language`` ("en-us" is English)."""
+        return language.split("-")[0] == self.greeting_language.split("-")[0]
 
     @model_validator(mode="after")
     def _agent_numbers_in_e164(self) -> Self:

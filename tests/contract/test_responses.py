@@ -102,6 +102,7 @@ def test_new_caller_answer_is_the_welcome_with_empty_memory() -> None:
         "memory_count": "0",
         "memory_summary": "",
         "memory_context": "",
+        "caller_language": "",
     }
 
 

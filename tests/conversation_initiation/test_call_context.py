@@ -65,6 +65,7 @@ def test_new_caller_gets_the_welcome_and_empty_memory() -> None:
             "memory_count": "0",
             "memory_summary": "",
             "memory_context": "",
+            "caller_language": "",
         }
 
 
@@ -259,6 +260,7 @@ def test_neutral_context_promises_nothing_and_welcomes() -> None:
         "memory_count": "0",
         "memory_summary": "",
         "memory_context": "",
+        "caller_language": "",
     }
 
 

@@ -51,6 +51,14 @@ EXAMPLES = {
     "workspaceKeyHeader": ("Authorization-Token", "Authorization-Token"),
     "welcomeMessage": ("Hello, this is the memoir line.", "Hello, this is the memoir line."),
     "returningGreeting": ("{name}, welcome back!", "{name}, welcome back!"),
+    "outboundWelcomeMessage": ("Hi, the memoir line calling.", "Hi, the memoir line calling."),
+    "outboundReturningGreeting": ("Hi {name}, the memoir line here.", "Hi {name}, the memoir line here."),
+    "greetingLanguage": ("es", "es"),
+    "greetingsByLanguage": (
+        {"pt-br": {"returning": "Olá de novo, {name}!"}},
+        '{"pt-br":{"returning":"Olá de novo, {name}!"}}',
+    ),
+    "languageOverride": ("true", "true"),
     "promptOverrideTemplate": ("You are Ada. {{memory_context}}", "You are Ada. {{memory_context}}"),
     "precallBudgetSeconds": ("0.6", "0.6"),
     "signatureToleranceSeconds": ("3600", "3600"),
@@ -134,6 +142,10 @@ def test_every_application_setting_is_a_stack_setting_a_secret_or_named_as_neith
         {"audioFetchDelaySeconds": "901"},
         {"signatureToleranceSeconds": "5"},
         {"welcomeMessage": ""},
+        {"outboundReturningGreeting": "Hi, calling you back."},
+        {"greetingsByLanguage": {"es": {"returning": "¡Hola de nuevo!"}}},
+        {"greetingsByLanguage": {"Spanish!": {"returning": "¡Hola de nuevo, {name}!"}}},
+        {"greetingLanguage": "english"},
     ],
 )
 def test_bad_application_settings_are_refused_before_any_resource_exists(values):
