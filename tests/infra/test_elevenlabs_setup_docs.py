@@ -63,7 +63,14 @@ def test_the_prompt_uses_exactly_the_variables_the_pre_call_webhook_always_retur
     used = set(re.findall(r"\{\{\s*([a-z_]+)\s*\}\}", prompt_template()))
     greetings = Greetings(welcome="Hello", returning="Hi {name}", returning_without_name="Hi")
     always_returned = set(neutral_call_context("+15550100123", greetings).dynamic_variables())
-    assert used == {"caller_name", "returning_caller", "memory_count", "memory_summary", "memory_context"}
+    assert used == {
+        "caller_name",
+        "returning_caller",
+        "memory_count",
+        "memory_summary",
+        "memory_context",
+        "caller_language",
+    }
     assert used <= always_returned
     assert "search_memory" in prompt_template()
 
