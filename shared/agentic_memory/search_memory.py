@@ -102,7 +102,8 @@ def search_memories(
     if archive is not None:
         try:
             with _indexes.opened(archive, key) as index:
-                records, store_failed = _waited(semantic, started, options.budget_seconds)
+                wait = options.budget_seconds if index is not None else _store_only_wait(options)
+                records, store_failed = _waited(semantic, started, wait)
                 # No index (a caller from before the index, or new) and no store: nothing is known.
                 if index is not None or not store_failed:
                     memories = answer(index, query, records, options.max_chars, options.oldest_kept)
@@ -110,11 +111,18 @@ def search_memories(
         except (ArchiveUnavailable, ValueError, sqlite3.Error) as error:
             log.warning("the recall index could not be read", extra={"reason": str(error)[:200]})
     if memories is None:
-        records, store_failed = _waited(semantic, started, options.budget_seconds)
+        records, store_failed = _waited(semantic, started, _store_only_wait(options))
         if store_failed:
             raise SearchUnavailable("neither the recall index nor the memory store could be searched")
         memories = answer(None, query, records, options.max_chars, options.oldest_kept)
     return caller_id, [redact(text, options.redact_kinds) for text in memories[: options.max_memories]]
+
+
+def _store_only_wait(options: SearchOptions) -> float:
+    """How long to wait for the store when it is the only source (no index for this caller yet: a
+    caller from before the index, until ``profiles rebuild``): as long as one store request may take,
+    as before the index existed, rather than answer nothing at the fusion budget."""
+    return max(options.budget_seconds, options.store_timeout or 0.0)
 
 
 def _semantic_search(
