@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentic_memory import archive_keys
 from agentic_memory.ports import Archive
 
 from . import dead_letter
@@ -150,7 +151,11 @@ class ProcessingQueue:
             return
         key = work
         dead_letter.park(self._dead_letter_dir, key, attempts, "processing failed on every attempt")
-        log.error("post-call event parked in the dead-letter folder after %d attempts", attempts)
+        log.error(
+            "post-call event of conversation %s parked in the dead-letter folder after %d attempts",
+            archive_keys.conversation_of_event(key),
+            attempts,
+        )
 
     def _done(self, work: Work) -> None:
         if not isinstance(work, Message):

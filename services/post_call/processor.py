@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agentic_memory.archive_keys import is_post_call_event
+from agentic_memory.archive_keys import conversation_of_event, is_post_call_event
 from agentic_memory.audio_checks import audio_check_of, check_audio, schedule_audio_check
 from agentic_memory.post_call import PoisonEvent, process_archived_event
 from agentic_memory.wiring import prepare_in_lambda_init, processor_dependencies
@@ -55,6 +55,7 @@ def process_message(record: SQSRecord) -> None:
     # One message is one event to follow: its lines, the domain's included, carry the message's id.
     logger.set_correlation_id(record.message_id)
     deps = processor_dependencies()
+    conversation = None  # the event being processed, for the failure's log line
     try:
         # Two shapes of message: our own delayed audio check (recognised by its type), else S3's.
         check = audio_check_of(record.body)
@@ -71,6 +72,7 @@ def process_message(record: SQSRecord) -> None:
             )
             return
         for key in archived_keys(record.body):
+            conversation = conversation_of_event(key)
             result = process_archived_event(key, deps.settings, deps.archive, deps.memory, deps.audio_source)
             metrics.add_metric(name="EventProcessed", unit=MetricUnit.Count, value=1)
             scheduled = schedule_audio_check(
@@ -93,12 +95,18 @@ def process_message(record: SQSRecord) -> None:
             )
     except (PoisonEvent, ValueError, KeyError) as error:
         metrics.add_metric(name="PoisonEvent", unit=MetricUnit.Count, value=1)
-        logger.error("post-call event cannot be processed", extra={"reason": str(error)[:200]})
+        logger.error(
+            "post-call event cannot be processed",
+            extra={"reason": str(error)[:200], "conversation_id": conversation},
+        )
         raise
     except Exception:
         # Memory store or archive trouble: the queue retries, then parks it in the dead-letter queue.
         metrics.add_metric(name="ProcessingFailed", unit=MetricUnit.Count, value=1)
-        logger.exception("post-call processing failed; the queue will retry")
+        logger.exception(
+            "post-call processing failed; the queue retries it until its receive limit, then parks it",
+            extra={"conversation_id": conversation},
+        )
         raise
 
 

@@ -205,6 +205,12 @@ def oversized_audio_key(agent_id: str, conversation_id: str) -> str:
     return f"{OVERSIZED_AUDIO_PREFIX}{_agent_and_conversation(agent_id, conversation_id)}.json"
 
 
+def conversation_of_event(key: str) -> str:
+    """The conversation segment of a post-call event key (its file name): what a log line may name,
+    where the key itself holds the caller's number."""
+    return key.rsplit("/", 1)[-1].removesuffix(".json")
+
+
 def is_post_call_event(key: str) -> bool:
     """True for the raw events the processing queue handles (not the MP3 files it writes)."""
     return key.startswith(POST_CALL_PREFIX) and key.endswith(".json")
