@@ -9,7 +9,7 @@ conflict. A call already in the brief changes nothing, so a replay or a duplicat
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
 from . import archive_keys, retention
@@ -188,17 +188,27 @@ def archived_calls(archive: Archive, caller_id: str, now: datetime) -> list[Call
 
 
 def _archived_calls(archive: Archive, caller_id: str, now: datetime) -> Iterable[CallFacts]:
+    for event in archived_transcriptions(archive, caller_id):
+        yield call_facts(event.data, event.event_timestamp, now)
+
+
+def archived_transcriptions(
+    archive: Archive, caller_id: str, progress: Callable[[int, int, str], None] | None = None
+) -> Iterator[wire.PostCallTranscription]:
+    """The caller's archived transcriptions of calls that happened (``why_no_call``), in key order;
+    unreadable ones are skipped with a warning. ``progress(done, total, key)`` after each key read."""
     prefix = f"{archive_keys.POST_CALL_PREFIX}{archive_keys.safe_caller(caller_id)}/"
-    for key in archive.keys(prefix):
-        if not archive_keys.is_post_call_event(key):
-            continue
+    keys = [key for key in archive.keys(prefix) if archive_keys.is_post_call_event(key)]
+    for done, key in enumerate(keys, start=1):
         try:
             event = wire.PostCallTranscription.model_validate_json(archive.get(key))
         except (ValueError, ArchiveKeyMissing):
             log.warning("skipped an unreadable archived transcription")
-            continue
-        if why_no_call(event.data) is None:
-            yield call_facts(event.data, event.event_timestamp, now)
+            event = None
+        if progress is not None:
+            progress(done, len(keys), key)
+        if event is not None and why_no_call(event.data) is None:
+            yield event
 
 
 def _read_versioned(archive: Archive, key: str) -> tuple[CallerProfile | None, str | None]:
@@ -218,4 +228,10 @@ def _is_caller_folder(folder: str) -> bool:
 
 
 def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, _RETRY_PAUSE_SECONDS * (attempt + 1)))  # noqa: S311 (jitter, not crypto)
+    pause_before_retry(attempt, _RETRY_PAUSE_SECONDS)
+
+
+def pause_before_retry(attempt: int, base_seconds: float) -> None:
+    """A jittered pause that grows with the attempt, so that two writers that collided on a
+    conditional write do not collide again."""
+    time.sleep(random.uniform(0, base_seconds * (attempt + 1)))  # noqa: S311 (jitter, not crypto)

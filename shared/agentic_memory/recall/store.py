@@ -19,19 +19,16 @@ download and a decompression.
 """
 
 import logging
-import random
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from .. import archive_keys
-from ..elevenlabs import post_call as wire
 from ..errors import ArchiveKeyMissing, ArchiveUnavailable
-from ..memory_building import why_no_call
 from ..ports import Archive
+from ..profile_store import archived_transcriptions, pause_before_retry
 from ..redaction import ALL_KINDS, SensitiveKind
 from .calls import indexed_call
 from .index import IndexedCall, RecallIndex
@@ -117,23 +114,11 @@ def archived_calls(
     progress: Progress | None = None,
 ) -> Iterator[IndexedCall]:
     """Every call of the caller in their archived transcriptions that happened, oldest first."""
-    prefix = f"{archive_keys.POST_CALL_PREFIX}{archive_keys.safe_caller(caller_id)}/"
-    keys = [key for key in archive.keys(prefix) if archive_keys.is_post_call_event(key)]
-    calls: list[IndexedCall] = []
-    for done, key in enumerate(keys, start=1):
-        try:
-            event = wire.PostCallTranscription.model_validate_json(archive.get(key))
-        except (ValueError, ArchiveKeyMissing):
-            log.warning("skipped an unreadable archived transcription")
-            continue
-        finally:
-            if progress is not None:
-                progress(done, len(keys), key)
-        if why_no_call(event.data) is not None:
-            continue
-        if agent_segment is not None and archive_keys.id_segment(event.data.agent_id) != agent_segment:
-            continue
-        calls.append(indexed_call(event.data, redact_kinds))
+    calls = [
+        indexed_call(event.data, redact_kinds)
+        for event in archived_transcriptions(archive, caller_id, progress)
+        if agent_segment is None or archive_keys.id_segment(event.data.agent_id) == agent_segment
+    ]
     yield from sorted(calls, key=lambda call: (call.started_at, call.conversation_id))
 
 
@@ -216,4 +201,4 @@ def _keep_within_bounds(index: RecallIndex, retention_days: int | None, newest: 
 
 
 def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, _RETRY_PAUSE_SECONDS * (attempt + 1)))  # noqa: S311 (jitter, not crypto)
+    pause_before_retry(attempt, _RETRY_PAUSE_SECONDS)
