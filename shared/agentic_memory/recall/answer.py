@@ -161,6 +161,7 @@ class _Answer:
         self._max_chars = max_chars
         self._chosen = _Selection()
         self._calls: dict[str, CallInfo | None] = {}
+        self._range_texts: dict[tuple[str, int, int], str] = {}
 
     @property
     def full(self) -> bool:
@@ -259,9 +260,13 @@ class _Answer:
         return [text for _, text in sorted(ranked, key=lambda pair: pair[0]) if text]
 
     def _range_text(self, conversation_id: str, first: int, last: int) -> str:
-        assert self._index is not None  # noqa: S101 - ranges come from the index
-        lines = "\n".join(s.line for s in self._index.segments(conversation_id, first, last))
-        return f"{self._date_of(conversation_id)}{lines}"
+        # Every trial renders the whole answer: each range is read from the index once.
+        key = (conversation_id, first, last)
+        if key not in self._range_texts:
+            assert self._index is not None  # noqa: S101 - ranges come from the index
+            lines = "\n".join(s.line for s in self._index.segments(conversation_id, first, last))
+            self._range_texts[key] = f"{self._date_of(conversation_id)}{lines}"
+        return self._range_texts[key]
 
     def _summary_text(self, item: object) -> str:
         if isinstance(item, MemoryRecord):
