@@ -19,11 +19,12 @@ from agentic_memory.elevenlabs import post_call as wire
 from agentic_memory.errors import ArchiveKeyMissing, BadRequest, MissingCaller
 from agentic_memory.ports import Archive, AudioSource, MemoryRecord, MemoryStore
 from agentic_memory.post_call import ProcessingResult, caller_of, parse_event, process_archived_event
-from agentic_memory.profile_store import archived_calls, rebuild_profile
+from agentic_memory.profile_store import archived_transcriptions, rebuild_profile
 from agentic_memory.recall import store as recall_store
 from agentic_memory.redaction import ALL_KINDS, SensitiveKind
 from agentic_memory.scope import MemoryScope, every_user_id
 from agentic_memory.settings import IdentitySettings, ProcessorSettings
+from agentic_memory.transfers import conversation_agents
 
 Progress = Callable[[int, int, str, str], None]
 
@@ -221,9 +222,9 @@ def footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFo
     keys.extend(archive.keys(f"{memory_adds.MEMORY_ADDS_PREFIX}{caller}/"))
     agents: set[str] = set()
     for key in transcriptions:
-        audio, agent = _audio_of(archive, key)
+        audio, visited = _audio_of(archive, key)
         keys.extend(k for k in audio if archive.exists(k))
-        agents.update([agent] if agent else [])
+        agents.update(visited)
     briefs = caller_briefs(archive, caller)
     keys.extend(briefs)
     keys.extend(recall_store.index_keys(archive, caller))
@@ -295,7 +296,7 @@ def _rebuild_briefs(archive: Archive, caller: str, scope: MemoryScope, retention
     if scope is MemoryScope.CALLER:
         profile = rebuild_profile(archive, caller, retention_days=retention_days)
         return profile.call_count if profile is not None else 0
-    agents = {id_segment(call.agent_id) for call in archived_calls(archive, caller, datetime.now(UTC))}
+    agents = _agents_called(archive, caller)
     rebuilt = (
         rebuild_profile(archive, caller, agent_id=agent, retention_days=retention_days)
         for agent in sorted(agents)
@@ -313,11 +314,20 @@ def _rebuild_indexes(
     """The calls in the caller's rebuilt recall index(es)."""
     if scope is MemoryScope.CALLER:
         return recall_store.rebuild(archive, caller, None, retention_days, redact_kinds, datetime.now(UTC))
-    agents = {id_segment(call.agent_id) for call in archived_calls(archive, caller, datetime.now(UTC))}
+    agents = _agents_called(archive, caller)
     return sum(
         recall_store.rebuild(archive, caller, agent, retention_days, redact_kinds, datetime.now(UTC))
         for agent in sorted(agents)
     )
+
+
+def _agents_called(archive: Archive, caller: str) -> set[str]:
+    """The agent segments of every agent the caller's archived calls visited (transfers included)."""
+    return {
+        id_segment(agent)
+        for event in archived_transcriptions(archive, caller)
+        for agent in conversation_agents(event.data)
+    }
 
 
 def forget(found: CallerFootprint, archive: Archive, memory: MemoryStore) -> int:
@@ -329,19 +339,19 @@ def forget(found: CallerFootprint, archive: Archive, memory: MemoryStore) -> int
     return len(found.object_keys)
 
 
-def _audio_of(archive: Archive, transcription_key: str) -> tuple[list[str], str | None]:
-    """The audio keys of an archived transcription's call, and its agent."""
+def _audio_of(archive: Archive, transcription_key: str) -> tuple[list[str], tuple[str, ...]]:
+    """The audio keys of an archived transcription's call, and every agent it visited (``transfers``)."""
     try:
         event = parse_event(archive.get(transcription_key))
     except (ArchiveKeyMissing, BadRequest):
-        return [], None
+        return [], ()
     if not isinstance(event, wire.PostCallTranscription):
-        return [], None
+        return [], ()
     agent_id, conversation_id = event.data.agent_id, event.data.conversation_id
     return [
         archive_keys.audio_event_key(agent_id, conversation_id),
         archive_keys.audio_key(agent_id, conversation_id),
-    ], agent_id
+    ], conversation_agents(event.data)
 
 
 def _within(

@@ -25,7 +25,7 @@ metrics = metrics_for("retrieve")
 UNAVAILABLE_NOTE = "Memory search is unavailable right now; continue without past details."
 # Memories are kept per caller and agent, and the tool did not say which agent is asking.
 NO_AGENT_NOTE = (
-    "Memory is kept per agent and this request named no agent_id (send system__agent_id): "
+    "Memory is kept per agent and this request named no agent_id (send system__current_agent_id): "
     "nothing was searched; continue without past details."
 )
 

@@ -34,9 +34,10 @@ from .ports import Archive, AudioSource, InferredAdd, MemoryStore, NoAudio
 from .profile_store import record_call
 from .recall import store as recall_store
 from .recall.calls import indexed_call
-from .scope import memory_user_id, scoped_agent
+from .scope import scoped_user_id
 from .settings import IdentitySettings, PostCallSettings, ProcessorSettings
 from .signature import SignatureError, verify
+from .transfers import agents_in_scope
 from .validation import parse
 
 log = logging.getLogger(__name__)
@@ -290,8 +291,29 @@ def _store_memories(
     drafts = memories_of(data, infer=memory.infers, redact_kinds=settings.redact_kinds)
     if not drafts:
         return result.model_copy(update={"skipped": "nothing_to_store"})
-    # MEMORY_SCOPE: the caller's memory, or the caller's with this call's agent.
-    user_id = memory_user_id(caller_id, data.agent_id, settings.memory_scope)
+    # MEMORY_SCOPE: the caller's memory, or the caller's with each agent the conversation visited.
+    added = pending = 0
+    for index, agent in enumerate(agents_in_scope(data, settings.memory_scope)):
+        later_agent = agent if index else None
+        stored_now, pending_now = _store_for(caller_id, agent, later_agent, data, drafts, memory, archive)
+        added, pending = added + stored_now, pending + pending_now
+    if not added and not pending:
+        return result.model_copy(update={"skipped": "already_processed"})
+    return result.model_copy(update={"memories_added": added, "pending_adds": pending})
+
+
+def _store_for(
+    caller_id: str,
+    agent: str | None,
+    later_agent: str | None,
+    data: wire.TranscriptionData,
+    drafts: list[MemoryDraft],
+    memory: MemoryStore,
+    archive: Archive,
+) -> tuple[int, int]:
+    """Add the conversation's memories to one scope's ``user_id`` (the caller's, or the caller's
+    with ``agent``); (memories added, adds pending)."""
+    user_id = scoped_user_id(caller_id, agent)
     # Idempotency: a retry after a crash between a memory write and the queue's acknowledgement
     # must not store a line twice, so only the lines not yet stored for this conversation go in
     # (a write that failed half-way is completed, not repeated).
@@ -304,8 +326,9 @@ def _store_memories(
     for draft in drafts:
         of_type = [record for record in stored if record.metadata.get("type") == draft.type]
         if draft.infer:
+            receipt = memory_adds.receipt_key(caller_id, data.conversation_id, draft.type, later_agent)
             inferred = _add_inferred(
-                caller_id, user_id, data.conversation_id, draft, bool(of_type), memory, archive
+                user_id, data.conversation_id, draft, bool(of_type), receipt, memory, archive
             )
             added += len(inferred.ids) if inferred else 0
             pending += 1 if inferred and inferred.event_id and not inferred.ids else 0
@@ -314,17 +337,15 @@ def _store_memories(
         missing = tuple(message for message in draft.messages if message.content not in stored_texts)
         if missing:
             added += len(memory.add(user_id, missing, draft.metadata))
-    if not added and not pending:
-        return result.model_copy(update={"skipped": "already_processed"})
-    return result.model_copy(update={"memories_added": added, "pending_adds": pending})
+    return added, pending
 
 
 def _add_inferred(
-    caller_id: str,
     user_id: str,
     conversation_id: str,
     draft: MemoryDraft,
     extracted_already: bool,
+    receipt: str,
     memory: MemoryStore,
     archive: Archive,
 ) -> InferredAdd | None:
@@ -332,10 +353,9 @@ def _add_inferred(
 
     Extracted facts are not the lines sent, so the text comparison of verbatim adds cannot tell what
     is missing, and Mem0 Platform's add is asynchronous: the receipt in the archive (``memory_adds``)
-    is what says the add was accepted, even while its memories are still pending. The receipt is
-    the caller's (a conversation has one agent); the memories go to ``user_id`` (``scope``).
+    is what says the add was accepted, even while its memories are still pending. The receipt
+    (``memory_adds.receipt_key``) is per conversation and scope; the memories go to ``user_id``.
     """
-    receipt = memory_adds.receipt_key(caller_id, conversation_id, draft.type)
     if extracted_already or archive.exists(receipt):
         return None
     added = memory.add_inferred(user_id, draft.messages, draft.metadata)
@@ -352,9 +372,11 @@ def _update_caller_brief(
         return result
     caller_id = caller_of(event.data, settings)
     facts = call_facts(event.data, event.event_timestamp, datetime.now(UTC), settings.redact_kinds)
-    agent = scoped_agent(event.data.agent_id, settings.memory_scope)
-    recorded = record_call(archive, caller_id, facts, agent, settings.retention_days)
-    return result.model_copy(update={"brief_updated": recorded})
+    recorded = [
+        record_call(archive, caller_id, facts, agent, settings.retention_days)
+        for agent in agents_in_scope(event.data, settings.memory_scope)
+    ]
+    return result.model_copy(update={"brief_updated": any(recorded)})
 
 
 def _remember_without_the_store(
@@ -380,10 +402,12 @@ def _update_recall_index(
     if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen"):
         return result
     caller_id = caller_of(event.data, settings)
-    agent = scoped_agent(event.data.agent_id, settings.memory_scope)
     call = indexed_call(event.data, settings.redact_kinds)
-    indexed = recall_store.add_call(archive, caller_id, call, agent, settings.retention_days)
-    return result.model_copy(update={"call_indexed": indexed})
+    indexed = [
+        recall_store.add_call(archive, caller_id, call, agent, settings.retention_days)
+        for agent in agents_in_scope(event.data, settings.memory_scope)
+    ]
+    return result.model_copy(update={"call_indexed": any(indexed)})
 
 
 def _store_audio(key: str, event: wire.PostCallAudio, archive: Archive) -> ProcessingResult:

@@ -27,6 +27,7 @@ from .elevenlabs import post_call as wire
 from .errors import ArchiveKeyMissing, ArchiveUnavailable, UnsafeIdentifier
 from .memory_building import why_no_call
 from .ports import Archive
+from .transfers import visits
 
 log = logging.getLogger(__name__)
 
@@ -123,9 +124,7 @@ def rebuild_profile(
     key = archive_keys.profile_key(caller_id, agent_id)
     for attempt in range(MAX_WRITE_ATTEMPTS):
         current, version = _read_versioned(archive, key)
-        calls = archived_calls(archive, caller_id, now or datetime.now(UTC))
-        if agent_id is not None:
-            calls = [call for call in calls if archive_keys.id_segment(call.agent_id) == agent_id]
+        calls = archived_calls(archive, caller_id, now or datetime.now(UTC), agent_id)
         profile = _built_from(caller_id, calls, retention_days)
         if profile is not None and current is not None:
             profile = _with_operator_name(profile, current)
@@ -182,14 +181,20 @@ def _with_call_in_force(
     return with_call(in_force or CallerProfile(caller_id=caller_id), call)
 
 
-def archived_calls(archive: Archive, caller_id: str, now: datetime) -> list[CallFacts]:
-    """The facts of every call of the caller in their archived transcriptions (calls that happened)."""
-    return list(_archived_calls(archive, caller_id, now))
+def archived_calls(
+    archive: Archive, caller_id: str, now: datetime, agent_segment: str | None = None
+) -> list[CallFacts]:
+    """The facts of every call of the caller in their archived transcriptions (calls that happened);
+    with ``agent_segment``, only the calls that agent took part in (``transfers.visits``)."""
+    return list(_archived_calls(archive, caller_id, now, agent_segment))
 
 
-def _archived_calls(archive: Archive, caller_id: str, now: datetime) -> Iterable[CallFacts]:
+def _archived_calls(
+    archive: Archive, caller_id: str, now: datetime, agent_segment: str | None
+) -> Iterable[CallFacts]:
     for event in archived_transcriptions(archive, caller_id):
-        yield call_facts(event.data, event.event_timestamp, now)
+        if visits(event.data, agent_segment):
+            yield call_facts(event.data, event.event_timestamp, now)
 
 
 def archived_transcriptions(

@@ -2,11 +2,9 @@
 briefs apart or share them; an expired brief is not used and is purged; a dry run changes nothing."""
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event, undated
 
 from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
@@ -47,13 +45,6 @@ def deps_with(keys: dict[str, str], tmp_path: Path, clock_at: datetime, **enviro
     return Dependencies(
         settings=settings, memory=InMemoryMemoryStore(), archive=InMemoryArchive(), clock=lambda: clock_at
     )
-
-
-@pytest.fixture
-def installed() -> Iterator[list[Dependencies]]:
-    holder: list[Dependencies] = []
-    yield holder
-    use_dependencies(None)
 
 
 def install(holder: list[Dependencies], deps: Dependencies) -> Dependencies:
@@ -335,6 +326,9 @@ def test_the_purge_of_a_brief_with_one_agent_keeps_the_callers_calls_with_anothe
     remember_the_recorded_call(keys, deps)
     recent = load_fixture("transcription_twilio_inbound")
     recent["data"] |= {"agent_id": AGENT_B, "conversation_id": "conv_recent_with_b"}
+    for turn in recent["data"]["transcript"]:  # a call with B only: B said every agent turn
+        if turn.get("agent_metadata"):
+            turn["agent_metadata"]["agent_id"] = AGENT_B
     recent["data"]["metadata"]["start_time_unix_secs"] = int((CALL_STARTED + timedelta(days=40)).timestamp())
     body = json.dumps(recent).encode()
     post_call(api_event("POST", "/post-call", body, signed_headers(body, keys["hmac"])), lambda_context())

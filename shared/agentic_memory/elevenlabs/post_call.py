@@ -30,12 +30,31 @@ class DynamicVariableUpdate(WireModel):
     updated_at: float | None = None
 
 
+def _object_or_none(value: Any) -> Any:
+    """A field that must be a JSON object: anything else (an unexpected shape) is read as absent."""
+    return value if isinstance(value, dict) else None
+
+
 class ToolResult(WireModel):
     tool_name: str | None = None
     request_id: str | None = None
     result_value: str | None = None
     is_error: bool | None = None
     dynamic_variable_updates: list[DynamicVariableUpdate] | None = None
+    # A system tool's structured result; for a transfer between agents ``{"result_type":
+    # "transfer_to_agent_success", "from_agent", "to_agent", …}`` (SDK:
+    # ``ConversationHistoryTranscriptSystemToolResultCommonModelOutputResult``). Any shape is kept.
+    result: dict[str, Any] | None = None
+
+    _result_is_an_object = field_validator("result", mode="before")(_object_or_none)
+
+
+class AgentMetadata(WireModel):
+    """Which agent said an agent turn (SDK: ``AgentMetadata``); after a transfer, the new agent."""
+
+    agent_id: str | None = None
+    branch_id: str | None = None
+    workflow_node_id: str | None = None
 
 
 class MultivoicePart(WireModel):
@@ -64,6 +83,9 @@ class TranscriptTurn(WireModel):
     time_in_call_secs: float | None = None
     tool_calls: list[ToolCall] | None = None
     tool_results: list[ToolResult] | None = None
+    agent_metadata: AgentMetadata | None = None
+
+    _agent_metadata_is_an_object = field_validator("agent_metadata", mode="before")(_object_or_none)
 
     @model_validator(mode="after")
     def _text_of_a_multivoice_turn(self) -> "TranscriptTurn":
@@ -181,6 +203,14 @@ class InitiationClientData(WireModel):
         return {} if value is None else value
 
 
+class VisitedAgent(WireModel):
+    """An agent that took part in the conversation, in first-seen transcript order (SDK:
+    ``VisitedAgentRef``)."""
+
+    agent_id: str | None = None
+    branch_id: str | None = None
+
+
 class TranscriptionData(WireModel):
     agent_id: str = Field(min_length=1)
     conversation_id: str = Field(min_length=1)
@@ -191,11 +221,18 @@ class TranscriptionData(WireModel):
     analysis: Analysis | None = None
     conversation_initiation_client_data: InitiationClientData | None = None
     has_audio: bool | None = None
+    # Every agent of a conversation with transfers (``transfer_to_agent``), the first one included.
+    visited_agents: list[VisitedAgent] = Field(default_factory=list)
 
     @field_validator("transcript", mode="before")
     @classmethod
     def _null_is_empty(cls, value: Any) -> Any:
         return [] if value is None else value
+
+    @field_validator("visited_agents", mode="before")
+    @classmethod
+    def _only_objects(cls, value: Any) -> Any:
+        return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 class AudioData(WireModel):

@@ -11,8 +11,9 @@ from .base import WireModel
 QUERY_NAMES = ("query", "message", "text", "question")
 # Where they put the caller: ours, and a definition sourcing it from ``system__caller_id``.
 CALLER_NAMES = ("user_id", "caller_id")
-# Where they put the agent: ours (sourced from ``system__agent_id``), and the variable's own name.
-AGENT_NAMES = ("agent_id", "system__agent_id")
+# Where they put the agent: ours (sourced from ``system__current_agent_id``, the agent speaking, which
+# a transfer changes), and the variables' own names, the current agent before the first one.
+AGENT_NAMES = ("agent_id", "system__current_agent_id", "system__agent_id")
 
 
 class SearchMemoryRequest(WireModel):

@@ -30,6 +30,7 @@ from ..errors import ArchiveKeyMissing, ArchiveUnavailable
 from ..ports import Archive
 from ..profile_store import archived_transcriptions, pause_before_retry
 from ..redaction import ALL_KINDS, SensitiveKind
+from ..transfers import visits
 from .calls import indexed_call
 from .index import IndexedCall, RecallIndex
 
@@ -117,7 +118,7 @@ def archived_calls(
     calls = [
         indexed_call(event.data, redact_kinds)
         for event in archived_transcriptions(archive, caller_id, progress)
-        if agent_segment is None or archive_keys.id_segment(event.data.agent_id) == agent_segment
+        if visits(event.data, agent_segment)
     ]
     yield from sorted(calls, key=lambda call: (call.started_at, call.conversation_id))
 
