@@ -125,8 +125,9 @@ RETENTION = FunctionSpec(
 )
 
 FUNCTIONS = (CLIENT_DATA, RETRIEVE, POST_CALL, PROCESSOR, RETENTION)
-# Run on a schedule (EventBridge), not on a route or a queue.
-SCHEDULED = {RETENTION.key: "rate(1 day)"}
+# Run on a schedule (EventBridge) as well as on a route or a queue: the daily retention purge, and
+# the processor's re-drive of dead letters once Mem0 answers again (services/post_call/processor.py).
+SCHEDULED = {RETENTION.key: "rate(1 day)", PROCESSOR.key: "rate(5 minutes)"}
 ROUTES = (
     Route("POST", "/client-data", CLIENT_DATA),
     # ElevenLabs' default tool method is GET; the shipped tool definition uses POST. Both are served.

@@ -76,13 +76,34 @@ def queue_consumption(queue_arn: pulumi.Input[str]) -> Statement:
 
 
 def queue_sending(queue_arn: pulumi.Input[str]) -> Statement:
-    # The processor's delayed "fetch audio if still missing" messages to itself (audio_checks).
+    # The processor's delayed "fetch audio if still missing" messages to itself (audio_checks), and
+    # the dead letters it sends back (queue_retries).
     return {
         "Sid": "SendOwnDelayedChecks",
         "Effect": "Allow",
         "Action": "sqs:SendMessage",
         "Resource": queue_arn,
     }
+
+
+def queue_retries(queue_arn: pulumi.Input[str], dead_letter_queue_arn: pulumi.Input[str]) -> list[Statement]:
+    """A failed message held for the retry schedule (ChangeMessageVisibility on the queue), and the
+    scheduled re-drive: the dead letters received and deleted, sent back with SendMessage
+    (``queue_sending``)."""
+    return [
+        {
+            "Sid": "ScheduleOwnRetries",
+            "Effect": "Allow",
+            "Action": "sqs:ChangeMessageVisibility",
+            "Resource": queue_arn,
+        },
+        {
+            "Sid": "RedriveOwnDeadLetters",
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+            "Resource": dead_letter_queue_arn,
+        },
+    ]
 
 
 def secret_reading(

@@ -193,6 +193,8 @@ class StackSettings(_Settings):
     redact_kinds: tuple[RedactKind, ...] | None = Field(default=None, min_length=1)
     # Seconds before a call's audio still missing is fetched from ElevenLabs (AUDIO_FETCH_DELAY_SECONDS).
     audio_fetch_delay_seconds: int | None = Field(default=None, ge=0, le=900)
+    # Seconds before a failed post-call event is first retried (RETRY_FIRST_DELAY_SECONDS).
+    retry_first_delay_seconds: int | None = Field(default=None, ge=1, le=900)
     # When true the stack refuses to deploy without elevenlabs:toolKey, and retrieve demands X-Tool-Key.
     require_tool_key: bool = False
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")

@@ -157,6 +157,7 @@ def _function_args(
         statements += iam.secret_reading(parameter_arns, secrets.key.arn, settings.region)
     if spec is PROCESSOR:
         statements += [iam.queue_consumption(queue.arn), iam.queue_sending(queue.arn)]
+        statements += iam.queue_retries(queue.arn, queue.dead_letter_queue.arn)
     return ServiceFunctionArgs(
         function_name=settings.function_name(spec.key),
         handler=spec.handler,
@@ -167,7 +168,9 @@ def _function_args(
         log_retention_days=settings.log_retention_days,
         log_level=settings.log_level,
         alarm_topic_arn=alarms.arn,
-        environment=function_environment(spec, settings, archive, secrets, queue.queue.url),
+        environment=function_environment(
+            spec, settings, archive, secrets, queue.queue.url, queue.dead_letter_queue.url
+        ),
         statements=statements,
     )
 
@@ -178,6 +181,7 @@ def function_environment(
     archive: ArchiveBucket,
     secrets: SecretParameters,
     queue_url: pulumi.Input[str] | None = None,
+    dead_letter_queue_url: pulumi.Input[str] | None = None,
 ) -> dict[str, pulumi.Input[str]]:
     """Plain configuration plus parameter *names*; never a secret value.
 
@@ -224,8 +228,11 @@ def function_environment(
         "SIGNATURE_TOLERANCE_SECONDS": settings.signature_tolerance_seconds,
         "REDACT_KINDS": ",".join(settings.redact_kinds or ()) or None,
         "AUDIO_FETCH_DELAY_SECONDS": settings.audio_fetch_delay_seconds,
+        "RETRY_FIRST_DELAY_SECONDS": settings.retry_first_delay_seconds,
         # The processor's own queue, for its delayed audio checks.
         "PROCESSING_QUEUE_URL": queue_url,
+        # Its dead-letter queue, which the processor re-drives on its schedule (retry_schedule).
+        "DEAD_LETTER_QUEUE_URL": dead_letter_queue_url,
     }
     read = environment_names(spec.settings_model)
     for name, value in configured.items():

@@ -130,3 +130,28 @@ class DelayedMessages(Protocol):
     ``DelaySeconds`` in AWS, a timer on the in-process queue locally)."""
 
     def send(self, body: str, delay_seconds: int) -> None: ...
+
+
+class Redriven(BaseModel):
+    """What a re-drive of the dead letters did: events sent back to the queue, and events left
+    dead-lettered because they were re-driven ``MAX_REDRIVES`` times already (``retry_schedule``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    moved: int = 0
+    kept: int = 0
+
+
+class RetryQueue(Protocol):
+    """The processing queue, for a failed message's next attempt and for the dead letters' return
+    (SQS and its dead-letter queue in AWS, the in-process queue and ``dead-letter/`` locally)."""
+
+    def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
+        """Make the failed message (its record's ``receiptHandle``) visible again in ``delay_seconds``
+        (SQS ``ChangeMessageVisibility``) instead of the queue's default."""
+        ...
+
+    def redrive_dead_letters(self, max_redrives: int) -> Redriven:
+        """Send every dead letter back to the queue as a new message, except those re-driven
+        ``max_redrives`` times already, which stay."""
+        ...

@@ -398,6 +398,14 @@ class AudioSourceSettings(_EnvironmentModel):
     )
     # The processing queue's URL, where the processor sends itself that delayed check (the stack sets it).
     processing_queue_url: str | None = Field(default=None, validation_alias="PROCESSING_QUEUE_URL")
+    # Its dead-letter queue's URL, which the processor re-drives once Mem0 answers again (the stack sets it).
+    dead_letter_queue_url: str | None = Field(default=None, validation_alias="DEAD_LETTER_QUEUE_URL")
+    # Seconds before the first retry of an event whose processing failed (Mem0 throttling or down);
+    # each later retry waits twice as long, up to 15 minutes, and never less than Mem0's Retry-After
+    # (``retry_schedule``). In AWS it is the failed message's visibility timeout.
+    retry_first_delay_seconds: int = Field(
+        default=30, ge=1, le=900, validation_alias="RETRY_FIRST_DELAY_SECONDS"
+    )
 
 
 class RedactionSettings(_EnvironmentModel):

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
-from .ports import Archive, AudioSource, DelayedMessages, MemoryStore
+from .ports import Archive, AudioSource, DelayedMessages, MemoryStore, RetryQueue
 from .settings import (
     LAMBDA_MARKER,
     ArchiveBackend,
@@ -64,6 +64,8 @@ class ProcessorDependencies(Protocol):
     def audio_source(self) -> AudioSource | None: ...
     @property
     def delayed_messages(self) -> DelayedMessages | None: ...
+    @property
+    def retry_queue(self) -> RetryQueue | None: ...
 
 
 class ConversationInitiationDependencies(Protocol):
@@ -105,6 +107,9 @@ class Dependencies:
     clock: Callable[[], datetime] = field(default=utc_now)
     audio_source: AudioSource | None = None
     delayed_messages: DelayedMessages | None = None
+    # The processing queue for retries on a schedule and the dead letters' return (None: the queue's
+    # own retries only, as in tests that drive the processor directly).
+    retry_queue: RetryQueue | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,7 @@ class _Processor:
     memory: MemoryStore
     audio_source: AudioSource | None
     delayed_messages: DelayedMessages | None
+    retry_queue: RetryQueue | None
 
 
 @dataclass(frozen=True)
@@ -223,6 +229,7 @@ def _build_processor(environ: Mapping[str, str]) -> _Processor:
         memory_store_for(settings),
         audio_source_for(settings),
         delayed_messages_for(settings),
+        retry_queue_for(settings),
     )
 
 
@@ -256,6 +263,16 @@ def delayed_messages_for(settings: AudioSourceSettings) -> DelayedMessages | Non
     from .adapters.sqs_messages import SqsDelayedMessages
 
     return SqsDelayedMessages(settings.processing_queue_url)
+
+
+def retry_queue_for(settings: AudioSourceSettings) -> RetryQueue | None:
+    """The processing queue (SQS) and its dead-letter queue; None without their URLs (the stack sets
+    both)."""
+    if settings.processing_queue_url is None or settings.dead_letter_queue_url is None:
+        return None
+    from .adapters.sqs_messages import SqsRetryQueue
+
+    return SqsRetryQueue(settings.processing_queue_url, settings.dead_letter_queue_url)
 
 
 def memory_store_for(settings: MemorySettings) -> MemoryStore:

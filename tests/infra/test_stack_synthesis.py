@@ -93,9 +93,10 @@ def test_each_stack_has_the_resources_its_settings_call_for(stack):
     counts = stack.type_counts()
     assert counts[FUNCTION] == counts[LAMBDA_ALIAS] == counts["aws:iam/role:Role"] == counts[ROLE_POLICY] == 5
     # One invoke permission per route, and one for the retention purge's schedule
-    assert counts[ROUTE] == 4 and counts[PERMISSION] == 5 and counts[INTEGRATION] == 3
-    assert counts["aws:cloudwatch/eventRule:EventRule"] == 1
-    assert counts["aws:cloudwatch/eventTarget:EventTarget"] == 1
+    assert counts[ROUTE] == 4 and counts[PERMISSION] == 6 and counts[INTEGRATION] == 3
+    # Two schedules: the daily retention purge, and the processor's re-drive of dead letters
+    assert counts["aws:cloudwatch/eventRule:EventRule"] == 2
+    assert counts["aws:cloudwatch/eventTarget:EventTarget"] == 2
     assert counts["aws:cloudwatch/logGroup:LogGroup"] == 6  # five functions and the API's access log
     assert counts[ALARM] == 5 * 2 + 1 + 2  # errors + p95 per function, DLQ, API 4xx and 5xx
     assert counts[QUEUE] == 2 and counts["aws:lambda/eventSourceMapping:EventSourceMapping"] == 1
@@ -153,18 +154,25 @@ def test_invoke_permissions_are_scoped_to_one_method_and_path_on_the_alias(stack
     assert scopes == {"*/POST/client-data", "*/GET/retrieve", "*/POST/retrieve", "*/POST/post-call"}
 
 
-def test_the_retention_purge_runs_daily_from_its_own_rule(stack):
-    [rule] = stack.of_type("aws:cloudwatch/eventRule:EventRule")
-    [target] = stack.of_type("aws:cloudwatch/eventTarget:EventTarget")
-    [permission] = [p for p in stack.of_type(PERMISSION) if p.inputs["principal"] == "events.amazonaws.com"]
-    assert rule.inputs["scheduleExpression"] == "rate(1 day)"
-    assert rule.inputs["name"] == f"agentic-memory-{stack.stack}-retention"
+@pytest.mark.parametrize(
+    ("function", "rate"), [("retention", "rate(1 day)"), ("post-call-processor", "rate(5 minutes)")]
+)
+def test_scheduled_functions_run_from_their_own_rule(stack, function, rate):
+    # The retention purge daily; the processor's re-drive of dead letters every five minutes
+    name = f"agentic-memory-{stack.stack}-{function}"
+    [rule] = [r for r in stack.of_type("aws:cloudwatch/eventRule:EventRule") if r.inputs["name"] == name]
+    [target] = [t for t in stack.of_type("aws:cloudwatch/eventTarget:EventTarget") if name in t.inputs["arn"]]
+    [permission] = [
+        p
+        for p in stack.of_type(PERMISSION)
+        if p.inputs["principal"] == "events.amazonaws.com" and p.inputs["function"] == name
+    ]
+    assert rule.inputs["scheduleExpression"] == rate
     # Only that rule may invoke it, and it invokes the live alias
-    rule_arn = f"arn:aws:events:us-east-1:{MOCK_ACCOUNT_ID}:rule/agentic-memory-{stack.stack}-retention"
+    rule_arn = f"arn:aws:events:us-east-1:{MOCK_ACCOUNT_ID}:rule/{name}"
     assert permission.inputs["sourceArn"] == rule_arn
     assert (permission.inputs["qualifier"], permission.inputs["action"]) == ("live", "lambda:InvokeFunction")
-    assert permission.inputs["function"] == f"agentic-memory-{stack.stack}-retention"
-    assert target.inputs["arn"].endswith(f":function:agentic-memory-{stack.stack}-retention:live")
+    assert target.inputs["arn"].endswith(f":function:{name}:live")
 
 
 def test_stage_throttles_as_the_stack_file_says(stack):
