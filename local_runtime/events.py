@@ -1,5 +1,5 @@
-"""The AWS events the local runtime builds: API Gateway HTTP API payload 2.0 and SQS-wrapped S3
-notifications, shaped as AWS delivers them."""
+"""The AWS events the local runtime builds: API Gateway HTTP API payload 2.0, SQS-wrapped S3
+notifications and EventBridge schedules, shaped as AWS delivers them."""
 
 import base64
 import json
@@ -9,6 +9,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus
+
+# The account and region of local ARNs (local_runtime/lambda_context.py names functions the same way).
+LOCAL_ACCOUNT = "000000000000"
+LOCAL_REGION = "local"
 
 
 def http_api_event(
@@ -39,7 +43,7 @@ def http_api_event(
         "rawQueryString": raw_query,
         "headers": merged,
         "requestContext": {
-            "accountId": "000000000000",
+            "accountId": LOCAL_ACCOUNT,
             "apiId": "local",
             "domainName": merged.get("host", "localhost"),
             "domainPrefix": "local",
@@ -65,7 +69,9 @@ def http_api_event(
     return event
 
 
-def sqs_event_for_object(bucket: str, key: str, attempt: int = 1) -> dict[str, Any]:
+def sqs_event_for_object(
+    bucket: str, key: str, attempt: int = 1, receipt_handle: str | None = None
+) -> dict[str, Any]:
     """One SQS message carrying the S3 ``ObjectCreated`` notification of ``key``."""
     notification = {
         "Records": [
@@ -78,18 +84,39 @@ def sqs_event_for_object(bucket: str, key: str, attempt: int = 1) -> dict[str, A
             }
         ]
     }
-    return sqs_event_for_message(json.dumps(notification), attempt)
+    return sqs_event_for_message(json.dumps(notification), attempt, receipt_handle)
 
 
-def sqs_event_for_message(body: str, attempt: int = 1) -> dict[str, Any]:
-    """One SQS message with ``body``, on its ``attempt``-th receive."""
+def sqs_event_for_message(body: str, attempt: int = 1, receipt_handle: str | None = None) -> dict[str, Any]:
+    """One SQS message with ``body``, on its ``attempt``-th receive. ``receipt_handle`` names this
+    delivery (a fresh one when None), as SQS's does: what ``retry_later`` is given back."""
     return {
         "Records": [
             {
                 "messageId": str(uuid.uuid4()),
+                "receiptHandle": receipt_handle or new_receipt_handle(),
                 "body": body,
                 "attributes": {"ApproximateReceiveCount": str(attempt)},
                 "eventSource": "aws:sqs",
             }
         ]
+    }
+
+
+def new_receipt_handle() -> str:
+    return f"local-{uuid.uuid4().hex}"
+
+
+def scheduled_event(rule_name: str) -> dict[str, Any]:
+    """What an EventBridge schedule (``rate(…)`` rule ``rule_name``) sends the function it targets."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": LOCAL_ACCOUNT,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": LOCAL_REGION,
+        "resources": [f"arn:aws:events:{LOCAL_REGION}:{LOCAL_ACCOUNT}:rule/{rule_name}"],
+        "detail": {},
     }

@@ -1,5 +1,6 @@
 """Assembles the local runtime: the same three handlers, the embedded memory, a filesystem archive
-and an in-process processing queue, behind one HTTP server on loopback."""
+and an in-process processing queue (with the schedule that re-drives its dead letters), behind one
+HTTP server on loopback."""
 
 import logging
 import os
@@ -20,7 +21,7 @@ from . import admin, dead_letter, operator_commands
 from .admin import COMMANDS_PATH, CommandEndpoint, admin_key
 from .backends import archive_for, memory_store_for
 from .oversized import oversized_audio_recorder
-from .processing_queue import DEFAULT_BACKOFF_SECONDS, NotifyingArchive, ProcessingQueue
+from .processing_queue import REDRIVE_INTERVAL_SECONDS, NotifyingArchive, ProcessingQueue, RedriveSchedule
 from .server import LocalRuntimeServer, Route
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class LocalRuntime:
     server: LocalRuntimeServer
     queue: ProcessingQueue
     dependencies: Dependencies
+    redrive: RedriveSchedule
 
     @property
     def url(self) -> str:
@@ -54,6 +56,7 @@ class LocalRuntime:
         admin.withdraw(self.dependencies.settings.home)
         self.server.shutdown()
         self.server.server_close()
+        self.redrive.stop()
         self.queue.stop()
         close = getattr(self.dependencies.memory, "close", None)
         if close is not None:
@@ -68,27 +71,39 @@ def build_runtime(
     memory: MemoryStore | None = None,
     archive: Archive | None = None,
     audio_source: AudioSource | None = None,
-    retry_backoff_seconds: tuple[float, ...] = DEFAULT_BACKOFF_SECONDS,
     console_key: str | None = None,
+    retry_first_delay_seconds: float | None = None,
+    redrive_interval_seconds: float = REDRIVE_INTERVAL_SECONDS,
 ) -> LocalRuntime:
     """The runtime for ``settings``; ``memory``, ``archive`` and ``audio_source`` replace the adapters
     the settings select (tests inject fakes and faults this way). With ``console_key`` it also serves
-    the operator's console at ``/console`` (``console.routes``), guarded by that key."""
+    the operator's console at ``/console`` (``console.routes``), guarded by that key.
+
+    ``retry_first_delay_seconds`` replaces ``RETRY_FIRST_DELAY_SECONDS`` and ``redrive_interval_seconds``
+    the re-drive schedule's five minutes, so that tests run the whole schedule in fractions of a second.
+    """
     # The handlers are imported here, not at module import, so `agentic-memory --help` stays instant.
     from services.conversation_initiation.handler import lambda_handler as conversation_initiation
     from services.post_call.handler import lambda_handler as post_call
     from services.post_call.processor import lambda_handler as process_post_call
     from services.search_memory.handler import lambda_handler as search_memory
 
-    queue = ProcessingQueue(process_post_call, settings.home / "dead-letter", retry_backoff_seconds)
+    if retry_first_delay_seconds is not None:
+        # Below the setting's one-second floor on purpose (tests), hence unvalidated: the processor,
+        # which asks for each retry's delay, and the queue read the same value.
+        settings = settings.model_copy(update={"retry_first_delay_seconds": retry_first_delay_seconds})
+    dead_letters = settings.home / "dead-letter"
+    queue = ProcessingQueue(process_post_call, dead_letters, settings.retry_first_delay_seconds)
+    redrive = RedriveSchedule(process_post_call, dead_letters, redrive_interval_seconds)
     notifying = NotifyingArchive(archive or archive_for(settings), queue.enqueue, is_post_call_event)
     dependencies = Dependencies(
         settings=settings,
         memory=memory or memory_store_for(settings),
         archive=notifying,
         audio_source=audio_source or audio_source_for(settings),
-        # The delayed audio check waits on the in-process queue, as on SQS in AWS.
+        # The delayed audio check waits on the in-process queue, as on SQS in AWS, and so do retries.
         delayed_messages=queue,
+        retry_queue=queue,
     )
     use_dependencies(dependencies)
     warm_up(dependencies)
@@ -111,8 +126,9 @@ def build_runtime(
         health=lambda: health_report(settings, queue),
     )
     queue.start()
+    redrive.start()
     server.ready.set()
-    return LocalRuntime(server=server, queue=queue, dependencies=dependencies)
+    return LocalRuntime(server=server, queue=queue, dependencies=dependencies, redrive=redrive)
 
 
 def operator_commands_route(dependencies: Dependencies, archive: Archive) -> BaseRoute:

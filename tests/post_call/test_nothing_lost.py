@@ -1,7 +1,7 @@
 """Nothing lost, nothing doubled: the local runtime over HTTP with faults injected into its ports.
 
-The runtime runs in this process with in-memory ports we can break and mend; the queue retries with
-short delays so a whole fault cycle takes about a second.
+The runtime runs in this process with in-memory ports we can break and mend; the queue's retry
+schedule starts at a twentieth of a second, so its five attempts take less than a second.
 """
 
 import argparse
@@ -23,7 +23,7 @@ from local_runtime.operator_commands import replay_events
 from local_runtime.runtime import LocalRuntime, build_runtime
 
 pytestmark = pytest.mark.integration
-BACKOFF = (0.1, 0.3, 0.6)
+FIRST_RETRY_DELAY = 0.05
 TRANSCRIPTION = "transcription_twilio_inbound"
 
 
@@ -54,7 +54,11 @@ class FlakyMemory(InMemoryMemoryStore):
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[LocalRuntime]:
     running = build_runtime(
-        settings, port=0, memory=FlakyMemory(), archive=InMemoryArchive(), retry_backoff_seconds=BACKOFF
+        settings,
+        port=0,
+        memory=FlakyMemory(),
+        archive=InMemoryArchive(),
+        retry_first_delay_seconds=FIRST_RETRY_DELAY,
     )
     running.start_in_background()
     yield running

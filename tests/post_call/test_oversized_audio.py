@@ -77,7 +77,7 @@ def start(settings: Settings, audio_source=None) -> LocalRuntime:
         memory=InMemoryMemoryStore(),
         archive=InMemoryArchive(),
         audio_source=audio_source,
-        retry_backoff_seconds=(0.05, 0.1, 0.2),
+        retry_first_delay_seconds=0.02,
     )
     runtime.start_in_background()
     return runtime
