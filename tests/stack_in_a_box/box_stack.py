@@ -3,6 +3,7 @@
 Shared by the fixtures (conftest.py) and the tests, which import it by name.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,8 +80,11 @@ def box_up(plan: StackPlan, server: MotoServer) -> BoxStack:
     return BoxStack(plan, deployed, mem0, secrets)
 
 
-def start_environment(box: BoxStack, key: str, setup: LambdaSetup) -> ExecutionEnvironment:
-    """A fresh execution environment of ``key`` with its user's credentials; its cold start is kept."""
+def start_environment(
+    box: BoxStack, key: str, setup: LambdaSetup, overrides: Mapping[str, str] | None = None
+) -> ExecutionEnvironment:
+    """A fresh execution environment of ``key`` with its user's credentials; its cold start is kept.
+    ``overrides``: variables set on top of the synthesized ones (a scenario's shorter delays)."""
     function = box.plan.functions[key]
     credentials = box.deployed.credentials[key]
     environment = lambda_environment(
@@ -88,7 +92,11 @@ def start_environment(box: BoxStack, key: str, setup: LambdaSetup) -> ExecutionE
         setup,
         box.plan.region,
         {"access_key_id": credentials.access_key_id, "secret_access_key": credentials.secret_access_key},
-        {"AWS_ENDPOINT_URL": box.deployed.server.endpoint, "MEM0_BASE_URL": box.mem0.url},
+        {
+            "AWS_ENDPOINT_URL": box.deployed.server.endpoint,
+            "MEM0_BASE_URL": box.mem0.url,
+            **(overrides or {}),
+        },
     )
     arn = function.alias_arn(box.plan.region, box.deployed.server.account)
     return ExecutionEnvironment(box.stack, function, setup, environment, arn)
