@@ -121,7 +121,7 @@ def process_message(record: SQSRecord) -> None:
         raise
 
 
-def _retry_later(record: SQSRecord, error: Exception, deps: ProcessorDependencies) -> int | None:
+def _retry_later(record: SQSRecord, error: Exception, deps: ProcessorDependencies) -> float | None:
     """Ask the queue to hold the failed message for the schedule's delay (Mem0's Retry-After at
     least); the seconds asked, or None when there is no retry queue or it refused (the queue's own
     visibility timeout then applies)."""

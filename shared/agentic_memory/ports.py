@@ -71,6 +71,11 @@ class MemoryStore(Protocol):
         """Delete one memory by id (Mem0's ``DELETE /v1/memories/{id}/``); False when there was none."""
         ...
 
+    def update(self, memory_id: str, text: str) -> bool:
+        """Replace one memory's text, keeping its id and metadata (Mem0's ``PUT /v1/memories/{id}/``);
+        False when there was none."""
+        ...
+
 
 class Archive(Protocol):
     """Durable storage of raw events, call audio and pre-call exchanges, by key."""
@@ -146,7 +151,7 @@ class RetryQueue(Protocol):
     """The processing queue, for a failed message's next attempt and for the dead letters' return
     (SQS and its dead-letter queue in AWS, the in-process queue and ``dead-letter/`` locally)."""
 
-    def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
+    def retry_later(self, receipt_handle: str, delay_seconds: float) -> None:
         """Make the failed message (its record's ``receiptHandle``) visible again in ``delay_seconds``
         (SQS ``ChangeMessageVisibility``) instead of the queue's default."""
         ...

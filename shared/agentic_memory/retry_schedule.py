@@ -24,12 +24,13 @@ MAX_REDRIVES = 3
 
 
 def delay_before_retry(
-    failed_attempts: int, first_delay_seconds: int, retry_after: float | None = None
-) -> int:
+    failed_attempts: int, first_delay_seconds: float, retry_after: float | None = None
+) -> float:
     """Seconds to wait before the next attempt, after ``failed_attempts`` (≥ 1) failed in a row.
 
     ``first_delay_seconds`` doubles per failure up to ``LONGEST_BACKOFF_SECONDS``; a ``retry_after``
-    (seconds, Mem0's ``Retry-After``) is honoured as the least wait."""
+    (seconds, Mem0's ``Retry-After``) is honoured as the least wait. Whole seconds in production (the
+    setting is an integer); the local runtime's tests use fractions."""
     backoff = min(LONGEST_BACKOFF_SECONDS, first_delay_seconds * 2 ** max(0, failed_attempts - 1))
     wait = max(backoff, math.ceil(retry_after) if retry_after and retry_after > 0 else 0)
     return min(wait, LONGEST_VISIBILITY_SECONDS)

@@ -85,7 +85,10 @@ def emulator(mem0_key: str) -> Iterator[Mem0Emulator]:
 def platform_runtime(
     emulator: Mem0Emulator, mem0_key: str, runtime_with: Callable[[dict[str, str]], RunningRuntime]
 ) -> RunningRuntime:
-    runtime = runtime_with({"MEM0_API_KEY": mem0_key, "MEM0_BASE_URL": emulator.url})
+    # Retries after 1 s, not 30: the outage and dead-letter scenarios wait out the whole schedule.
+    runtime = runtime_with(
+        {"MEM0_API_KEY": mem0_key, "MEM0_BASE_URL": emulator.url, "RETRY_FIRST_DELAY_SECONDS": "1"}
+    )
     # And the caller brief the processor kept of that call: what the pre-call reads.
     seeded_at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     rosa = GivenName(name="Rosa", source="data_collection", at=seeded_at, conversation_id="conv_seed_0001")
@@ -261,7 +264,7 @@ def test_an_event_mem0_never_took_is_parked_in_the_dead_letter_folder(
 ):
     caller = "+15550142703"
     dead_letter = Path(platform_runtime.home, "dead-letter")
-    # Given Mem0 down for longer than the queue's retries (0.5 s, 2 s, 5 s)
+    # Given Mem0 down for longer than the queue's retries (1, 2, 4, 8 s)
     emulator.configure(outage="refuse")
     # When a transcription is delivered
     assert post_transcription(platform_runtime, caller, "conv_platform_0003").status_code == 200

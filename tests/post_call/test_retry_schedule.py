@@ -53,11 +53,11 @@ def test_retry_after_is_found_on_the_error_or_its_causes():
 
 class RecordingRetryQueue:
     def __init__(self, dead_letters: int = 0) -> None:
-        self.delays: list[tuple[str, int]] = []
+        self.delays: list[tuple[str, float]] = []
         self.dead_letters = dead_letters
         self.redrives: list[int] = []
 
-    def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
+    def retry_later(self, receipt_handle: str, delay_seconds: float) -> None:
         self.delays.append((receipt_handle, delay_seconds))
 
     def redrive_dead_letters(self, max_redrives: int) -> Redriven:

@@ -4,6 +4,7 @@
 boto3 is imported, and the client built, on the first use: most processor invocations need none.
 """
 
+import math
 import threading
 from typing import Any
 
@@ -56,9 +57,9 @@ class SqsRetryQueue:
         self._client = client
         self._lock = threading.Lock()
 
-    def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
+    def retry_later(self, receipt_handle: str, delay_seconds: float) -> None:
         self._sqs().change_message_visibility(
-            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(delay_seconds)
+            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=math.ceil(delay_seconds)
         )
 
     def redrive_dead_letters(self, max_redrives: int) -> Redriven:
