@@ -78,6 +78,15 @@ class InMemoryMemoryStore:
                     return True
         return False
 
+    def update(self, memory_id: str, text: str) -> bool:
+        with self._lock:
+            for records in self._records.values():
+                for at, record in enumerate(records):
+                    if record.id == memory_id:
+                        records[at] = record.model_copy(update={"text": text})
+                        return True
+        return False
+
     def _maybe_fail(self) -> None:
         if self.fail_with is not None:
             raise MemoryUnavailable(str(self.fail_with)) from self.fail_with

@@ -28,7 +28,10 @@ from .dev_keys import ensure_dev_key, first_key
 ADMIN_KEY_VARIABLE = "AGENTIC_MEMORY_ADMIN_KEY"
 ADMIN_HEADER = "X-Admin-Key"
 COMMANDS_PATH = "/admin/commands"
-ROUTED_COMMANDS = frozenset({"memories", "forget", "replay", "profiles", "retention"})
+ROUTED_COMMANDS = frozenset(
+    {"memories", "forget", "replay", "profiles", "retention"}
+    | {"rename", "memory", "remove-call", "export", "corrections"}
+)
 # Replaying a whole archive can take minutes; the answer comes at the end.
 REMOTE_TIMEOUT_SECONDS = 3600
 CommandRunner = Callable[[list[str]], int]

@@ -15,6 +15,7 @@ from typing import Literal
 
 from agentic_memory import archive_keys, memory_adds
 from agentic_memory.archive_keys import id_segment
+from agentic_memory.corrections import corrections_key
 from agentic_memory.elevenlabs import post_call as wire
 from agentic_memory.errors import ArchiveKeyMissing, BadRequest, MissingCaller
 from agentic_memory.ports import Archive, AudioSource, MemoryRecord, MemoryStore
@@ -228,6 +229,8 @@ def footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFo
     briefs = caller_briefs(archive, caller)
     keys.extend(briefs)
     keys.extend(recall_store.index_keys(archive, caller))
+    if archive.exists(corrections_key(caller)):
+        keys.append(corrections_key(caller))
     user_ids = every_user_id(caller, agents | set(_agents_of(briefs)))
     memories = [record for user_id in user_ids for record in memory.list_all(user_id)]
     return CallerFootprint(caller_id=caller, memories=memories, object_keys=keys, user_ids=user_ids)

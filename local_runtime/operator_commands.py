@@ -19,7 +19,7 @@ from agentic_memory.profile_store import archived_callers, read_profile
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies
 
-from . import admin, dead_letter, operations
+from . import admin, correction_commands, dead_letter, operations
 from .backends import dependencies_from
 
 # Set, they point the commands at a deployed stack's archive and memory rather than the local runtime's.
@@ -80,6 +80,8 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     )
     purge.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
 
+    correction_commands.add_parsers(commands)
+
 
 def parse(argv: list[str]) -> argparse.Namespace:
     """``argv`` of one operator command (``["memories", "+15550100123"]``); SystemExit when malformed."""
@@ -94,6 +96,7 @@ def run(args: argparse.Namespace, deps: Dependencies | None = None, argv: list[s
     if deps is None and argv is not None and args.command in admin.ROUTED_COMMANDS:
         url = _running_runtime()
         if url is not None:
+            argv = correction_commands.routed_argv(args, argv)
             return admin.run_remotely(url, argv, os.environ, _home())
     try:
         deps = deps or _dependencies()
@@ -108,6 +111,8 @@ def run(args: argparse.Namespace, deps: Dependencies | None = None, argv: list[s
             raise UnsafeIdentifier("the caller is empty")
         if args.command == "forget":
             return _forget(caller, args.yes, deps)
+        if args.command in correction_commands.COMMANDS:
+            return correction_commands.run(args, caller, deps)
         return _memories(caller, args.json, deps)
     except UnsafeIdentifier as error:
         print(f"agentic-memory {args.command}: {error.detail}", file=sys.stderr)

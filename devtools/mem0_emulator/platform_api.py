@@ -258,6 +258,20 @@ class EmulatorState:
                 raise ApiError(404, "Memory not found.")
         return {"message": "Memory deleted successfully!"}
 
+    def update(self, memory_id: str, body: Any) -> dict[str, Any]:
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError(
+                400, "At least one of text, metadata, timestamp, or expiration_date must be provided."
+            )
+        with self.lock:
+            memory = self.memories.get(memory_id)
+            if memory is None:
+                raise ApiError(404, "Memory not found.")
+            memory.memory = text
+            memory.updated_at = datetime.now(UTC).isoformat()
+        return memory.as_listed()
+
     def entities(self) -> dict[str, Any]:
         counts: dict[tuple[str, str], int] = {}
         for memory in list(self.memories.values()):

@@ -201,6 +201,13 @@ class EmbeddedMemoryStore:
             memory.delete(memory_id)
         return True
 
+    def update(self, memory_id: str, text: str) -> bool:
+        with self._locked(timeout=None) as memory, _mem0_errors("update a memory"):
+            if memory.get(memory_id) is None:
+                return False
+            memory.update(memory_id, text=text)
+        return True
+
     # -- internals ---------------------------------------------------------------------------------
 
     @contextmanager

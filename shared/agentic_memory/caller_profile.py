@@ -309,6 +309,11 @@ def _names_after(
         # The first call that gave the name, as a fold in call order keeps it (an operator's stays).
         earliest = given.at < current.at and current.source != "operator"
         return (given if earliest else current), earlier
+    if current is not None and current.source == "operator":
+        # An operator's correction outranks any name said in a call, before or after it.
+        if any(old.name == given.name for old in earlier):
+            return current, earlier
+        return current, tuple(sorted((*earlier, given), key=_when, reverse=True))[:EARLIER_NAMES]
     if current is None or given.at >= current.at:
         # A newer name replaces the older one, which is kept in the history.
         history = (current, *earlier) if current is not None else earlier

@@ -19,6 +19,13 @@ from pydantic import BaseModel, ConfigDict
 from . import archive_keys, memory_adds
 from .agent_numbers import learn_agent_number
 from .caller_profile import call_facts
+from .corrections import (
+    Corrections,
+    corrected_facts,
+    corrected_indexed_call,
+    corrected_messages,
+    read_corrections,
+)
 from .elevenlabs import post_call as wire
 from .errors import (
     ArchiveUnavailable,
@@ -83,6 +90,7 @@ class ProcessingResult(BaseModel):
             "unattributed",
             "call_did_not_happen",
             "not_processed",
+            "removed_by_operator",
         ]
         | None
     ) = None
@@ -288,6 +296,11 @@ def _store_memories(
     except MissingCaller:
         # `agentic-memory replay` files it under its caller once configuration names one.
         return result.model_copy(update={"skipped": "unattributed", "reason": "no caller is named"})
+    corrections = read_corrections(archive, caller_id)
+    if data.conversation_id in corrections.removed_calls():
+        return result.model_copy(
+            update={"skipped": "removed_by_operator", "reason": "an operator removed it"}
+        )
     drafts = memories_of(data, infer=memory.infers, redact_kinds=settings.redact_kinds)
     if not drafts:
         return result.model_copy(update={"skipped": "nothing_to_store"})
@@ -295,7 +308,9 @@ def _store_memories(
     added = pending = 0
     for index, agent in enumerate(agents_in_scope(data, settings.memory_scope)):
         later_agent = agent if index else None
-        stored_now, pending_now = _store_for(caller_id, agent, later_agent, data, drafts, memory, archive)
+        stored_now, pending_now = _store_for(
+            caller_id, agent, later_agent, data, drafts, memory, archive, corrections
+        )
         added, pending = added + stored_now, pending + pending_now
     if not added and not pending:
         return result.model_copy(update={"skipped": "already_processed"})
@@ -310,6 +325,7 @@ def _store_for(
     drafts: list[MemoryDraft],
     memory: MemoryStore,
     archive: Archive,
+    corrections: Corrections,
 ) -> tuple[int, int]:
     """Add the conversation's memories to one scope's ``user_id`` (the caller's, or the caller's
     with ``agent``); (memories added, adds pending)."""
@@ -334,7 +350,9 @@ def _store_for(
             pending += 1 if inferred and inferred.event_id and not inferred.ids else 0
             continue
         stored_texts = {record.text for record in of_type}
-        missing = tuple(message for message in draft.messages if message.content not in stored_texts)
+        # As the operator left them: renamed, edited, deleted ones not back (``corrections``).
+        wanted = corrected_messages(draft.messages, data.conversation_id, draft.type, corrections)
+        missing = tuple(message for message in wanted if message.content not in stored_texts)
         if missing:
             added += len(memory.add(user_id, missing, draft.metadata))
     return added, pending
@@ -368,10 +386,11 @@ def _update_caller_brief(
 ) -> ProcessingResult:
     """Add the call to the caller's brief, after its memories; a call that did not happen, or from
     nobody, is skipped exactly as its memories were."""
-    if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen"):
+    if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen", "removed_by_operator"):
         return result
     caller_id = caller_of(event.data, settings)
     facts = call_facts(event.data, event.event_timestamp, datetime.now(UTC), settings.redact_kinds)
+    facts = corrected_facts(facts, read_corrections(archive, caller_id))
     recorded = [
         record_call(archive, caller_id, facts, agent, settings.retention_days)
         for agent in agents_in_scope(event.data, settings.memory_scope)
@@ -399,10 +418,12 @@ def _update_recall_index(
     result: ProcessingResult, event: wire.PostCallTranscription, settings: ProcessorSettings, archive: Archive
 ) -> ProcessingResult:
     """Add the call to the caller's recall index, skipped exactly as the brief is."""
-    if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen"):
+    if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen", "removed_by_operator"):
         return result
     caller_id = caller_of(event.data, settings)
-    call = indexed_call(event.data, settings.redact_kinds)
+    call = corrected_indexed_call(
+        indexed_call(event.data, settings.redact_kinds), read_corrections(archive, caller_id)
+    )
     indexed = [
         recall_store.add_call(archive, caller_id, call, agent, settings.retention_days)
         for agent in agents_in_scope(event.data, settings.memory_scope)

@@ -23,6 +23,7 @@ from .caller_profile import (
     encode,
     with_call,
 )
+from .corrections import Corrections, corrected_brief, corrected_facts, read_corrections
 from .elevenlabs import post_call as wire
 from .errors import ArchiveKeyMissing, ArchiveUnavailable, UnsafeIdentifier
 from .memory_building import why_no_call
@@ -117,16 +118,20 @@ def rebuild_profile(
     longer than ``retention_days`` are left out, as the brief had expired. It is also how a brief of an
     older ``PROFILE_VERSION`` gets what that version did not keep (first calls, calls between, the
     history of collected values).
-    Returns the stored brief, or None (and removes any brief) when no archived call counts. A name
-    an operator corrected (``correct_name``) is kept unless a later call gave another: the archive
-    holds the calls, not the correction.
+    Returns the stored brief, or None (and removes any brief) when no archived call counts. The
+    operator's corrections (``corrections``) are applied: the corrected name in every call's texts and
+    as the brief's name; a name corrected before corrections were recorded is kept unless a later
+    call gave another.
     """
     key = archive_keys.profile_key(caller_id, agent_id)
     for attempt in range(MAX_WRITE_ATTEMPTS):
         current, version = _read_versioned(archive, key)
         calls = archived_calls(archive, caller_id, now or datetime.now(UTC), agent_id)
         profile = _built_from(caller_id, calls, retention_days)
-        if profile is not None and current is not None:
+        corrections = read_corrections(archive, caller_id)
+        if profile is not None and corrections.operator_name() is not None:
+            profile = corrected_brief(profile, corrections)
+        elif profile is not None and current is not None:
             profile = _with_operator_name(profile, current)
         if profile is None:
             archive.delete(key)
@@ -192,9 +197,14 @@ def archived_calls(
 def _archived_calls(
     archive: Archive, caller_id: str, now: datetime, agent_segment: str | None
 ) -> Iterable[CallFacts]:
+    corrections = read_corrections(archive, caller_id)
     for event in archived_transcriptions(archive, caller_id):
-        if visits(event.data, agent_segment):
-            yield call_facts(event.data, event.event_timestamp, now)
+        if visits(event.data, agent_segment) and not _removed(event, corrections):
+            yield corrected_facts(call_facts(event.data, event.event_timestamp, now), corrections)
+
+
+def _removed(event: wire.PostCallTranscription, corrections: Corrections) -> bool:
+    return event.data.conversation_id in corrections.removed_calls()
 
 
 def archived_transcriptions(

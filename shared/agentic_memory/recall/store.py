@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from .. import archive_keys
+from ..corrections import corrected_indexed_call, read_corrections
 from ..errors import ArchiveKeyMissing, ArchiveUnavailable
 from ..ports import Archive
 from ..profile_store import archived_transcriptions, pause_before_retry
@@ -115,10 +116,12 @@ def archived_calls(
     progress: Progress | None = None,
 ) -> Iterator[IndexedCall]:
     """Every call of the caller in their archived transcriptions that happened, oldest first."""
+    # The operator's corrections: the corrected name in what was said, removed calls left out.
+    corrections = read_corrections(archive, caller_id)
     calls = [
-        indexed_call(event.data, redact_kinds)
+        corrected_indexed_call(indexed_call(event.data, redact_kinds), corrections)
         for event in archived_transcriptions(archive, caller_id, progress)
-        if visits(event.data, agent_segment)
+        if visits(event.data, agent_segment) and event.data.conversation_id not in corrections.removed_calls()
     ]
     yield from sorted(calls, key=lambda call: (call.started_at, call.conversation_id))
 

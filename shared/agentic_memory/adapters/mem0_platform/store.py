@@ -155,6 +155,16 @@ class Mem0PlatformStore:
             raise
         return True
 
+    def update(self, memory_id: str, text: str) -> bool:
+        deadline = time.monotonic() + self.write_timeout
+        try:
+            self._call("PUT", wire.memory_path(memory_id), "", deadline, _Retries(0), body={"text": text})
+        except Mem0PlatformError as error:
+            if error.kind == "not_found":
+                return False
+            raise
+        return True
+
     # -- requests ------------------------------------------------------------------------------------
 
     def _list(self, user_id: str, deadline: float, retries: _Retries) -> list[MemoryRecord]:

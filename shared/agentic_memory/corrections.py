@@ -1,0 +1,267 @@
+"""Operators' corrections of one caller: facts that outrank what was said (design decision 12).
+
+Kept in the archive at ``corrections/{caller_id}.json`` (the same key in S3 and locally), one
+document per caller, written conditionally on the version read (as the brief is), so two operators
+acting at once both land. Each entry says who, when and what:
+
+* ``name``: the caller is called ``name`` (formerly ``replaces``). The brief carries it as a name from
+  the operator, which no name said in a later call replaces; in every text derived from the calls
+  (ElevenLabs' summaries and titles, collected values, the recall index's passages, the memories) the
+  former name is replaced where it denotes the caller (``renamed``): whole words only, and not where
+  it follows a word for someone else ("my daughter Margaret", "Dr. Margaret").
+* ``memory_deleted`` / ``memory_edited``: one memory (its id, the conversation and type it came
+  from, its text, for an edit the new text). Processing a call again never adds a deleted memory back
+  and adds an edited one as edited (``corrected_messages``).
+* ``call_removed``: a conversation removed by the operator; processing it again (a late delivery) is
+  skipped.
+
+Every rebuild, replay and reprocessing reads this document: ``profile_store`` (brief),
+``recall.store`` (index) and ``post_call`` (memories).
+"""
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from . import archive_keys
+from .caller_profile import CallerProfile, CallFacts, CallNote, CallTitle, CollectedValue, GivenName, Scalar
+from .errors import ArchiveKeyMissing, ArchiveUnavailable
+from .name_phrases import OTHERS
+from .ports import Archive, ChatMessage
+from .recall.index import IndexedCall
+from .recall.passages import Segment
+
+CORRECTIONS_PREFIX = "corrections/"
+CONTENT_TYPE = "application/json"
+MAX_WRITE_ATTEMPTS = 6
+# Words before a name that make it someone else's: "Dr. Margaret", "Mrs Margaret" (the caller's full
+# name, when the brief had one, is replaced as a whole first).
+_TITLES = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss", "prof", "professor", "nurse", "sir", "madam"})
+_WORD_BEFORE = re.compile(r"([\w'’.-]+)[\s,]*$")
+_RELATION_AFTER = re.compile(r",?\s+(?:my|his|her|their|our|the caller's|the)\s+([\w-]+)")
+
+CorrectionKind = Literal["name", "memory_deleted", "memory_edited", "call_removed"]
+
+
+class Correction(BaseModel):
+    """One operator action: ``kind``, when (UTC), by whom, and what it changed."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    kind: CorrectionKind
+    at: datetime
+    by: str
+    name: str = ""
+    replaces: str = ""
+    memory_id: str = ""
+    user_id: str = ""
+    conversation_id: str = ""
+    memory_type: str = ""
+    text: str = ""
+    new_text: str = ""
+
+
+class Corrections(BaseModel):
+    """Every correction of one caller, oldest first."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    caller_id: str
+    entries: tuple[Correction, ...] = ()
+
+    def renames(self) -> list[tuple[str, str]]:
+        """(former, new) pairs to apply in order (``name_pairs`` of each name correction)."""
+        return [pair for entry in self.entries for pair in name_pairs(entry)]
+
+    def operator_name(self) -> GivenName | None:
+        named = [entry for entry in self.entries if entry.kind == "name"]
+        if not named:
+            return None
+        last = named[-1]
+        return GivenName(name=last.name, source="operator", at=last.at, conversation_id="")
+
+    def removed_calls(self) -> frozenset[str]:
+        return frozenset(e.conversation_id for e in self.entries if e.kind == "call_removed")
+
+    def deleted_memories(self) -> list[Correction]:
+        return [entry for entry in self.entries if entry.kind == "memory_deleted"]
+
+    def edited_memories(self) -> list[Correction]:
+        return [entry for entry in self.entries if entry.kind == "memory_edited"]
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+
+def name_pairs(entry: Correction) -> list[tuple[str, str]]:
+    """What a name correction replaces: the whole former name, then its first word by the new one's."""
+    if entry.kind != "name" or not entry.replaces.split() or entry.replaces == entry.name:
+        return []
+    old, new = entry.replaces.split(), entry.name.split()
+    pairs = [(entry.replaces, entry.name)] if len(old) > 1 else []
+    if old[0] != new[0]:
+        pairs.append((old[0], new[0]))
+    return pairs
+
+
+def corrections_key(caller_id: str) -> str:
+    return f"{CORRECTIONS_PREFIX}{archive_keys.safe_caller(caller_id)}.json"
+
+
+def read_corrections(archive: Archive, caller_id: str) -> Corrections:
+    """The caller's corrections (none recorded: an empty record)."""
+    try:
+        body = archive.get(corrections_key(caller_id))
+    except ArchiveKeyMissing:
+        return Corrections(caller_id=caller_id)
+    return _decoded(body, caller_id)
+
+
+def record_correction(archive: Archive, caller_id: str, correction: Correction) -> Corrections:
+    """Append one correction to the caller's record (conditional write, retried on a conflict)."""
+    key = corrections_key(caller_id)
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        try:
+            body, version = archive.get_versioned(key)
+            current: Corrections = _decoded(body, caller_id)
+        except ArchiveKeyMissing:
+            current, version = Corrections(caller_id=caller_id), None  # type: ignore[assignment]
+        updated = current.model_copy(update={"entries": (*current.entries, correction)})
+        if archive.put_if_version(key, _encoded(updated), CONTENT_TYPE, version):
+            return updated
+    raise ArchiveUnavailable("the corrections record changed under every attempt to add to it")
+
+
+def _decoded(body: bytes, caller_id: str) -> Corrections:
+    try:
+        return Corrections.model_validate_json(body)
+    except (ValidationError, ValueError) as error:
+        # A correction must never be silently lost: refuse rather than act as if there were none.
+        raise ArchiveUnavailable(f"the corrections record of the caller is unreadable: {error}") from None
+
+
+def _encoded(corrections: Corrections) -> bytes:
+    return json.dumps(corrections.model_dump(mode="json"), ensure_ascii=False, indent=1).encode()
+
+
+# -- applying them -------------------------------------------------------------------------------
+
+
+def renamed(text: str, renames: Sequence[tuple[str, str]]) -> str:
+    """``text`` with each former name replaced by the new one where it names the caller."""
+    for old, new in renames:
+        if old in text:
+            text = _replace_name(text, old, new)
+    return text
+
+
+def _replace_name(text: str, old: str, new: str) -> str:
+    pattern = re.compile(rf"(?<![\w-]){re.escape(old)}(?![\w-])")
+
+    def swap(match: re.Match[str]) -> str:
+        before = _WORD_BEFORE.search(text[: match.start()])
+        if before and before.group(1).casefold().rstrip(".") in OTHERS | _TITLES:
+            return match.group(0)
+        after = _RELATION_AFTER.match(text, match.end())
+        if after and after.group(1).casefold() in OTHERS:
+            return match.group(0)
+        return new
+
+    return pattern.sub(swap, text)
+
+
+def _renamed_scalar(value: Scalar, renames: Sequence[tuple[str, str]]) -> Scalar:
+    return renamed(value, renames) if isinstance(value, str) else value
+
+
+def corrected_facts(facts: CallFacts, corrections: Corrections) -> CallFacts:
+    """One call's facts for the brief, with the corrected name in its texts and values."""
+    pairs = corrections.renames()
+    if not pairs:
+        return facts
+    name = facts.name
+    if name is not None:
+        name = name.model_copy(update={"name": renamed(name.name, pairs)})
+    return facts.model_copy(
+        update={
+            "name": name,
+            "title": renamed(facts.title, pairs),
+            "summary": renamed(facts.summary, pairs),
+            "collected": {field: _renamed_scalar(v, pairs) for field, v in facts.collected.items()},
+        }
+    )
+
+
+def corrected_brief(profile: CallerProfile, corrections: Corrections) -> CallerProfile:
+    """The brief with the corrected name everywhere the agent hears it, the operator's name first."""
+    pairs = corrections.renames()
+
+    def note(old: CallNote) -> CallNote:
+        return old.model_copy(
+            update={"title": renamed(old.title, pairs), "summary": renamed(old.summary, pairs)}
+        )
+
+    def value(old: CollectedValue) -> CollectedValue:
+        earlier = tuple(
+            past.model_copy(update={"value": _renamed_scalar(past.value, pairs)}) for past in old.earlier
+        )
+        return old.model_copy(update={"value": _renamed_scalar(old.value, pairs), "earlier": earlier})
+
+    if pairs:
+        profile = profile.model_copy(
+            update={
+                "recent_calls": tuple(note(old) for old in profile.recent_calls),
+                "first_calls": tuple(note(old) for old in profile.first_calls),
+                "between_calls": tuple(
+                    CallTitle(at=old.at, title=renamed(old.title, pairs)) for old in profile.between_calls
+                ),
+                "collected": {field: value(old) for field, old in profile.collected.items()},
+            }
+        )
+    given = corrections.operator_name()
+    if given is None or profile.name == given:
+        return profile
+    earlier = (profile.name, *profile.earlier_names) if profile.name else profile.earlier_names
+    kept = tuple(old for old in earlier if old.name != given.name)[: len(earlier)]
+    return profile.model_copy(update={"name": given, "earlier_names": kept})
+
+
+def corrected_indexed_call(call: IndexedCall, corrections: Corrections) -> IndexedCall:
+    """One call as the recall index keeps it, with the corrected name in what was said."""
+    pairs = corrections.renames()
+    if not pairs:
+        return call
+    return replace(
+        call,
+        segments=tuple(Segment(s.speaker, renamed(s.text, pairs)) for s in call.segments),
+        summary=renamed(call.summary, pairs),
+    )
+
+
+def corrected_messages(
+    messages: Iterable[ChatMessage], conversation_id: str, memory_type: str, corrections: Corrections
+) -> tuple[ChatMessage, ...]:
+    """The verbatim memories of one call as the operator left them: renamed, edited, and without the
+    deleted ones (matched by the conversation, the type and the text, as processing matches them)."""
+    kept = []
+    for message in messages:
+        text: str | None = message.content
+        for entry in corrections.entries:
+            if text is None:
+                break
+            if entry.kind == "name":
+                text = renamed(text, name_pairs(entry))
+            elif (entry.conversation_id, entry.memory_type, entry.text) == (
+                conversation_id,
+                memory_type,
+                text,
+            ):
+                text = entry.new_text if entry.kind == "memory_edited" else None
+        if text is not None:
+            kept.append(message.model_copy(update={"content": text}))
+    return tuple(kept)

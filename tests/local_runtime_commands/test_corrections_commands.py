@@ -1,0 +1,221 @@
+"""Issue 19 items 1-2: ``agentic-memory rename | memory delete | memory edit | remove-call | export``.
+
+Run in process over a filesystem archive and the in-memory store (the commands' own code path, as the
+runtime's admin API runs them), with the recorded calls of Margaret processed by the real processor.
+After each correction a ``replay --caller`` and a ``profiles rebuild`` change nothing.
+"""
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from agentic_memory import archive_keys
+from agentic_memory.conversation_initiation import answer_from_brief
+from agentic_memory.corrections import corrections_key, read_corrections
+from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
+from agentic_memory.post_call import archive_key_for, parse_event, process_archived_event
+from agentic_memory.profile_store import read_profile
+from agentic_memory.search_memory import options_from, search_memories
+from agentic_memory.settings import Settings
+from agentic_memory.wiring import Dependencies
+from devtools.fakes import InMemoryMemoryStore
+from devtools.fixtures import fixture_bytes, load_fixture
+from local_runtime import operator_commands
+from local_runtime.adapters.filesystem_archive import FilesystemArchive
+from local_runtime.correction_commands import routed_argv
+
+MARGARET = "+15550100142"
+FIRST = load_fixture("transcription_twilio_inbound")["data"]["conversation_id"]
+SECOND = load_fixture("transcription_returning_caller")["data"]["conversation_id"]
+AGENT = load_fixture("transcription_twilio_inbound")["data"]["agent_id"]
+
+
+@pytest.fixture
+def deps(tmp_path: Path) -> Dependencies:
+    """Margaret's two calls and the first call's audio, archived and processed."""
+    settings = Settings.from_environment({"AGENTIC_MEMORY_HOME": str(tmp_path)})
+    deps = Dependencies(
+        settings=settings, memory=InMemoryMemoryStore(), archive=FilesystemArchive(tmp_path / "archive")
+    )
+    for name in ("transcription_twilio_inbound", "audio", "transcription_returning_caller"):
+        body = fixture_bytes(name)
+        key = archive_key_for(parse_event(body), settings)
+        deps.archive.put_new(key, body, "application/json")
+        process_archived_event(key, settings, deps.archive, deps.memory)
+    return deps
+
+
+def command(deps: Dependencies, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    code = operator_commands.run(operator_commands.parse(list(argv)), deps)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return out
+
+
+def what_the_agent_hears(deps: Dependencies) -> str:
+    """Everything the pre-call answers, plus what search_memory answers about the caller's name."""
+    brief = read_profile(deps.archive, MARGARET)
+    answer = answer_from_brief(MARGARET, brief, deps.settings, datetime.now(UTC)).to_wire()
+    request = SearchMemoryRequest(query="what is my name Margaret Eleanor", user_id=MARGARET)
+    _, found = search_memories(
+        request, deps.memory, deps.archive, options_from(deps.settings, datetime.now(UTC))
+    )
+    return json.dumps(answer, ensure_ascii=False) + "\n" + "\n".join(found)
+
+
+def state(deps: Dependencies) -> tuple[bytes, list[tuple[str, str]], bytes]:
+    """The brief, the memories and the recall index, as stored."""
+    memories = sorted((r.id, r.text) for r in deps.memory.list_all(MARGARET))
+    recall = deps.archive.get(archive_keys.recall_key(MARGARET))
+    return deps.archive.get(archive_keys.profile_key(MARGARET)), memories, recall
+
+
+def replay_and_rebuild_change_nothing(deps: Dependencies, capsys: pytest.CaptureFixture[str]) -> None:
+    before = state(deps)
+    command(deps, capsys, "replay", "--caller", MARGARET)
+    command(deps, capsys, "profiles", "rebuild", "--caller", MARGARET)
+    brief, memories, _ = state(deps)
+    assert json.loads(brief) == json.loads(before[0])
+    assert memories == before[1]
+    command(deps, capsys, "replay", "--caller", MARGARET)
+    assert state(deps)[1] == before[1]
+
+
+def test_a_corrected_name_is_the_only_name_the_agent_hears(deps, capsys):
+    # Given Margaret's calls: the agent hears "Margaret" in the greeting, summary, context and search
+    assert "Margaret" in what_the_agent_hears(deps)
+    # When the operator corrects her name
+    out = command(deps, capsys, "rename", MARGARET, "Eleanor")
+    assert "now Eleanor (was Margaret)" in out
+    # Then the greeting, the variables, the summary, the context and the search answer say Eleanor only
+    heard = what_the_agent_hears(deps)
+    assert "Margaret" not in heard
+    assert "Welcome back, Eleanor" in heard and "Eleanor called to book" in heard
+    assert "first_name: Eleanor" in heard
+    # And other people and animals keep their names
+    assert "Biscuit" in heard
+    assert all("Margaret" not in r.text for r in deps.memory.list_all(MARGARET))
+    # And the correction is recorded: who, when, what
+    (entry,) = read_corrections(deps.archive, MARGARET).entries
+    assert (entry.kind, entry.name, entry.replaces) == ("name", "Eleanor", "Margaret")
+    assert entry.by.startswith("cli") and entry.at.tzinfo is not None
+    # And a replay and a rebuild change nothing: the correction holds
+    replay_and_rebuild_change_nothing(deps, capsys)
+    assert "Margaret" not in what_the_agent_hears(deps)
+
+
+def test_a_call_after_the_correction_keeps_the_operators_name(deps, capsys):
+    # Given the name corrected
+    command(deps, capsys, "rename", MARGARET, "Eleanor")
+    # When a new call says "Margaret" again (the recording, as a new conversation)
+    payload = load_fixture("transcription_returning_caller")
+    payload["data"]["conversation_id"] = "conv_after0correction"
+    payload["data"]["metadata"]["start_time_unix_secs"] += 86400
+    body = json.dumps(payload).encode()
+    key = archive_key_for(parse_event(body), deps.settings)
+    deps.archive.put_new(key, body, "application/json")
+    process_archived_event(key, deps.settings, deps.archive, deps.memory)
+    # Then the brief counts the call and the agent still hears Eleanor only
+    brief = read_profile(deps.archive, MARGARET)
+    assert brief is not None and brief.call_count == 3 and brief.name is not None
+    assert brief.name.name == "Eleanor"
+    assert "Margaret" not in what_the_agent_hears(deps)
+    replay_and_rebuild_change_nothing(deps, capsys)
+
+
+def test_a_memory_is_deleted_only_with_yes_and_never_returns(deps, capsys):
+    # Given one of Margaret's memories
+    doomed = next(r for r in deps.memory.list_all(MARGARET) if r.metadata.get("type") == "factual")
+    # When the operator asks without --yes, nothing changes
+    out = command(deps, capsys, "memory", "delete", MARGARET, doomed.id)
+    assert "nothing changed" in out and doomed.text[:30] in out
+    assert any(r.id == doomed.id for r in deps.memory.list_all(MARGARET))
+    # When with --yes, it is gone and the deletion is recorded
+    command(deps, capsys, "memory", "delete", MARGARET, doomed.id, "--yes")
+    assert all(r.text != doomed.text for r in deps.memory.list_all(MARGARET))
+    (entry,) = read_corrections(deps.archive, MARGARET).entries
+    assert (entry.kind, entry.memory_id, entry.text) == ("memory_deleted", doomed.id, doomed.text)
+    # Then a replay of the caller does not bring it back (it did before corrections were recorded)
+    replay_and_rebuild_change_nothing(deps, capsys)
+    assert all(r.text != doomed.text for r in deps.memory.list_all(MARGARET))
+
+
+def test_an_edited_memory_stays_edited(deps, capsys):
+    edited = next(r for r in deps.memory.list_all(MARGARET) if r.metadata.get("type") == "factual")
+    command(deps, capsys, "memory", "edit", MARGARET, edited.id, "Prefers morning appointments.", "--yes")
+    texts = [r.text for r in deps.memory.list_all(MARGARET)]
+    assert "Prefers morning appointments." in texts and edited.text not in texts
+    replay_and_rebuild_change_nothing(deps, capsys)
+    assert edited.text not in [r.text for r in deps.memory.list_all(MARGARET)]
+
+
+def test_remove_one_call(deps, capsys):
+    archive = deps.archive
+    audio = archive_keys.audio_key(AGENT, FIRST)
+    assert archive.exists(audio)
+    # When the operator lists the call first, nothing is removed
+    out = command(deps, capsys, "remove-call", MARGARET, FIRST)
+    assert "nothing removed" in out and audio in out
+    # When with --yes
+    command(deps, capsys, "remove-call", MARGARET, FIRST, "--yes")
+    # Then its event, audio and memories are gone, the other call stays
+    assert not archive.exists(archive_keys.transcription_key(MARGARET, FIRST)) and not archive.exists(audio)
+    assert archive.exists(archive_keys.transcription_key(MARGARET, SECOND))
+    conversations = {r.metadata.get("conversation_id") for r in deps.memory.list_all(MARGARET)}
+    assert conversations == {SECOND}
+    # And the brief and the recall index are without it
+    brief = read_profile(archive, MARGARET)
+    assert brief is not None and brief.call_count == 1 and FIRST not in brief.conversations
+    assert "yearly vaccinations" not in what_the_agent_hears(deps)  # said only in the removed call
+    assert read_corrections(archive, MARGARET).removed_calls() == {FIRST}
+    replay_and_rebuild_change_nothing(deps, capsys)
+    assert read_profile(archive, MARGARET).call_count == 1  # type: ignore[union-attr]
+
+
+def test_export_is_one_zip_a_person_can_open(deps, capsys, tmp_path):
+    command(deps, capsys, "rename", MARGARET, "Eleanor")
+    target = tmp_path / "margaret.zip"
+    out = command(deps, capsys, "export", MARGARET, "--output", str(target))
+    assert "2 call(s), 1 audio file(s)" in out
+    with zipfile.ZipFile(io.BytesIO(target.read_bytes())) as bundle:
+        names = bundle.namelist()
+        readme = bundle.read("README.txt").decode()
+        transcripts = [bundle.read(n).decode() for n in names if n.endswith("transcript.txt")]
+        mp3s = [n for n in names if n.endswith("audio.mp3")]
+        corrections = json.loads(bundle.read("corrections.json"))
+        brief = json.loads(bundle.read("brief.json"))
+        memories = bundle.read("memories.txt").decode()
+    assert MARGARET in readme and f"_{FIRST}/" in readme and f"_{SECOND}/" in readme
+    assert len(transcripts) == 2 and any("Caller: Hi, my name is Margaret." in t for t in transcripts)
+    assert len(mp3s) == 1 and bundle_bytes(target, mp3s[0])[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
+    assert corrections["entries"][0]["name"] == "Eleanor"
+    assert brief["name"]["name"] == "Eleanor"
+    listed = [line for line in memories.splitlines() if line.startswith("- [")]
+    assert len(listed) == len(deps.memory.list_all(MARGARET))
+
+
+def bundle_bytes(path: Path, name: str) -> bytes:
+    with zipfile.ZipFile(path) as bundle:
+        return bundle.read(name)
+
+
+def test_forget_erases_the_corrections_too(deps, capsys):
+    command(deps, capsys, "rename", MARGARET, "Eleanor")
+    assert deps.archive.exists(corrections_key(MARGARET))
+    command(deps, capsys, "forget", MARGARET, "--yes")
+    assert not deps.archive.exists(corrections_key(MARGARET))
+
+
+def test_an_export_through_the_runtime_names_its_file_absolutely(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = ["export", MARGARET, "-o", "out.zip"]
+    assert routed_argv(operator_commands.parse(argv), argv) == [
+        "export",
+        MARGARET,
+        "--output",
+        str(tmp_path / "out.zip"),
+    ]
