@@ -72,12 +72,16 @@ clean:
 	rm -rf $(VENV) .agentic-memory .pytest_cache .mypy_cache .ruff_cache
 
 # Infrastructure (Pulumi, see docs/deployment.md).
-.PHONY: package infra-test
+.PHONY: package infra-test stack-check
 ARCH ?= arm64
 
 # The Lambda zip for ARCH (arm64 or x86_64) in build/lambda/: what `pulumi up` builds (or reuses) itself.
 package: $(BIN)/python
 	$(BIN)/python -m infra.packaging build --arch $(ARCH)
+
+# Every Pulumi.<stack>.yaml here against what any deployment must hold (docs/deployment.md §12).
+stack-check: install-dev
+	$(BIN)/python -m infra.stack_checks
 
 # The Pulumi program alone: lint, types and its offline tests (every stack, the artifact build).
 infra-test: install-dev

@@ -5,12 +5,15 @@ and the non-secret ``mem0:*`` keys); defaults live here and only here. Secrets a
 see ``infra.secret_config``. Keys in the YAML are camelCase (``logRetentionDays``), fields snake_case.
 """
 
+import difflib
 import json
 import re
+import typing
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from agentic_memory.caller_profile import language_code
@@ -50,7 +53,25 @@ class FunctionSettings(_Settings):
 
 
 class FunctionsSettings(_Settings):
-    """Budgets (docs/architecture.md): pre-call 500 ms, retrieve 300 ms, post-call ack 100 ms (p95)."""
+    """Budgets (docs/architecture.md): pre-call 500 ms, retrieve 300 ms, post-call ack 100 ms (p95).
+
+    A stack file may give only some fields of a function (``retention: {memoryMb: 1024}``): the rest
+    keep that function's defaults below.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_with_each_functions_defaults(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        merged = dict(values)
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            given = values.get(key, values.get(name))
+            if isinstance(given, dict) and isinstance(field.default, FunctionSettings):
+                merged.pop(name, None)
+                merged[key] = {**field.default.model_dump(by_alias=True), **given}
+        return merged
 
     client_data: FunctionSettings = FunctionSettings(timeout_seconds=3, p95_budget_ms=500)
     retrieve: FunctionSettings = FunctionSettings(timeout_seconds=3, p95_budget_ms=300)
@@ -140,6 +161,9 @@ class Mem0Settings(_Settings):
     """Unset values are not passed on: the application's own defaults (agentic_memory.settings) apply."""
 
     base_url: str | None = Field(default=None, pattern=r"^https://")
+    # The Mem0 project this stack's key belongs to, as the Mem0 dashboard names it: not sent anywhere
+    # (the key selects the project), recorded so that no two stacks share one (infra.stack_checks).
+    project: str | None = Field(default=None, min_length=1, max_length=200)
     search_limit: int | None = Field(default=None, ge=1, le=50)
     timeout_seconds: float | None = Field(default=None, gt=0, le=30)
 
@@ -195,6 +219,10 @@ class StackSettings(_Settings):
     audio_fetch_delay_seconds: int | None = Field(default=None, ge=0, le=900)
     # Seconds before a failed post-call event is first retried (RETRY_FIRST_DELAY_SECONDS).
     retry_first_delay_seconds: int | None = Field(default=None, ge=1, le=900)
+    # The ElevenLabs workspace whose agents call this stack (the pre-call webhook and the workspace
+    # secrets are workspace-wide, so each stack has a workspace of its own): printed in the
+    # elevenLabsSetup output, sent nowhere, and no two stacks may name the same (infra.stack_checks).
+    eleven_labs_workspace: str | None = Field(default=None, min_length=1, max_length=200)
     # When true the stack refuses to deploy without elevenlabs:toolKey, and retrieve demands X-Tool-Key.
     require_tool_key: bool = False
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
@@ -267,17 +295,150 @@ def settings_from_config(
     return StackSettings.model_validate({"project": project, "stack": stack, "region": region, **values})
 
 
+# Namespaces this program owns: every key in them must be one it reads (``aws:`` is the provider's).
+ELEVENLABS_NAMESPACE = "elevenlabs"
+OWNED_NAMESPACES = (PROJECT_NAMESPACE, MEM0_NAMESPACE, ELEVENLABS_NAMESPACE)
+
+
+class StackSettingsError(pulumi.RunError):
+    """A stack's settings the program cannot use: one line per problem, each naming its key.
+
+    A RunError, so that `pulumi preview`/`up` stop with this message and no traceback.
+    """
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        listed = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"{source} has settings this program cannot use:\n{listed}")
+
+
+def known_config_keys() -> frozenset[str]:
+    """Every key of the owned namespaces the program reads: settings and secrets."""
+    from infra.secret_config import SECRETS  # secret_config imports this module
+
+    return frozenset(
+        {f"{PROJECT_NAMESPACE}:{key}" for key in PROJECT_KEYS}
+        | {f"{MEM0_NAMESPACE}:{key}" for key in MEM0_KEYS}
+        | {spec.config_key for spec in SECRETS}
+        | {"aws:region"}
+    )
+
+
+def unknown_config_keys(keys: typing.Iterable[str]) -> list[str]:
+    """A problem for each key of an owned namespace that the program does not read, naming the
+    closest known key: a misspelt setting must not deploy as if it were absent."""
+    known = known_config_keys()
+    problems = []
+    for key in sorted(keys):
+        if key.split(":", 1)[0] not in OWNED_NAMESPACES or key in known:
+            continue
+        problems.append(f"{key} is not a setting{_did_you_mean(key, known)}")
+    return problems
+
+
+def _did_you_mean(name: str, known: typing.Iterable[str]) -> str:
+    by_case = {candidate.lower(): candidate for candidate in known}
+    close = difflib.get_close_matches(name.lower(), list(by_case), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {by_case[close[0]]}?"
+    namespace = name.split(":", 1)[0] + ":"
+    neighbours = sorted(candidate for candidate in known if candidate.startswith(namespace))
+    return f" (known here: {', '.join(neighbours)})" if len(neighbours) <= 8 else ""
+
+
+def explain(error: ValidationError) -> list[str]:
+    """pydantic's errors as one line each, naming the stack-file key (``agentic-memory:functions.
+    retention.memoryMb``) and, for an unknown field, the closest known one."""
+    problems = []
+    for detail in error.errors():
+        loc = tuple(detail["loc"])
+        key = config_key(loc)
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            siblings = _field_names_at(loc[:-1])
+            prefix = key[: len(key) - len(str(loc[-1]))]
+            suggestion = _did_you_mean(key, [prefix + name for name in siblings]) if siblings else ""
+            problems.append(f"{key} is not a setting{suggestion}")
+        elif detail["type"] == "missing":
+            problems.append(f"{key} is required")
+        else:
+            given = detail.get("input")
+            shown = f" (given {given!r})" if isinstance(given, str | int | float | bool) else ""
+            problems.append(f"{key}: {message}{shown}" if loc else message)
+    return problems
+
+
+def config_key(loc: tuple[Any, ...]) -> str:
+    """The stack-file key (with its --path) of a location in StackSettings."""
+    if not loc:
+        return f"{PROJECT_NAMESPACE} settings"
+    first, rest = str(loc[0]), loc[1:]
+    if first == "region":
+        return "aws:region"
+    if first in ("project", "stack"):
+        return "the stack's name"
+    namespace = PROJECT_NAMESPACE
+    if first == "mem0" and rest:
+        namespace, first, rest = MEM0_NAMESPACE, str(rest[0]), rest[1:]
+    path = first + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in rest)
+    return f"{namespace}:{path}"
+
+
+def _field_names_at(loc: tuple[Any, ...]) -> list[str]:
+    """The YAML names known at ``loc`` (top level: the project's keys)."""
+    if not loc:
+        return list(PROJECT_KEYS)
+    model: type[BaseModel] = StackSettings
+    skip_key = False
+    for part in loc:
+        if isinstance(part, int) or skip_key:
+            skip_key = False
+            continue
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        inner = _model_in(field.annotation) if field else None
+        if inner is None:
+            return []
+        model, skip_key = inner
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> tuple[type[BaseModel], bool] | None:
+    """The settings model inside ``annotation``, and whether a mapping's key comes before it."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    origin = typing.get_origin(annotation)
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found:
+            return found[0], found[1] or origin is dict
+    return None
+
+
 def load_settings() -> StackSettings:
-    """The current stack's settings, read from Pulumi config."""
+    """The current stack's settings, read from Pulumi config; stops the program (preview or up) on a
+    key it does not know or a value it cannot use, naming each."""
     project_config = pulumi.Config()
     mem0_config = pulumi.Config(MEM0_NAMESPACE)
+    problems = unknown_config_keys(_configured_keys())
     values: dict[str, Any] = {key: parse_config_value(project_config.get(key)) for key in PROJECT_KEYS}
     values["mem0"] = {key: parse_config_value(mem0_config.get(key)) for key in MEM0_KEYS}
     values["mem0"] = {key: value for key, value in values["mem0"].items() if value is not None}
     present = {key: value for key, value in values.items() if value is not None}
-    return settings_from_config(
-        pulumi.get_project(), pulumi.get_stack(), pulumi.Config("aws").get("region"), present
-    )
+    try:
+        settings = settings_from_config(
+            pulumi.get_project(), pulumi.get_stack(), pulumi.Config("aws").get("region"), present
+        )
+    except ValidationError as error:
+        problems += explain(error)
+    if problems:
+        raise StackSettingsError(f"stack {pulumi.get_stack()} (Pulumi.{pulumi.get_stack()}.yaml)", problems)
+    return settings
+
+
+def _configured_keys() -> set[str]:
+    # Every key the CLI handed over: the language host passes the stack's config as PULUMI_CONFIG,
+    # the mocks through set_all_config.
+    return set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
 
 
 def greetings_variable(greetings: dict[str, LanguageGreetings]) -> str:

@@ -6,11 +6,12 @@ which carries the region and the tags (project, environment) that every resource
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from agentic_memory.settings import ArchiveBackend, MemoryBackend, environment_names
+from agentic_memory.settings import ArchiveBackend, MemoryBackend, WorkspaceKeySettings, environment_names
 from infra import iam
 from infra.components.alarms import AlarmTopic, AlarmTopicArgs
 from infra.components.archive_bucket import ArchiveBucket, ArchiveBucketArgs
@@ -25,6 +26,12 @@ from infra.settings import FunctionSettings, StackSettings, greetings_variable
 
 # services/observability.py sets the same namespace in code; the variable keeps Powertools consistent.
 METRICS_NAMESPACE = "AgenticMemory"
+# The workspace secrets ElevenLabs sends the keys from (docs/deployment.md §6.1), and the header the
+# application expects the workspace key in when the stack names none.
+WORKSPACE_KEY_SECRET = "agentic_memory_workspace_key"
+TOOL_KEY_SECRET = "agentic_memory_tool_key"
+DEFAULT_WORKSPACE_KEY_HEADER = WorkspaceKeySettings.model_fields["workspace_key_header"].default
+NOT_NAMED = "(not named in the stack file)"
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ class StackResources:
     # Functions run on a schedule (the retention purge): their EventBridge targets, by function key.
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
 
-    def outputs(self) -> dict[str, pulumi.Output[str]]:
+    def outputs(self) -> dict[str, pulumi.Input[Any]]:
         return {
             "clientDataUrl": self.api.url("/client-data"),
             "retrieveUrl": self.api.url("/retrieve"),
@@ -51,7 +58,51 @@ class StackResources:
             # For `agentic-memory replay --dead-letter --dead-letter-queue-url`.
             "deadLetterQueueUrl": self.queue.dead_letter_queue.url,
             "alarmTopicArn": self.alarms.arn,
+            # What to paste into this stack's ElevenLabs workspace and which Mem0 project it writes to
+            # (docs/deployment.md §6.0): `pulumi stack output -s <stack> elevenLabsSetup --json`.
+            "elevenLabsSetup": self.elevenlabs_setup(),
+            "mem0Project": self.settings.mem0.project or NOT_NAMED,
         }
+
+    def elevenlabs_setup(self) -> pulumi.Output[dict[str, Any]]:
+        settings, stack = self.settings, self.settings.stack
+        tool_key = "ELEVENLABS_TOOL_KEY" in self.secrets.names
+
+        def setup(urls: dict[str, str]) -> dict[str, Any]:
+            secrets = {
+                WORKSPACE_KEY_SECRET: f"pulumi config get -s {stack} elevenlabs:workspaceKey",
+                **({TOOL_KEY_SECRET: f"pulumi config get -s {stack} elevenlabs:toolKey"} if tool_key else {}),
+            }
+            tool: dict[str, Any] = {"url": urls["retrieve"], "method": "POST"}
+            if tool_key:
+                tool["headers"] = {"X-Tool-Key": f"workspace secret {TOOL_KEY_SECRET}"}
+            return {
+                "workspace": settings.eleven_labs_workspace or NOT_NAMED,
+                "workspaceSecrets": secrets,
+                "preCallWebhook": {
+                    "url": urls["client_data"],
+                    "headers": {
+                        settings.workspace_key_header or DEFAULT_WORKSPACE_KEY_HEADER: (
+                            f"workspace secret {WORKSPACE_KEY_SECRET}"
+                        )
+                    },
+                },
+                "searchMemoryTool": tool,
+                "postCallWebhook": {
+                    "url": urls["post_call"],
+                    "authentication": "HMAC",
+                    # ElevenLabs shows the webhook's signing secret once: it goes into the stack.
+                    "thenRun": (
+                        f"pulumi config set -s {stack} --secret elevenlabs:hmacKey; pulumi up -s {stack}"
+                    ),
+                },
+            }
+
+        return pulumi.Output.all(
+            client_data=self.api.url("/client-data"),
+            retrieve=self.api.url("/retrieve"),
+            post_call=self.api.url("/post-call"),
+        ).apply(setup)
 
 
 def build_stack(

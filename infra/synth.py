@@ -1,6 +1,7 @@
 """Dry synthesis: run the real program for one stack against Pulumi's mocks and record the graph.
 
     python -m infra.synth prod          # print the graph the offline tests check and snapshot
+    python -m infra.stack_checks        # check every Pulumi.<stack>.yaml (infra/stack_checks.py)
 
 No CLI, engine, provider plugin or AWS account is involved (none can be installed here): config
 comes from ``Pulumi.<stack>.yaml`` as the CLI would hand it over, secret keys get generated test
@@ -26,6 +27,7 @@ import yaml
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.sync_await import _ensure_event_loop
+from pydantic import ValidationError
 
 from infra import program
 from infra.graph import REPOSITORY, ResourceNode, Synthesis, graph_json
@@ -34,10 +36,14 @@ from infra.settings import (
     MEM0_NAMESPACE,
     PROJECT_NAMESPACE,
     StackSettings,
+    StackSettingsError,
+    explain,
     parse_config_value,
     settings_from_config,
+    unknown_config_keys,
 )
 
+# The stacks the project ships stack files for; a deployment may add or drop some (stacks_in).
 STACKS = ("dev", "staging", "prod")
 # Made up: a documentation-style account id, so no ARN here can point at a real account.
 MOCK_ACCOUNT_ID = "111111111111"
@@ -45,13 +51,20 @@ ROOT_STACK = "pulumi:pulumi:Stack"
 _CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 
 
-def stack_file(stack: str) -> Path:
-    return REPOSITORY / f"Pulumi.{stack}.yaml"
+def stack_file(stack: str, directory: Path = REPOSITORY) -> Path:
+    return directory / f"Pulumi.{stack}.yaml"
 
 
-def stack_file_config(stack: str) -> dict[str, Any]:
-    """The ``config`` map of a stack file, as YAML values."""
-    document = yaml.safe_load(stack_file(stack).read_text()) or {}
+def stacks_in(directory: Path = REPOSITORY) -> tuple[str, ...]:
+    """The stacks that have a stack file in ``directory`` (``Pulumi.<stack>.yaml``), sorted."""
+    return tuple(
+        sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in directory.glob("Pulumi.*.yaml"))
+    )
+
+
+def stack_file_config(stack: str, directory: Path = REPOSITORY) -> dict[str, Any]:
+    """The ``config`` map of a stack file, as YAML values (``encryptionsalt`` and the like are not config)."""
+    document = yaml.safe_load(stack_file(stack, directory).read_text()) or {}
     return dict(document.get("config") or {})
 
 
@@ -64,9 +77,12 @@ def _cli_string(value: Any) -> str:
     return str(value)
 
 
-def settings_of(stack: str) -> StackSettings:
-    """The typed settings a stack file yields, without running the program."""
-    raw = stack_file_config(stack)
+def settings_of(stack: str, directory: Path = REPOSITORY) -> StackSettings:
+    """The typed settings a stack file yields, without running the program.
+
+    Raises StackSettingsError naming the file, and each unknown key or unusable value, as the program does.
+    """
+    raw = stack_file_config(stack, directory)
     project = {
         k.split(":", 1)[1]: parse_config_value(_cli_string(v))
         for k, v in raw.items()
@@ -78,13 +94,20 @@ def settings_of(stack: str) -> StackSettings:
         if k.startswith(MEM0_NAMESPACE + ":") and not isinstance(v, dict)
     }
     region = raw.get("aws:region")
-    return settings_from_config(
-        PROJECT_NAMESPACE, stack, None if region is None else str(region), {**project, "mem0": mem0}
-    )
+    problems = unknown_config_keys(raw)
+    try:
+        settings = settings_from_config(
+            PROJECT_NAMESPACE, stack, None if region is None else str(region), {**project, "mem0": mem0}
+        )
+    except ValidationError as error:
+        problems += explain(error)
+    if problems:
+        raise StackSettingsError(f"{stack_file(stack, directory).name} (stack {stack})", problems)
+    return settings
 
 
 def stack_config(
-    stack: str, secret_values: Mapping[str, str | None] | None = None
+    stack: str, secret_values: Mapping[str, str | None] | None = None, directory: Path = REPOSITORY
 ) -> tuple[dict[str, str], list[str], dict[str, str]]:
     """(config, secret keys, secret values used) for ``stack``.
 
@@ -94,12 +117,12 @@ def stack_config(
     """
     config: dict[str, str] = {}
     wanted: dict[str, str | None] = {}
-    for key, value in stack_file_config(stack).items():
+    for key, value in stack_file_config(stack, directory).items():
         if isinstance(value, dict) and "secure" in value:
             wanted[key] = ""
         else:
             config[key] = _cli_string(value)
-    required = set(required_secrets(settings_of(stack)))
+    required = set(required_secrets(settings_of(stack, directory)))
     for spec in SECRETS:
         if spec.variable in required:
             wanted.setdefault(spec.config_key, "")
@@ -264,9 +287,12 @@ def close_mocks() -> None:
     _current_loop = None
 
 
-def synthesize(stack: str, secret_values: Mapping[str, str | None] | None = None) -> Synthesis:
-    """Run the real program (``infra.program.main``) for ``stack`` and return what it registered."""
-    config, secret_keys, used = stack_config(stack, secret_values)
+def synthesize(
+    stack: str, secret_values: Mapping[str, str | None] | None = None, directory: Path = REPOSITORY
+) -> Synthesis:
+    """Run the real program (``infra.program.main``) for ``stack``, its stack file read from
+    ``directory``, and return what it registered."""
+    config, secret_keys, used = stack_config(stack, secret_values, directory)
     monitor = use_mocks(PROJECT_NAMESPACE, stack, config.get("aws:region", "us-east-1"), config, secret_keys)
     outputs: dict[str, Any] = {}
 
@@ -282,12 +308,17 @@ def synthesize(stack: str, secret_values: Mapping[str, str | None] | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    stacks = (argv if argv is not None else sys.argv[1:]) or list(STACKS)
+    known = stacks_in(REPOSITORY)
+    stacks = (argv if argv is not None else sys.argv[1:]) or list(known)
     for stack in stacks:
-        if stack not in STACKS:
-            print(f"unknown stack {stack!r}: one of {', '.join(STACKS)}", file=sys.stderr)
+        if stack not in known:
+            print(f"no stack file Pulumi.{stack}.yaml: one of {', '.join(known)}", file=sys.stderr)
             return 2
-        sys.stdout.write(graph_json(synthesize(stack)))
+        try:
+            sys.stdout.write(graph_json(synthesize(stack)))
+        except StackSettingsError as error:
+            print(error, file=sys.stderr)
+            return 1
     return 0
 
 

@@ -1,8 +1,11 @@
 """Offline infrastructure tests: the Pulumi program runs against Pulumi's own mocks (no CLI, engine,
-provider plugin or AWS account), with config read from the real ``Pulumi.<stack>.yaml`` files and
-generated values for the secret keys.
+provider plugin or AWS account), with config read from stack files and generated values for the
+secret keys.
 
-Each stack is synthesized once per session; the tests then read plain recorded data.
+The tests' pinned expectations and snapshots are on stack files of their own (tests/infra/fixtures,
+see infra_fixtures.py); the repository's stack files, which a team edits, are checked against what
+holds in any deployment (test_stack_files.py). Each stack is synthesized once per session; the tests
+then read plain recorded data.
 """
 
 import sys
@@ -21,8 +24,10 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 if str(REPOSITORY) not in sys.path:
     sys.path.insert(0, str(REPOSITORY))
 
+from infra_fixtures import FIXTURE_STACKS, synthesize_fixture  # noqa: E402
+
 from infra.graph import Synthesis  # noqa: E402
-from infra.synth import STACKS, GraphMonitor, close_mocks, synthesize, use_mocks  # noqa: E402
+from infra.synth import GraphMonitor, close_mocks, use_mocks  # noqa: E402
 
 COMPONENT_TEST_REGION = "eu-west-1"
 
@@ -47,10 +52,11 @@ def close_the_mocks_loop_at_the_end() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def synthesized() -> dict[str, Synthesis]:
-    return {stack: synthesize(stack) for stack in STACKS}
+    """The fixture stacks, synthesized."""
+    return {stack: synthesize_fixture(stack) for stack in FIXTURE_STACKS}
 
 
-@pytest.fixture(params=STACKS)
+@pytest.fixture(params=FIXTURE_STACKS)
 def stack(request: pytest.FixtureRequest, synthesized: dict[str, Synthesis]) -> Synthesis:
     return synthesized[request.param]
 

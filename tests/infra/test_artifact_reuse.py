@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pulumi
 import pytest
+from infra_fixtures import fixture_config
 
 from infra import packaging, program
 from infra.dependency_lock import LOCK_FILE
 from infra.packaging import Target
-from infra.synth import PROJECT_NAMESPACE, stack_config, use_mocks
+from infra.synth import PROJECT_NAMESPACE, use_mocks
 
 FUNCTION = "aws:lambda/function:Function"
 
@@ -141,7 +142,7 @@ def test_the_offline_synthesis_builds_nothing(monkeypatch):
 
 def run_entry_point(stack: str):
     """Run infra/ the way the Pulumi CLI does (as a script), against fresh mocks; returns the monitor."""
-    config, secret_keys, _ = stack_config(stack)
+    config, secret_keys, _ = fixture_config(stack)
     monitor = use_mocks(PROJECT_NAMESPACE, stack, "us-east-1", config, secret_keys)
 
     @pulumi.runtime.test

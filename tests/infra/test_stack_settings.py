@@ -1,63 +1,38 @@
-"""Typed stack settings: the stack files are complete, valid and secret-free; bad values are refused
-before any resource exists; the program reads config the way the CLI hands it over."""
+"""Typed stack settings: the fixture stack files are complete and valid; bad values are refused before
+any resource exists; the program reads config the way the CLI hands it over. (The repository's own
+stack files are checked in test_stack_files.py.)"""
+
+import json
 
 import pulumi
 import pytest
+from infra_fixtures import FIXTURE_STACKS, fixture_config, fixture_settings
 from pydantic import ValidationError
 
 from agentic_memory.adapters.ssm_parameters import SECRET_VARIABLES
+from infra import program
 from infra.functions import FUNCTIONS
 from infra.secret_config import SECRETS, MissingSecrets, load_secrets, required_secrets
 from infra.settings import (
-    MEM0_KEYS,
-    PROJECT_KEYS,
     PROJECT_NAMESPACE,
     FunctionSettings,
+    FunctionsSettings,
     LifecycleRule,
     StackSettings,
+    StackSettingsError,
     load_settings,
     settings_from_config,
 )
 from infra.stack import METRICS_NAMESPACE
-from infra.synth import STACKS, settings_of, stack_config, stack_file_config, use_mocks
+from infra.synth import use_mocks
 from services.observability import NAMESPACE
 
-SECRET_CONFIG_KEYS = {spec.config_key for spec in SECRETS}
-ALLOWED_PROVIDER_KEYS = {"aws:region"}
 
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_stack_file_yields_valid_settings(stack):
-    settings = settings_of(stack)
+@pytest.mark.parametrize("stack", FIXTURE_STACKS)
+def test_every_fixture_stack_file_yields_valid_settings(stack):
+    settings = fixture_settings(stack)
     assert settings.stack == stack and settings.project == PROJECT_NAMESPACE
     assert settings.region == "us-east-1"
-
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_key_in_a_stack_file_is_a_known_setting(stack):
-    known = (
-        {f"{PROJECT_NAMESPACE}:{key}" for key in PROJECT_KEYS}
-        | {f"mem0:{key}" for key in MEM0_KEYS}
-        | SECRET_CONFIG_KEYS
-        | ALLOWED_PROVIDER_KEYS
-    )
-    assert set(stack_file_config(stack)) <= known
-
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_secrets_are_never_in_a_stack_file_in_plain_text(stack):
-    # Given the committed stack file
-    config = stack_file_config(stack)
-    # Then a secret key is either absent or encrypted by the CLI, and nothing else is encrypted
-    for key, value in config.items():
-        encrypted = isinstance(value, dict) and set(value) == {"secure"}
-        assert encrypted == (key in SECRET_CONFIG_KEYS), key
-
-
-def test_the_shipped_stack_files_hold_no_secret_at_all():
-    # Ciphertext can only come from `pulumi config set --secret` on a deployer's machine.
-    for stack in STACKS:
-        assert not SECRET_CONFIG_KEYS & set(stack_file_config(stack))
 
 
 def test_defaults_are_arm64_and_seven_days_of_logs():
@@ -124,10 +99,11 @@ def test_a_budget_cannot_exceed_the_timeout():
         FunctionSettings(timeout_seconds=1, p95_budget_ms=1001)
 
 
-def inside_program(stack, step, secret_values=None):
+def inside_program(stack, step, secret_values=None, extra_config=None):
     """Run ``step`` as the program would, with the stack's config as the CLI passes it (strings, JSON
-    for structured values)."""
-    config, secret_keys, _ = stack_config(stack, secret_values)
+    for structured values), plus ``extra_config`` as the CLI would pass it."""
+    config, secret_keys, _ = fixture_config(stack, secret_values)
+    config.update(extra_config or {})
     use_mocks(PROJECT_NAMESPACE, stack, "us-east-1", config, secret_keys)
     result = {}
 
@@ -139,19 +115,19 @@ def inside_program(stack, step, secret_values=None):
     return result["value"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", FIXTURE_STACKS)
 def test_the_program_reads_config_as_the_cli_hands_it_over(stack):
     # When the program loads its settings through pulumi.Config
     loaded = inside_program(stack, load_settings)
     # Then they equal the settings read straight from the YAML
     assert isinstance(loaded, StackSettings)
-    assert loaded == settings_of(stack)
+    assert loaded == fixture_settings(stack)
 
 
 def test_prod_and_staging_refuse_to_deploy_without_a_tool_key():
     for stack in ("staging", "prod"):
-        assert "ELEVENLABS_TOOL_KEY" in required_secrets(settings_of(stack))
-    assert "ELEVENLABS_TOOL_KEY" not in required_secrets(settings_of("dev"))
+        assert "ELEVENLABS_TOOL_KEY" in required_secrets(fixture_settings(stack))
+    assert "ELEVENLABS_TOOL_KEY" not in required_secrets(fixture_settings("dev"))
     # Given prod's config without elevenlabs:toolKey and mem0:apiKey
     unset = {"elevenlabs:toolKey": None, "mem0:apiKey": None}
     # Then loading the secrets fails with the commands that set both
@@ -164,3 +140,65 @@ def test_prod_and_staging_refuse_to_deploy_without_a_tool_key():
 def test_the_stack_and_the_application_agree_on_secret_names_and_metrics_namespace():
     assert {spec.variable for spec in SECRETS} == set(SECRET_VARIABLES)
     assert METRICS_NAMESPACE == NAMESPACE
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "closest"),
+    [
+        ("agentic-memory:retentionDay", "30", "agentic-memory:retentionDays"),
+        ("agentic-memory:alarmemail", "oncall@example.com", "agentic-memory:alarmEmail"),
+        ("mem0:timeout", "0.5", "mem0:timeoutSeconds"),
+        ("elevenlabs:tookKey", "[secret]", "elevenlabs:toolKey"),
+    ],
+)
+def test_a_misspelt_key_stops_the_program_naming_it_and_the_closest_known_one(key, value, closest):
+    # Given prod's config with a misspelt key, as `pulumi up` hands it to the program
+    # When the program runs (infra.program.main, what `pulumi preview` and `pulumi up` run)
+    with pytest.raises(StackSettingsError) as refused:
+        inside_program("prod", lambda: program.main(require_artifact=False), extra_config={key: value})
+    # Then it stops before any resource, naming the stack, the key and the closest known key
+    message = str(refused.value)
+    assert message.startswith("stack prod (Pulumi.prod.yaml) has settings this program cannot use")
+    assert f"{key} is not a setting; did you mean {closest}?" in message
+    # The CLI shows a RunError's message without a traceback
+    assert isinstance(refused.value, pulumi.RunError)
+
+
+def test_an_invalid_value_stops_the_program_naming_the_key_and_the_stack():
+    extra = {
+        "agentic-memory:functions": '{"retrieve": {"timeoutSeconds": 1, "p95BudgetMs": 1500}}',
+        "agentic-memory:logLevel": "LOUD",
+    }
+    with pytest.raises(StackSettingsError) as refused:
+        inside_program("staging", load_settings, extra_config=extra)
+    assert refused.value.problems == [
+        "agentic-memory:logLevel: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR' (given 'LOUD')",
+        "agentic-memory:functions.retrieve: p95BudgetMs cannot exceed the timeout",
+    ]
+    assert "stack staging (Pulumi.staging.yaml)" in str(refused.value)
+
+
+def test_a_partial_function_override_keeps_that_functions_other_defaults():
+    # Given `pulumi config set --path agentic-memory:functions.retention.memoryMb 1024` on dev, whose
+    # file sets the other four functions in full
+    extra = {
+        "agentic-memory:functions": json.dumps(
+            {
+                **fixture_stack_functions("dev"),
+                "retention": {"memoryMb": 1024},
+                "retrieve": {"memoryMb": 2048},
+            }
+        )
+    }
+    # When the program loads its settings
+    settings = inside_program("dev", load_settings, extra_config=extra)
+    # Then the fields given are set and the others keep the function's defaults
+    defaults = FunctionsSettings()
+    assert settings.functions.retention == defaults.retention.model_copy(update={"memory_mb": 1024})
+    assert settings.functions.retrieve == defaults.retrieve.model_copy(update={"memory_mb": 2048})
+    assert settings.functions.processor.timeout_seconds == 60
+
+
+def fixture_stack_functions(stack):
+    config, _, _ = fixture_config(stack)
+    return json.loads(config["agentic-memory:functions"])

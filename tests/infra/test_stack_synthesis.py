@@ -8,13 +8,14 @@ alarms and the outputs.
 import json
 
 import pytest
+from infra_fixtures import fixture_settings, synthesize_fixture
 
 from agentic_memory.settings import environment_names
 from infra.functions import CLIENT_DATA, FUNCTIONS, PROCESSOR, RETENTION, RETRIEVE
 from infra.graph import is_secret, snapshot_value
 from infra.settings import Mem0Settings
 from infra.stack import function_environment
-from infra.synth import MOCK_ACCOUNT_ID, settings_of, synthesize
+from infra.synth import MOCK_ACCOUNT_ID
 
 FUNCTION = "aws:lambda/function:Function"
 LAMBDA_ALIAS = "aws:lambda/alias:Alias"
@@ -86,7 +87,7 @@ def provisioned_secrets(stack):
 
 
 def test_each_stack_has_the_resources_its_settings_call_for(stack):
-    settings = settings_of(stack.stack)
+    settings = fixture_settings(stack.stack)
     warm = sum(
         1 for field in SETTINGS_FIELD.values() if getattr(settings.functions, field).provisioned_concurrency
     )
@@ -106,7 +107,7 @@ def test_each_stack_has_the_resources_its_settings_call_for(stack):
 
 
 def test_functions_run_their_handler_on_python_312_as_configured(stack):
-    settings = settings_of(stack.stack)
+    settings = fixture_settings(stack.stack)
     for key, handler in HANDLERS.items():
         inputs = function(stack, key).inputs
         configured = getattr(settings.functions, SETTINGS_FIELD[key])
@@ -176,7 +177,7 @@ def test_scheduled_functions_run_from_their_own_rule(stack, function, rate):
 
 
 def test_stage_throttles_as_the_stack_file_says(stack):
-    settings = settings_of(stack.stack).api
+    settings = fixture_settings(stack.stack).api
     [stage] = stack.of_type("aws:apigatewayv2/stage:Stage")
     route_settings = stage.inputs["defaultRouteSettings"]
     assert stage.inputs["name"] == "$default" and stage.inputs["autoDeploy"] is True
@@ -249,7 +250,7 @@ def test_secrets_are_stored_only_as_secure_string_parameters(stack):
 
 
 def test_function_environment_is_plain_configuration(stack):
-    settings = settings_of(stack.stack)
+    settings = fixture_settings(stack.stack)
     for key in HANDLERS:
         node = function(stack, key)
         assert not is_secret(node.inputs["environment"]), "a secret would hide every env change from review"
@@ -301,7 +302,7 @@ def test_new_post_call_events_reach_the_processor_through_the_queue(stack):
 
 
 def test_failed_events_are_retried_then_parked(stack):
-    settings = settings_of(stack.stack)
+    settings = fixture_settings(stack.stack)
     queue_node = stack.named(QUEUE, "post-call-events")
     queue, redrive = queue_node.inputs, queue_node.document("redrivePolicy")
     dead_letter = stack.named(QUEUE, "post-call-events-dlq").inputs
@@ -313,7 +314,7 @@ def test_failed_events_are_retried_then_parked(stack):
 
 
 def test_alarms_watch_budgets_the_dead_letter_queue_and_the_api(stack):
-    settings = settings_of(stack.stack)
+    settings = fixture_settings(stack.stack)
     alarms = {node.inputs["name"]: node.inputs for node in stack.of_type(ALARM)}
     prefix = f"agentic-memory-{stack.stack}"
     for key, field in SETTINGS_FIELD.items():
@@ -331,7 +332,7 @@ def test_alarms_watch_budgets_the_dead_letter_queue_and_the_api(stack):
 
 
 def test_archive_lifecycle_follows_the_stack_file(stack):
-    settings = settings_of(stack.stack).archive
+    settings = fixture_settings(stack.stack).archive
     [lifecycle] = stack.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     rules = {rule["id"]: rule for rule in lifecycle.inputs["rules"]}
     for configured in settings.lifecycle:
@@ -347,7 +348,7 @@ def test_archive_lifecycle_follows_the_stack_file(stack):
 
 
 def test_provisioned_concurrency_sits_on_the_live_alias_where_configured(stack):
-    functions = settings_of(stack.stack).functions
+    functions = fixture_settings(stack.stack).functions
     configured = {
         key: getattr(functions, field).provisioned_concurrency for key, field in SETTINGS_FIELD.items()
     }
@@ -390,7 +391,7 @@ def test_every_resource_uses_the_stacks_provider_and_its_tags(stack):
 
 
 def test_mem0_settings_reach_the_functions_that_use_mem0_when_a_stack_sets_them():
-    settings = settings_of("dev").model_copy(
+    settings = fixture_settings("dev").model_copy(
         update={"mem0": Mem0Settings(base_url="https://mem0.internal", search_limit=5, timeout_seconds=0.3)}
     )
     retrieve = function_environment(RETRIEVE, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
@@ -405,19 +406,19 @@ def test_mem0_settings_reach_the_functions_that_use_mem0_when_a_stack_sets_them(
 
 
 def test_the_workspace_key_header_reaches_only_the_pre_call_when_a_stack_names_it():
-    settings = settings_of("dev").model_copy(update={"workspace_key_header": "Authorization-Token"})
+    settings = fixture_settings("dev").model_copy(update={"workspace_key_header": "Authorization-Token"})
     client_data = function_environment(CLIENT_DATA, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
     retrieve = function_environment(RETRIEVE, settings, _ArchiveNamed("bucket"), _NoSecretParameters())
     assert client_data["WORKSPACE_KEY_HEADER"] == "Authorization-Token"
     assert "WORKSPACE_KEY_HEADER" not in retrieve
     # Unnamed, the application's default applies.
     assert "WORKSPACE_KEY_HEADER" not in function_environment(
-        CLIENT_DATA, settings_of("dev"), _ArchiveNamed("bucket"), _NoSecretParameters()
+        CLIENT_DATA, fixture_settings("dev"), _ArchiveNamed("bucket"), _NoSecretParameters()
     )
 
 
 def test_scope_and_retention_reach_exactly_the_functions_that_read_them_when_a_stack_sets_them():
-    settings = settings_of("dev").model_copy(
+    settings = fixture_settings("dev").model_copy(
         update={"memory_scope": "caller_and_agent", "retention_days": 365}
     )
     given = {
@@ -431,7 +432,7 @@ def test_scope_and_retention_reach_exactly_the_functions_that_read_them_when_a_s
     assert retained == {"client-data", "retrieve", "post-call-processor", "retention"}
     # Unset, the application's defaults apply (caller scope, kept forever)
     plain = function_environment(
-        RETENTION, settings_of("dev"), _ArchiveNamed("bucket"), _NoSecretParameters()
+        RETENTION, fixture_settings("dev"), _ArchiveNamed("bucket"), _NoSecretParameters()
     )
     assert "MEMORY_SCOPE" not in plain and "RETENTION_DAYS" not in plain
 
@@ -448,7 +449,7 @@ class _NoSecretParameters:
 
 def test_optional_secrets_reach_only_the_functions_that_use_them():
     # Given dev with the optional tool key and ElevenLabs API key set
-    dev = synthesize("dev", {"elevenlabs:toolKey": "", "elevenlabs:apiKey": ""})
+    dev = synthesize_fixture("dev", {"elevenlabs:toolKey": "", "elevenlabs:apiKey": ""})
     # Then retrieve demands the tool key and the processor can fetch audio, and nobody else reads them
     assert "ELEVENLABS_TOOL_KEY_PARAMETER" in environment(dev, "retrieve")
     assert "ELEVENLABS_API_KEY_PARAMETER" in environment(dev, "post-call-processor")
