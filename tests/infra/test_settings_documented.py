@@ -16,6 +16,7 @@ from infra.settings import (
     MEM0_NAMESPACE,
     PROJECT_KEYS,
     PROJECT_NAMESPACE,
+    FunctionsSettings,
     parse_config_value,
     settings_from_config,
 )
@@ -161,3 +162,27 @@ def test_a_greeting_that_starts_with_a_brace_stays_text_as_the_cli_hands_it_over
     # Then it is the text, and a structured value is still JSON
     assert raw == "{name}, welcome back!"
     assert parse_config_value('["payment_card"]') == ["payment_card"]
+
+
+FUNCTION_ROW = re.compile(r"^\| `([a-zA-Z]+)` \| `[a-z-]+`[^|]*\| (\d+) \| (\d+) \| (\d+) \| (\d+) \|$")
+
+
+def test_the_guide_names_each_functions_yaml_name_and_defaults():
+    # Given the guide's functions table (§4.1)
+    rows = {m.group(1): tuple(map(int, m.groups()[1:])) for m in map(FUNCTION_ROW.match, _guide_lines()) if m}
+    # Then it lists every function's YAML name with the defaults the program applies
+    defaults = FunctionsSettings()
+    expected = {
+        (field.alias or name): (
+            getattr(defaults, name).memory_mb,
+            getattr(defaults, name).timeout_seconds,
+            getattr(defaults, name).p95_budget_ms,
+            getattr(defaults, name).provisioned_concurrency,
+        )
+        for name, field in FunctionsSettings.model_fields.items()
+    }
+    assert rows == expected
+
+
+def _guide_lines() -> list[str]:
+    return GUIDE.read_text().splitlines()
