@@ -88,6 +88,11 @@ def stack_environment(
     Raises ``LookupError`` when the bucket is neither given nor readable from Pulumi.
     """
     bucket = bucket or _pulumi_output(stack, BUCKET_OUTPUT)
+    if not bucket and shutil.which("pulumi") is None:
+        raise LookupError(
+            f"the Pulumi CLI is not installed here, so stack {stack}'s archive bucket cannot be read: pass "
+            f"--bucket (`pulumi stack output {BUCKET_OUTPUT} --stack {stack}` prints it where the CLI is)"
+        )
     if not bucket:
         raise LookupError(
             f"the archive bucket of stack {stack} is unknown: pass --bucket "
@@ -98,7 +103,20 @@ def stack_environment(
     }
     chosen["S3_BUCKET_NAME"] = bucket
     chosen["MEM0_API_KEY_PARAMETER"] = mem0_key_parameter or f"/{PROJECT}/{stack}/mem0-api-key"
-    return resolve_secret_parameters(chosen)
+    try:
+        return resolve_secret_parameters(chosen)
+    except Exception as error:
+        # botocore's, matched by name: only adapters import boto3.
+        if type(error).__name__ != "NoRegionError":
+            raise
+        raise LookupError(no_region_message(stack)) from None
+
+
+def no_region_message(stack: str) -> str:
+    return (
+        f'no AWS region: export AWS_DEFAULT_REGION="$(pulumi config get -s {stack} aws:region)" '
+        "(or AWS_REGION, or use a profile that names one)"
+    )
 
 
 def stack_dependencies(environ: Mapping[str, str]) -> Dependencies:

@@ -4,10 +4,12 @@ and Mem0 Platform (the emulator), with the Mem0 key read from the stack's SSM pa
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
 from agentic_memory import archive_keys
 from agentic_memory.adapters.mem0_platform import Mem0PlatformStore
@@ -100,3 +102,31 @@ def test_the_console_command_says_how_to_name_the_bucket(
     # Then it stops with what to pass
     assert status == 2
     assert "pass --bucket" in capsys.readouterr().err
+
+
+def test_without_the_pulumi_cli_it_says_so_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(LookupError, match=r"^the Pulumi CLI is not installed here, .* pass --bucket"):
+        stack_environment({}, "prod", None, None)
+
+
+def test_without_a_region_it_says_how_to_set_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given AWS credentials but no region anywhere (environment or profile)
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # (Powertools keeps the SSM client an earlier test made, region and all)
+    monkeypatch.setattr(parameters.ssm, "DEFAULT_PROVIDERS", {})
+    # When the operator opens the console on a stack
+    status = main(["console", "--stack", "prod", "--bucket", "agentic-memory-prod-archive-x"])
+    # Then it stops with one line that says how to name the region, and no traceback
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.splitlines() == [
+        'agentic-memory console: no AWS region: export AWS_DEFAULT_REGION="$(pulumi config get -s prod '
+        'aws:region)" (or AWS_REGION, or use a profile that names one)'
+    ]
