@@ -3,8 +3,10 @@ forms (each change is a POST answered by a redirect), no JavaScript required.
 
 ``GET /console`` callers (``?q=``, ``?page=``); ``GET /console/callers/{caller}`` one caller
 (``?agent=`` their brief with one agent, ``?q=`` a search); ``GET .../calls/{conversation_id}.mp3``
-a call's audio; ``POST .../name``, ``POST .../memories/{memory_id}/delete``; ``GET|POST .../forget``
-(the GET asks for confirmation). Every page needs the console key (``access``): a browser without the
+a call's audio; ``POST .../name``; ``GET .../memories/{memory_id}`` (edit, or confirm a delete),
+``POST .../memories/{memory_id}/edit|delete``; ``GET|POST .../calls/{conversation_id}/remove`` and
+``GET|POST .../forget`` (each GET asks for confirmation); ``GET .../export.zip``. Every page needs
+the console key (``access``): a browser without the
 session cookie is sent to ``/console/login``, anything else gets 401.
 """
 
@@ -55,7 +57,11 @@ class Console:
             guarded("/callers/{caller}", self.caller, ["GET"]),
             guarded("/callers/{caller}/calls/{conversation_id}.mp3", self.audio, ["GET"]),
             guarded("/callers/{caller}/name", self.rename, ["POST"]),
+            guarded("/callers/{caller}/memories/{memory_id}", self.memory, ["GET"]),
             guarded("/callers/{caller}/memories/{memory_id}/delete", self.delete, ["POST"]),
+            guarded("/callers/{caller}/memories/{memory_id}/edit", self.edit, ["POST"]),
+            guarded("/callers/{caller}/calls/{conversation_id}/remove", self.remove_call, ["GET", "POST"]),
+            guarded("/callers/{caller}/export.zip", self.export, ["GET"]),
             guarded("/callers/{caller}/forget", self.forget, ["GET", "POST"]),
         ]
         return [
@@ -120,10 +126,52 @@ class Console:
         notice = "Name corrected." if done else "The name was not changed (empty, or no brief)."
         return _back_to(caller, agent, notice)
 
+    async def memory(self, request: Request) -> Response:
+        """One memory: edit its text, or delete it (the confirmation the delete needs)."""
+        caller, memory_id = request.path_params["caller"], request.path_params["memory_id"]
+        record = await run_in_threadpool(views.memory_of, self.deps, caller, memory_id)
+        if record is None:
+            return _back_to(caller, None, "No such memory of this caller.")
+        return self._page(request, "memory.html", {"caller_id": caller, "memory": record})
+
     async def delete(self, request: Request) -> Response:
         caller, memory_id = request.path_params["caller"], request.path_params["memory_id"]
+        form = await _form(request)
+        if form.get("confirm") != "delete":
+            # Only the confirmation page's button deletes: anything else is asked again.
+            return RedirectResponse(f"{caller_url(caller)}/memories/{quote(memory_id, safe='')}", 303)
         done = await run_in_threadpool(views.delete_memory, self.deps, caller, memory_id)
         return _back_to(caller, None, "Memory deleted." if done else "No such memory of this caller.")
+
+    async def edit(self, request: Request) -> Response:
+        caller, memory_id = request.path_params["caller"], request.path_params["memory_id"]
+        form = await _form(request)
+        done = await run_in_threadpool(views.edit_memory, self.deps, caller, memory_id, form.get("text", ""))
+        return _back_to(caller, None, "Memory changed." if done else "The memory was not changed.")
+
+    async def remove_call(self, request: Request) -> Response:
+        caller, conversation = request.path_params["caller"], request.path_params["conversation_id"]
+        found = await run_in_threadpool(views.call_footprint, self.deps, caller, conversation)
+        if found is None:
+            return _back_to(caller, None, "No such call of this caller.")
+        if request.method == "GET":
+            return self._page(request, "remove_call.html", {"caller_id": caller, "found": found})
+        form = await _form(request)
+        if form.get("confirm") != "remove":
+            return self._page(request, "remove_call.html", {"caller_id": caller, "found": found}, 400)
+        removed = await run_in_threadpool(views.remove_call, self.deps, found)
+        return _back_to(
+            caller, None, f"Call {conversation} removed ({removed} archived objects, its memories)."
+        )
+
+    async def export(self, request: Request) -> Response:
+        caller = request.path_params["caller"]
+        filename, body = await run_in_threadpool(views.export, self.deps, caller)
+        headers = {
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        }
+        return Response(body, media_type="application/zip", headers=headers)
 
     async def forget(self, request: Request) -> Response:
         caller = request.path_params["caller"]

@@ -20,11 +20,12 @@ from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
 from agentic_memory.errors import ArchiveKeyMissing, MemoryUnavailable
 from agentic_memory.memory_building import printable
 from agentic_memory.ports import MemoryRecord
-from agentic_memory.profile_store import correct_name, read_profile
+from agentic_memory.profile_store import read_profile
 from agentic_memory.search_memory import options_from, search_memories
 from agentic_memory.wiring import Dependencies
 
-from .. import operations
+from .. import caller_changes, caller_export, operations
+from ..caller_changes import CallFootprint
 
 PAGE_SIZE = 25
 # Calls shown on a caller's page, newest first: each is one archive read.
@@ -166,22 +167,64 @@ def search(deps: Dependencies, caller_id: str, query: str, agent_id: str | None 
     return texts
 
 
+# Who the corrections record names for what is done in the console.
+BY_CONSOLE = "console"
+
+
 def rename(deps: Dependencies, caller_id: str, name: str, agent_id: str | None = None) -> bool:
-    """Correct the caller's name; False when the name is empty or the caller has no brief."""
-    cleaned = printable(name).strip()[:NAME_MAX_CHARS]
+    """Correct the caller's name everywhere the agent hears it (``caller_changes.correct_name``);
+    False when the name is empty or the caller has no brief."""
+    cleaned = " ".join(printable(name).split())[:NAME_MAX_CHARS]
     if not cleaned:
         return False
-    return correct_name(deps.archive, caller_id, cleaned, datetime.now(UTC), agent_id) is not None
+    done = caller_changes.correct_name(
+        deps.archive, deps.memory, caller_id, cleaned, BY_CONSOLE, datetime.now(UTC), agent_id, _policy(deps)
+    )
+    return done is not None
+
+
+def memory_of(deps: Dependencies, caller_id: str, memory_id: str) -> MemoryRecord | None:
+    return caller_changes.find_memory(deps.archive, deps.memory, caller_id, memory_id)
 
 
 def delete_memory(deps: Dependencies, caller_id: str, memory_id: str) -> bool:
-    """Delete one of this caller's memories; False when the id is not one of theirs."""
-    theirs = {
-        record.id
-        for user_id in operations.caller_user_ids(deps.archive, caller_id)
-        for record in deps.memory.list_all(user_id)
-    }
-    return memory_id in theirs and deps.memory.delete(memory_id)
+    """Delete one of this caller's memories for good (recorded); False when the id is not theirs."""
+    done = caller_changes.delete_memory(
+        deps.archive, deps.memory, caller_id, memory_id, BY_CONSOLE, datetime.now(UTC)
+    )
+    return done is not None
+
+
+def edit_memory(deps: Dependencies, caller_id: str, memory_id: str, text: str) -> bool:
+    """Replace one memory's text (recorded); False when the text is empty or the id is not theirs."""
+    cleaned = printable(text).strip()
+    if not cleaned:
+        return False
+    done = caller_changes.edit_memory(
+        deps.archive, deps.memory, caller_id, memory_id, cleaned, BY_CONSOLE, datetime.now(UTC)
+    )
+    return done is not None
+
+
+def call_footprint(deps: Dependencies, caller_id: str, conversation_id: str) -> CallFootprint | None:
+    return caller_changes.call_footprint(deps.archive, deps.memory, caller_id, conversation_id)
+
+
+def remove_call(deps: Dependencies, found: CallFootprint) -> int:
+    return caller_changes.remove_call(
+        deps.archive, deps.memory, found, BY_CONSOLE, datetime.now(UTC), _policy(deps)
+    )
+
+
+def export(deps: Dependencies, caller_id: str) -> tuple[str, bytes]:
+    """The caller's export (``caller_export``): its file name and bytes."""
+    bundle = caller_export.export_caller(deps.archive, deps.memory, caller_id)
+    return caller_export.export_filename(caller_id), bundle.body
+
+
+def _policy(deps: Dependencies) -> caller_changes.Policy:
+    settings = deps.settings
+    return caller_changes.Policy(settings.memory_scope, settings.retention_days, settings.redact_kinds)
 
 
 def footprint(deps: Dependencies, caller_id: str) -> operations.CallerFootprint:

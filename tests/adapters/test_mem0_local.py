@@ -238,6 +238,23 @@ def test_delete_erases_one_memory_by_id(store: EmbeddedMemoryStore) -> None:
     assert store.delete(first) is False
 
 
+def test_update_replaces_one_memorys_text_and_keeps_its_metadata(store: EmbeddedMemoryStore) -> None:
+    # Given a caller's memory
+    caller = "+15550001011"
+    (memory_id,) = store.add(caller, JOES_CALL[:1], {"type": "factual", "conversation_id": "conv_upd"})
+    # When the operator's correction rewrites it
+    assert store.update(memory_id, "User name is Eleanor.") is True
+    # Then the same memory says the new text, keeps its metadata, and is found by it
+    (record,) = store.list_all(caller)
+    assert (record.id, record.text, record.metadata.get("conversation_id")) == (
+        memory_id,
+        "User name is Eleanor.",
+        "conv_upd",
+    )
+    assert store.search(caller, "Eleanor", limit=1)[0].id == memory_id
+    assert store.update("00000000-0000-0000-0000-000000000000", "x") is False
+
+
 def test_threads_may_share_one_store(store: EmbeddedMemoryStore) -> None:
     # Given four threads that each write, then read, for the same new caller at the same time
     caller = "+15550001005"

@@ -271,3 +271,29 @@ def test_delete_removes_one_memory_by_id(store: Mem0PlatformStore, emulator: Mem
     # Then only that one is gone, and the second delete finds nothing (404)
     assert (deleted, again) == (True, False)
     assert [record.id for record in store.list_all(CALLER)] == [second]
+
+
+def test_update_replaces_one_memorys_text_and_keeps_its_metadata(
+    store: Mem0PlatformStore, emulator: Mem0Emulator
+):
+    # Given a caller's memory
+    (memory_id,) = store.add(
+        CALLER, user_says("User name is Margaret."), {"type": "factual", "conversation_id": "c1"}
+    )
+    # When its text is updated by id, as mem0ai's MemoryClient.update(memory_id, text=...) sends it
+    assert store.update(memory_id, "User name is Eleanor.") is True
+    # Then the same memory holds the new text and its metadata
+    (record,) = store.list_all(CALLER)
+    assert (record.id, record.text, record.metadata.get("conversation_id")) == (
+        memory_id,
+        "User name is Eleanor.",
+        "c1",
+    )
+    (update,) = calls_to(emulator, "update")
+    assert (update.method, update.path, update.body) == (
+        "PUT",
+        f"/v1/memories/{memory_id}/",
+        {"text": "User name is Eleanor."},
+    )
+    # And a memory that is not there is no update
+    assert store.update("missing-id", "x") is False
