@@ -54,7 +54,7 @@ test: install-dev system-deps lint typecheck
 # A bounded headless Locust run with the latency gate: locally against the Mem0 emulator, or
 # against a deployed stack with HOST=<API URL>. LOAD_DURATION, LOAD_USERS, LOAD_SPAWN_RATE tune it.
 load: install-dev
-	$(BIN)/python loadtests/run_load.py $(if $(filter http%,$(HOST)),--host $(HOST))
+	$(BIN)/python loadtests/run_load.py $(if $(HOST),--host '$(HOST)') $(if $(STACK),--stack '$(STACK)')
 
 bench: install
 	$(BIN)/python loadtests/benchmark.py

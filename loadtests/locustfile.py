@@ -32,7 +32,11 @@ import gate  # noqa: E402
 import scenarios  # noqa: E402
 from checks import DEGRADED, check_initiation, check_long_history_initiation, check_search  # noqa: E402
 
-POOL = scenarios.CallerPool(size=int(os.environ.get("LOAD_CALLER_POOL", "200")))
+# run_load.py chooses the seed against a stack, so that it can list the callers for clean-up.
+POOL = scenarios.CallerPool(
+    size=int(os.environ.get("LOAD_CALLER_POOL", "200")),
+    **({"seed": int(os.environ["LOAD_CALLER_SEED"])} if os.environ.get("LOAD_CALLER_SEED") else {}),
+)
 RETURNING_RATIO = float(os.environ.get("LOAD_RETURNING_RATIO", "0.5"))
 # Seconds between the steps of a simulated call (LOAD_TURN_SECONDS="min,max").
 TURN_SECONDS = tuple(float(v) for v in os.environ.get("LOAD_TURN_SECONDS", "0.5,2").split(","))[:2]

@@ -11,6 +11,7 @@ Exit code: 0 when the gate passes, 1 on a breach or a failed check, 2 when the r
 
 import argparse
 import os
+import random
 import re
 import secrets
 import shutil
@@ -19,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,11 +42,76 @@ def main(argv: list[str] | None = None) -> int:
         f"load run: {args.users} users, spawn {args.spawn_rate}/s, {args.duration}; results in {run_dir}",
         flush=True,
     )
-    if args.host:
-        # A deployed stack's archive is not ours to seed: its long-history callers are not timed.
-        keys = {**_stack_keys(args.stack), "LOAD_LONG_HISTORY": ""}
-        return _locust(args, args.host, keys, run_dir)
+    if args.host is not None:
+        return _remote_run(args, run_dir)
     return _local_run(args, run_dir)
+
+
+def _remote_run(args: argparse.Namespace, run_dir: Path) -> int:
+    refusal = host_refusal(args.host)
+    if refusal:
+        print(f"make load: {refusal}", file=sys.stderr)
+        return 2
+    host = args.host.rstrip("/")
+    # A deployed stack's archive is not ours to seed: its long-history callers are not timed.
+    keys = {**_stack_keys(args.stack), "LOAD_LONG_HISTORY": ""}
+    if "ELEVENLABS_TOOL_KEY" not in keys and demands_tool_key(host):
+        stack = args.stack or "<stack>"
+        print(
+            "make load: this stack's search tool demands X-Tool-Key and no ELEVENLABS_TOOL_KEY is set: "
+            f'export ELEVENLABS_TOOL_KEY="$(pulumi config get -s {stack} elevenlabs:toolKey)"',
+            file=sys.stderr,
+        )
+        return 2
+    # The made-up callers (+1555…, fictional numbers) are listed for clean-up: a stack keeps memories.
+    seed = random.randrange(10_000_000)
+    callers = caller_numbers(seed, int(os.environ.get("LOAD_CALLER_POOL", "200")))
+    (run_dir / "callers.txt").write_text("\n".join(callers) + "\n")
+    print(
+        f"  {len(callers)} made-up callers {callers[0]}…, listed in {run_dir / 'callers.txt'}; the stack's "
+        "API throttle (agentic-memory:api, §4.1: staging 25 requests/s, burst 50) answers 429 above it",
+        flush=True,
+    )
+    status = _locust(args, host, {**keys, "LOAD_CALLER_SEED": str(seed)}, run_dir)
+    print(
+        "  to erase the load test's callers from the stack (docs/deployment.md §9 environment):\n"
+        f"    xargs -I{{}} agentic-memory forget {{}} --yes < {run_dir / 'callers.txt'}",
+        flush=True,
+    )
+    return status
+
+
+def host_refusal(host: str) -> str | None:
+    """Why ``host`` is not a deployed API's base URL, or None."""
+    parsed = urllib.parse.urlsplit(host)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return (
+            f"HOST must be the stack's API URL, https://<api>.execute-api.<region>.amazonaws.com "
+            f"(`pulumi stack output clientDataUrl` without /client-data), not {host!r}"
+        )
+    return None
+
+
+def demands_tool_key(host: str) -> bool:
+    """Whether the stack's /retrieve answers 401 to a request without X-Tool-Key."""
+    request = urllib.request.Request(f"{host}/retrieve", data=b"{}", method="POST")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10):
+            return False
+    except urllib.error.HTTPError as error:
+        return error.code == 401
+    except OSError:
+        return False  # unreachable: Locust will say so
+
+
+def caller_numbers(seed: int, size: int) -> list[str]:
+    """The numbers scenarios.CallerPool draws from with this seed."""
+    sys.path.insert(0, str(HERE))
+    import scenarios
+
+    pool = scenarios.CallerPool(size=size, seed=seed)
+    return [pool.number(index) for index in range(size)]
 
 
 def _local_run(args: argparse.Namespace, run_dir: Path) -> int:
