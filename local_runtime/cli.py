@@ -89,6 +89,15 @@ def main(argv: list[str] | None = None) -> int:
         # A setting that cannot configure the command: say which, not a traceback.
         print(f"agentic-memory {args.command}: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        # botocore's, matched by name (only adapters import boto3): a command against a stack whose
+        # region is nowhere, neither in the environment nor in a profile.
+        if type(error).__name__ != "NoRegionError":
+            raise
+        print(
+            f"agentic-memory {args.command}: {console_command.no_region_message('<stack>')}", file=sys.stderr
+        )
+        return 2
 
 
 def _run(args: argparse.Namespace, argv: list[str] | None) -> int:

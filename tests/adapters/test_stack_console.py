@@ -130,3 +130,26 @@ def test_without_a_region_it_says_how_to_set_one(
         'agentic-memory console: no AWS region: export AWS_DEFAULT_REGION="$(pulumi config get -s prod '
         'aws:region)" (or AWS_REGION, or use a profile that names one)'
     ]
+
+
+def test_smoke_against_a_stack_without_a_region_says_how_to_set_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the §7 environment of a stack but no region anywhere
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("S3_BUCKET_NAME", "agentic-memory-dev-archive-x")
+    monkeypatch.setenv("MEM0_API_KEY_PARAMETER", "/agentic-memory/dev/mem0-api-key")
+    monkeypatch.setattr(parameters.ssm, "DEFAULT_PROVIDERS", {})
+    # When the operator runs a command against the stack
+    status = main(["memories", "+15550100142"])
+    # Then one line says how to name the region, and no traceback
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.splitlines() == [
+        'agentic-memory memories: no AWS region: export AWS_DEFAULT_REGION="$(pulumi config get -s <stack> '
+        'aws:region)" (or AWS_REGION, or use a profile that names one)'
+    ]
