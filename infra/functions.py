@@ -16,6 +16,8 @@ from agentic_memory.archive_keys import (
     PROFILE_PREFIX,
     RECALL_PREFIX,
 )
+from agentic_memory.caller_links import LINKS_PREFIX
+from agentic_memory.corrections import CORRECTIONS_PREFIX
 from agentic_memory.memory_adds import MEMORY_ADDS_PREFIX
 from agentic_memory.settings import (
     ConversationInitiationSettings,
@@ -67,10 +69,11 @@ CLIENT_DATA = FunctionSpec(
     secrets=("ELEVENLABS_WORKSPACE_KEY",),
     # agents/: the agent's own numbers learned from its calls (an outbound call needs them).
     # profiles/: the caller brief, its one read (ListBucket so a missing brief is a 404, a new caller).
+    # links/: a WhatsApp business-scoped id linked to the person's number (caller_links).
     archive=ArchiveAccess(
         write=(CLIENT_DATA_PREFIX,),
-        read=(AGENTS_PREFIX, PROFILE_PREFIX),
-        list=(AGENTS_PREFIX, PROFILE_PREFIX),
+        read=(AGENTS_PREFIX, PROFILE_PREFIX, LINKS_PREFIX),
+        list=(AGENTS_PREFIX, PROFILE_PREFIX, LINKS_PREFIX),
     ),
     settings_model=ConversationInitiationSettings,
 )
@@ -81,7 +84,8 @@ RETRIEVE = FunctionSpec(
     description="ElevenLabs search_memory tool: every past call of one caller, lexical and semantic",
     secrets=("ELEVENLABS_TOOL_KEY", "MEM0_API_KEY"),
     # recall/: the caller's recall index, its one read (ListBucket so a missing index is a 404).
-    archive=ArchiveAccess(read=(RECALL_PREFIX,), list=(RECALL_PREFIX,)),
+    # links/: a WhatsApp business-scoped id linked to the person's number (caller_links).
+    archive=ArchiveAccess(read=(RECALL_PREFIX, LINKS_PREFIX), list=(RECALL_PREFIX, LINKS_PREFIX)),
     settings_model=SearchMemorySettings,
 )
 POST_CALL = FunctionSpec(
@@ -91,7 +95,8 @@ POST_CALL = FunctionSpec(
     description="ElevenLabs post-call webhooks: verify the signature, archive the raw event, answer 200",
     # Duplicates are caught by a conditional PutObject (If-None-Match), which needs no extra action.
     secrets=("ELEVENLABS_HMAC_KEY",),
-    archive=ArchiveAccess(write=(POST_CALL_PREFIX,)),
+    # links/: a WhatsApp business-scoped id linked to a number files the event under the number.
+    archive=ArchiveAccess(write=(POST_CALL_PREFIX,), read=(LINKS_PREFIX,), list=(LINKS_PREFIX,)),
     settings_model=PostCallSettings,
 )
 PROCESSOR = FunctionSpec(
@@ -102,10 +107,28 @@ PROCESSOR = FunctionSpec(
     secrets=("MEM0_API_KEY", "ELEVENLABS_API_KEY"),
     # memory-adds/: the receipts of adds with inference (reads tell a missing receipt by ListBucket).
     # agents/: the numbers each agent has made or taken calls on, learned from its transcriptions.
+    # links/: WhatsApp business-scoped ids linked to numbers, learnt from conversations naming both.
+    # corrections/: operators' corrections, honoured by every processing (a missing one is a 404).
     archive=ArchiveAccess(
-        read=(POST_CALL_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX, RECALL_PREFIX),
-        write=(AUDIO_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX, RECALL_PREFIX),
-        list=(POST_CALL_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX, RECALL_PREFIX),
+        read=(
+            POST_CALL_PREFIX,
+            MEMORY_ADDS_PREFIX,
+            AGENTS_PREFIX,
+            PROFILE_PREFIX,
+            RECALL_PREFIX,
+            LINKS_PREFIX,
+            CORRECTIONS_PREFIX,
+        ),
+        write=(AUDIO_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX, RECALL_PREFIX, LINKS_PREFIX),
+        list=(
+            POST_CALL_PREFIX,
+            MEMORY_ADDS_PREFIX,
+            AGENTS_PREFIX,
+            PROFILE_PREFIX,
+            RECALL_PREFIX,
+            LINKS_PREFIX,
+            CORRECTIONS_PREFIX,
+        ),
     ),
     settings_model=ProcessorSettings,
 )

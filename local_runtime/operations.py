@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from agentic_memory import archive_keys, memory_adds
+from agentic_memory import archive_keys, caller_links, memory_adds
 from agentic_memory.archive_keys import id_segment
 from agentic_memory.corrections import corrections_key
 from agentic_memory.elevenlabs import post_call as wire
@@ -193,7 +193,7 @@ def attribute(key: str, settings: ProcessorSettings, archive: Archive, owner: st
     if not isinstance(event, wire.PostCallTranscription):
         return key
     try:
-        caller_id = caller_of(event.data, settings)
+        caller_id = caller_of(event.data, settings, archive)
     except MissingCaller:
         if owner is None:
             return key
@@ -217,6 +217,18 @@ class CallerFootprint:
 
 
 def footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFootprint:
+    """What is kept about the caller, and about every WhatsApp business-scoped id linked to their
+    number (``caller_links``), with the links themselves."""
+    own = _own_footprint(caller_id, archive, memory)
+    for linked in caller_links.ids_linked_to(archive, own.caller_id):
+        theirs = _own_footprint(linked, archive, memory)
+        own.memories.extend(theirs.memories)
+        own.object_keys.extend([*theirs.object_keys, caller_links.link_key(linked)])
+        own.user_ids.extend(theirs.user_ids)
+    return own
+
+
+def _own_footprint(caller_id: str, archive: Archive, memory: MemoryStore) -> CallerFootprint:
     caller = archive_keys.safe_caller(caller_id)
     transcriptions = list(archive.keys(f"{archive_keys.POST_CALL_PREFIX}{caller}/"))
     keys = list(archive.keys(f"{archive_keys.CLIENT_DATA_PREFIX}{caller}/")) + transcriptions

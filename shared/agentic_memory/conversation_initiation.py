@@ -16,7 +16,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from . import archive_keys, background
+from . import archive_keys, background, caller_links
 from .agent_numbers import BUDGET_SHARE, known_agent_numbers
 from .call_context import CallContext, Greetings, build_call_context, neutral_call_context
 from .caller_profile import CallerProfile
@@ -110,6 +110,9 @@ def answer_conversation_initiation(
     except MissingCaller:
         # A call must start whatever arrives: nobody named is answered like nobody known.
         return answer_withheld_caller(settings).model_copy(update={"withheld": False, "missing_caller": True})
+    if caller_links.is_linkable(caller_id):
+        # A WhatsApp business-scoped id linked to the person's number: their memory is the number's.
+        caller_id = caller_links.resolve(archive, caller_id)
     folder = archive_keys.client_data_folder(caller_id, received_at, request.call_sid)
     received_write = background.submit(archive.put, folder + "received.json", raw_body, "application/json")
     # MEMORY_SCOPE: the caller's brief, or their brief with this agent (the request names it).

@@ -232,6 +232,26 @@ def caller_of_transcription(
     )
 
 
+def number_beside_business_scoped_id(
+    data: TranscriptionData, default_country_code: str = "1", caller_variables: Sequence[str] = ()
+) -> tuple[str, str] | None:
+    """``(business-scoped id, phone number)`` when the conversation names the person by both: a
+    WhatsApp BSUID in ``metadata.whatsapp`` and a phone number in another of its fields (``user_id``,
+    the system variables, ``caller_variables``). None otherwise (``caller_links``)."""
+    whatsapp = data.metadata.whatsapp
+    raw = whatsapp.whatsapp_user_id if whatsapp is not None else None
+    if not isinstance(raw, str) or not is_business_scoped_id(raw.strip()):
+        return None
+    business_scoped = whatsapp_caller_key(raw, default_country_code)
+    for offered, read in _offered_callers(data, caller_variables):
+        if offered is raw or not isinstance(offered, str):
+            continue
+        key = read(offered, default_country_code)
+        if key is not None and key.startswith("+") and business_scoped is not None:
+            return business_scoped, key
+    return None
+
+
 def _offered_callers(data: TranscriptionData, caller_variables: Sequence[str]) -> list[tuple[Any, KeyReader]]:
     """What may name the person, in the order it is believed, each with the reader of its kind."""
     metadata = data.metadata

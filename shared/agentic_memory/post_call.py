@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from . import archive_keys, memory_adds
+from . import archive_keys, caller_links, memory_adds
 from .agent_numbers import learn_agent_number
 from .caller_profile import call_facts
 from .corrections import (
@@ -35,7 +35,7 @@ from .errors import (
     UnsafeIdentifier,
     WithheldCaller,
 )
-from .identity import caller_of_transcription
+from .identity import caller_of_transcription, number_beside_business_scoped_id
 from .memory_building import MemoryDraft, memories_of, why_no_call
 from .ports import Archive, AudioSource, InferredAdd, MemoryStore, NoAudio
 from .profile_store import record_call
@@ -124,15 +124,27 @@ def parse_event(raw_body: bytes) -> wire.PostCallEvent:
     return parse(model, payload, str(event_type))
 
 
-def caller_of(data: wire.TranscriptionData, settings: IdentitySettings) -> str:
-    """``identity.caller_of_transcription`` with the configured country code and caller variables."""
-    return caller_of_transcription(data, settings.default_country_code, settings.caller_id_variables)
+def caller_of(
+    data: wire.TranscriptionData, settings: IdentitySettings, archive: Archive | None = None
+) -> str:
+    """``identity.caller_of_transcription`` with the configured country code and caller variables; a
+    WhatsApp business-scoped id is read as the person's number when the conversation names both, or
+    (given the ``archive``) when the two were linked before (``caller_links``)."""
+    caller_id = caller_of_transcription(data, settings.default_country_code, settings.caller_id_variables)
+    if not caller_links.is_linkable(caller_id):
+        return caller_id
+    both = number_beside_business_scoped_id(data, settings.default_country_code, settings.caller_id_variables)
+    if both is not None:
+        return both[1]
+    return caller_id if archive is None else caller_links.resolve(archive, caller_id)
 
 
-def archive_key_for(event: wire.PostCallEvent, settings: IdentitySettings) -> str:
+def archive_key_for(
+    event: wire.PostCallEvent, settings: IdentitySettings, archive: Archive | None = None
+) -> str:
     if isinstance(event, wire.PostCallTranscription):
         try:
-            caller_id = caller_of(event.data, settings)
+            caller_id = caller_of(event.data, settings, archive)
         except MissingCaller:  # withheld, or no phone, user_id or caller variable at all
             return archive_keys.unattributed_transcription_key(event.data.conversation_id)
         return archive_keys.transcription_key(caller_id, event.data.conversation_id)
@@ -158,7 +170,7 @@ def acknowledge(
     event: wire.PostCallEvent | None
     try:
         parsed = parse_event(raw_body)
-        key, event = archive_key_for(parsed, settings), parsed
+        key, event = archive_key_for(parsed, settings, archive), parsed
     except BadRequest:  # unreadable, an unknown type, or ids no key can hold (UnsafeIdentifier)
         event = None
         key = other_event_key(raw_body)
@@ -290,7 +302,8 @@ def _store_memories(
     if not_a_call is not None:
         return result.model_copy(update={"skipped": "call_did_not_happen", "reason": not_a_call})
     try:
-        caller_id = caller_of(data, settings)
+        caller_id = caller_of(data, settings, archive)
+        _learn_caller_link(data, settings, archive)
     except WithheldCaller:
         return result.model_copy(update={"skipped": "withheld_caller", "reason": "the number was withheld"})
     except MissingCaller:
@@ -358,6 +371,13 @@ def _store_for(
     return added, pending
 
 
+def _learn_caller_link(data: wire.TranscriptionData, settings: IdentitySettings, archive: Archive) -> None:
+    """A conversation that names the person by a WhatsApp business-scoped id and a number links them."""
+    both = number_beside_business_scoped_id(data, settings.default_country_code, settings.caller_id_variables)
+    if both is not None:
+        caller_links.link(archive, *both)
+
+
 def _add_inferred(
     user_id: str,
     conversation_id: str,
@@ -388,7 +408,7 @@ def _update_caller_brief(
     nobody, is skipped exactly as its memories were."""
     if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen", "removed_by_operator"):
         return result
-    caller_id = caller_of(event.data, settings)
+    caller_id = caller_of(event.data, settings, archive)
     facts = call_facts(event.data, event.event_timestamp, datetime.now(UTC), settings.redact_kinds)
     facts = corrected_facts(facts, read_corrections(archive, caller_id))
     recorded = [
@@ -420,7 +440,7 @@ def _update_recall_index(
     """Add the call to the caller's recall index, skipped exactly as the brief is."""
     if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen", "removed_by_operator"):
         return result
-    caller_id = caller_of(event.data, settings)
+    caller_id = caller_of(event.data, settings, archive)
     call = corrected_indexed_call(
         indexed_call(event.data, settings.redact_kinds), read_corrections(archive, caller_id)
     )

@@ -16,7 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import archive_keys
+from . import archive_keys, caller_links
 from .elevenlabs.search_memory import SearchMemoryRequest
 from .errors import ArchiveUnavailable, MemoryUnavailable, MissingCaller
 from .identity import caller_key
@@ -94,6 +94,8 @@ def search_memories(
     caller_id = caller_key(request.user_id, options.default_country_code)
     if caller_id is None:
         raise MissingCaller("user_id is empty")
+    if archive is not None and caller_links.is_linkable(caller_id):
+        caller_id = caller_links.resolve(archive, caller_id)  # a WhatsApp id linked to a number
     user_id = memory_user_id(caller_id, request.agent_id, options.scope)
     query = request.query.strip()
     semantic = _semantic_search(memory, user_id, query, options.store_timeout)

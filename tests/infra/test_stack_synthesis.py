@@ -43,14 +43,32 @@ PURGED = ["client-data/*", "memory-adds/*", "post-call/*", "profiles/*", "recall
 ARCHIVE_ACCESS = {
     # agents/: the agent's own numbers, learned by the processor, read by the pre-call.
     # profiles/: the caller brief, kept by the processor, read by the pre-call.
-    "client-data": {"s3:GetObject": ["agents/*", "profiles/*"], "s3:PutObject": ["client-data/*"]},
+    # links/: WhatsApp business-scoped ids linked to numbers, learned by the processor, read wherever
+    # a caller is resolved.
+    "client-data": {"s3:GetObject": ["agents/*", "links/*", "profiles/*"], "s3:PutObject": ["client-data/*"]},
     # recall/: the caller's recall index, kept by the processor, read by the search tool.
-    "retrieve": {"s3:GetObject": ["recall/*"]},
-    "post-call": {"s3:PutObject": ["post-call/*"]},
+    "retrieve": {"s3:GetObject": ["links/*", "recall/*"]},
+    "post-call": {"s3:GetObject": ["links/*"], "s3:PutObject": ["post-call/*"]},
     # memory-adds/: the receipts that keep adds with inference once per conversation.
+    # corrections/: the operators' corrections, which processing honours (written by operators only).
     "post-call-processor": {
-        "s3:GetObject": ["agents/*", "memory-adds/*", "post-call/*", "profiles/*", "recall/*"],
-        "s3:PutObject": ["agents/*", "memory-adds/*", "post-call/audio-only/*", "profiles/*", "recall/*"],
+        "s3:GetObject": [
+            "agents/*",
+            "corrections/*",
+            "links/*",
+            "memory-adds/*",
+            "post-call/*",
+            "profiles/*",
+            "recall/*",
+        ],
+        "s3:PutObject": [
+            "agents/*",
+            "links/*",
+            "memory-adds/*",
+            "post-call/audio-only/*",
+            "profiles/*",
+            "recall/*",
+        ],
     },
     "retention": {"s3:GetObject": PURGED, "s3:DeleteObject": PURGED},
 }
@@ -211,10 +229,20 @@ def test_each_role_grants_exactly_what_its_function_needs(stack):
     listing = {s["Sid"]: s for s in role_statements(stack, "post-call-processor")}["ListOwnPrefixes"]
     assert listing["Resource"] == f"arn:aws:s3:::{bucket}"
     assert listing["Condition"] == {
-        "StringLike": {"s3:prefix": ["post-call/*", "memory-adds/*", "agents/*", "profiles/*", "recall/*"]}
+        "StringLike": {
+            "s3:prefix": [
+                "post-call/*",
+                "memory-adds/*",
+                "agents/*",
+                "profiles/*",
+                "recall/*",
+                "links/*",
+                "corrections/*",
+            ]
+        }
     }
     listing = {s["Sid"]: s for s in role_statements(stack, "client-data")}["ListOwnPrefixes"]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["agents/*", "profiles/*"]}}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["agents/*", "profiles/*", "links/*"]}}
 
 
 def test_each_function_reads_only_its_own_secrets_by_name(stack):
