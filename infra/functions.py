@@ -134,9 +134,16 @@ PROCESSOR = FunctionSpec(
 )
 
 # What the retention purge deletes: briefs, recall indexes, the callers' transcriptions and their
-# audio, pre-call exchanges and memory-add receipts (agentic_memory.retention). It reads and lists
-# what it may delete.
-_PURGED = (PROFILE_PREFIX, POST_CALL_PREFIX, CLIENT_DATA_PREFIX, MEMORY_ADDS_PREFIX, RECALL_PREFIX)
+# audio, pre-call exchanges, memory-add receipts and the operators' corrections record
+# (agentic_memory.retention). It reads and lists what it may delete.
+_PURGED = (
+    PROFILE_PREFIX,
+    POST_CALL_PREFIX,
+    CLIENT_DATA_PREFIX,
+    MEMORY_ADDS_PREFIX,
+    RECALL_PREFIX,
+    CORRECTIONS_PREFIX,
+)
 RETENTION = FunctionSpec(
     key="retention",
     settings_field="retention",

@@ -11,7 +11,8 @@ archive from before the period (their post-call transcriptions with that brief's
 audio and memory-add receipts, and their pre-call exchanges under ``client-data/``), then the brief
 itself, last, so that a purge interrupted half-way is finished by the next one. The raw archive
 follows the retention: a transcription is what the memories and the brief are built from, so keeping
-it would keep the memory. It runs daily in AWS (``services/retention``) and as
+it would keep the memory. The operators' corrections record of the caller (``corrections``: former
+names, texts of deleted memories) goes with their last brief. It runs daily in AWS (``services/retention``) and as
 ``agentic-memory retention purge [--dry-run]`` locally.
 
 Memories of a caller who still calls are not purged one by one: they stay hidden from the tool once
@@ -26,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from . import archive_keys, memory_adds
 from .caller_profile import CallerProfile, decode
+from .corrections import corrections_key
 from .errors import ArchiveKeyMissing, UnsafeIdentifier
 from .ports import Archive, MemoryRecord, MemoryStore
 from .scope import scoped_user_id
@@ -125,9 +127,11 @@ def purge_expired(
     if oldest_kept is None:
         return report
     report.expired = list(expired_briefs(archive, oldest_kept))
+    unexpired_owners = _callers_with_a_brief_in_force(archive, report.expired)
     for index, brief in enumerate(report.expired, start=1):
         try:
-            memories, keys = _purge_one(archive, memory, brief, oldest_kept, dry_run)
+            last = brief.caller_id not in unexpired_owners
+            memories, keys = _purge_one(archive, memory, brief, oldest_kept, dry_run, last)
         except Exception as error:  # one caller must not stop the purge of thousands
             report.failed[brief.key] = f"{type(error).__name__}: {error}"
             outcome = f"failed ({type(error).__name__})"
@@ -141,13 +145,33 @@ def purge_expired(
     return report
 
 
+def _callers_with_a_brief_in_force(archive: Archive, expired: list[ExpiredBrief]) -> set[str]:
+    """The callers with a brief that has not expired (with another agent, under per-agent scope)."""
+    expired_keys = {brief.key for brief in expired}
+    owners = set()
+    for key in archive.keys(archive_keys.PROFILE_PREFIX):
+        owner = archive_keys.profile_owner(key)
+        if owner is not None and key not in expired_keys:
+            owners.add(owner[0])
+    return owners
+
+
 def _purge_one(
-    archive: Archive, memory: MemoryStore, brief: ExpiredBrief, oldest_kept: datetime, dry_run: bool
+    archive: Archive,
+    memory: MemoryStore,
+    brief: ExpiredBrief,
+    oldest_kept: datetime,
+    dry_run: bool,
+    last_brief: bool = True,
 ) -> tuple[int, list[str]]:
+    """``last_brief``: no other brief of the caller is in force, so the operators' corrections record
+    (which holds the former name and the texts of deleted memories) goes too."""
     index = archive_keys.recall_key(brief.caller_id, brief.agent_id)
+    record = corrections_key(brief.caller_id)
     keys = [
         *_expired_archive(archive, brief, oldest_kept),
         *([index] if archive.exists(index) else []),
+        *([record] if last_brief and archive.exists(record) else []),
         brief.key,
     ]
     if dry_run:

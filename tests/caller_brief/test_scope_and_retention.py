@@ -7,6 +7,7 @@ from pathlib import Path
 
 from helpers import api_event, lambda_context, response_json, signed_headers, sqs_event, undated
 
+from agentic_memory.corrections import Correction, corrections_key, record_correction
 from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
 from agentic_memory.ports import ChatMessage, MemoryRecord
 from agentic_memory.profile_store import read_profile
@@ -365,3 +366,39 @@ def test_the_scheduled_retention_function_purges_and_answers_counts_only(keys, t
     assert answer["retention_days"] == 30 and answer["expired"] == 1 and answer["failed"] == 0
     assert answer["memories_deleted"] > 0 and MARGARET not in json.dumps(answer)
     assert not list(deps.archive.keys("profiles/")) and deps.memory.list_all(MARGARET) == []
+
+
+def test_the_purge_takes_the_corrections_record_with_the_callers_last_brief(keys, tmp_path, installed):
+    # Given an operator's correction of Margaret's name (its record holds the name it replaced)
+    deps = install(installed, deps_with(keys, tmp_path, CALL_STARTED))
+    remember_the_recorded_call(keys, deps)
+    correction = Correction(kind="name", at=CALL_STARTED, by="console", name="Eleanor", replaces="Margaret")
+    record_correction(deps.archive, MARGARET, correction)
+    assert deps.archive.exists(corrections_key(MARGARET))
+    # When her brief expires and the purge runs, the record goes with it
+    done = purge_expired(deps.archive, deps.memory, 30, CALL_STARTED + timedelta(days=31))
+    assert not done.failed and not deps.archive.exists(corrections_key(MARGARET))
+
+
+def test_the_corrections_record_stays_while_another_agents_brief_is_in_force(keys, tmp_path, installed):
+    # Given per-agent memory, an old call with A, a recent one with B, and a correction
+    deps = install(installed, deps_with(keys, tmp_path, CALL_STARTED, MEMORY_SCOPE="caller_and_agent"))
+    remember_the_recorded_call(keys, deps)
+    recent = load_fixture("transcription_twilio_inbound")
+    recent["data"] |= {"agent_id": AGENT_B, "conversation_id": "conv_recent_with_b"}
+    for turn in recent["data"]["transcript"]:
+        if turn.get("agent_metadata"):
+            turn["agent_metadata"]["agent_id"] = AGENT_B
+    recent["data"]["metadata"]["start_time_unix_secs"] = int((CALL_STARTED + timedelta(days=40)).timestamp())
+    body = json.dumps(recent).encode()
+    post_call(api_event("POST", "/post-call", body, signed_headers(body, keys["hmac"])), lambda_context())
+    process(sqs_event(f"post-call/{MARGARET}/conv_recent_with_b.json"), lambda_context())
+    record_correction(
+        deps.archive,
+        MARGARET,
+        Correction(kind="name", at=CALL_STARTED, by="console", name="Eleanor", replaces="Margaret"),
+    )
+    # When only A's brief expires, the record is kept for the brief with B
+    done = purge_expired(deps.archive, deps.memory, 30, CALL_STARTED + timedelta(days=45))
+    assert [b.key for b in done.expired] == [f"profiles/{AGENT_A}/{MARGARET}.json"]
+    assert deps.archive.exists(corrections_key(MARGARET))

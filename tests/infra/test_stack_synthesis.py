@@ -38,7 +38,7 @@ HANDLERS = {
 SETTINGS_FIELD = {"client-data": "client_data", "retrieve": "retrieve", "post-call": "post_call",
                   "post-call-processor": "processor", "retention": "retention"}  # fmt: skip
 # The retention purge reads, lists and deletes what expires: briefs and the callers' archived calls.
-PURGED = ["client-data/*", "memory-adds/*", "post-call/*", "profiles/*", "recall/*"]
+PURGED = ["client-data/*", "corrections/*", "memory-adds/*", "post-call/*", "profiles/*", "recall/*"]
 # What each function may do in the archive: action -> key patterns (the brief's least-privilege table).
 ARCHIVE_ACCESS = {
     # agents/: the agent's own numbers, learned by the processor, read by the pre-call.
