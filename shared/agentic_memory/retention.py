@@ -12,8 +12,8 @@ audio and memory-add receipts, and their pre-call exchanges under ``client-data/
 itself, last, so that a purge interrupted half-way is finished by the next one. The raw archive
 follows the retention: a transcription is what the memories and the brief are built from, so keeping
 it would keep the memory. The operators' corrections record of the caller (``corrections``: former
-names, texts of deleted memories) goes with their last brief. It runs daily in AWS (``services/retention``) and as
-``agentic-memory retention purge [--dry-run]`` locally.
+names, texts of deleted memories) goes with their last brief. It runs daily in AWS
+(``services/retention``) and as ``agentic-memory retention purge [--dry-run]`` locally.
 
 Memories of a caller who still calls are not purged one by one: they stay hidden from the tool once
 older than the period and go when the caller's brief expires (Mem0 has no delete by date).
