@@ -1,13 +1,15 @@
 """The console's Starlette routes under ``/console``: server-rendered Jinja2 pages and plain HTML
 forms (each change is a POST answered by a redirect), no JavaScript required.
 
-``GET /console`` callers (``?q=``, ``?page=``); ``GET /console/callers/{caller}`` one caller
-(``?agent=`` their brief with one agent, ``?q=`` a search); ``GET .../calls/{conversation_id}.mp3``
+``GET /console`` callers (``?q=``, ``?sort=last|name|calls``, ``?page=``); ``GET /console/events``
+every event of every kind (``?q=``, ``?kind=``, ``?page=``); ``GET /console/callers/{caller}`` one
+caller, the number in any common format (``?agent=`` their brief with one agent, ``?q=`` a search);
+``GET .../calls/{conversation_id}.mp3``
 a call's audio; ``POST .../name``; ``GET .../memories/{memory_id}`` (edit, or confirm a delete),
 ``POST .../memories/{memory_id}/edit|delete``; ``GET|POST .../calls/{conversation_id}/remove`` and
 ``GET|POST .../forget`` (each GET asks for confirmation); ``GET .../export.zip``. Every page needs
-the console key (``access``): a browser without the
-session cookie is sent to ``/console/login``, anything else gets 401.
+the console key (``access``): a browser without an open session is sent to ``/console/login``,
+anything else gets 401. ``POST /console/logout`` ends the session.
 """
 
 import logging
@@ -26,8 +28,8 @@ from agentic_memory.errors import MemoryUnavailable, UnsafeIdentifier
 from agentic_memory.wiring import Dependencies
 from services.error_answers import answer_for
 
-from . import views
-from .access import COOKIE, ConsoleAccess
+from . import events, formatting, views
+from .access import COOKIE, ConsoleAccess, SessionPolicy
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -36,9 +38,10 @@ PREFIX = "/console"
 MAX_FORM_BYTES = 4096
 
 
-def console_routes(deps: Dependencies, key: str) -> list[BaseRoute]:
-    """The console's routes over ``deps`` (the runtime's own, or a stack's), guarded by ``key``."""
-    return Console(deps, ConsoleAccess(key)).routes()
+def console_routes(deps: Dependencies, key: str, sessions: SessionPolicy | None = None) -> list[BaseRoute]:
+    """The console's routes over ``deps`` (the runtime's own, or a stack's), guarded by ``key``; signed-in
+    sessions last as ``sessions`` says (8 hours, 30 idle minutes)."""
+    return Console(deps, ConsoleAccess(key, sessions)).routes()
 
 
 class Console:
@@ -46,7 +49,14 @@ class Console:
         self.deps = deps
         self.access = access
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.filters["caller_url"] = caller_url
+        self.agent_names = views.AgentNames()
+        filters = self.templates.env.filters
+        filters["caller_url"] = caller_url
+        filters["when"] = formatting.when
+        filters["iso"] = formatting.iso
+        filters["number"] = formatting.number
+        filters["agent"] = self.agent_names.label
+        self.templates.env.globals["event_kinds"] = (*events.KINDS, events.DEAD_LETTERED)
 
     def routes(self) -> list[BaseRoute]:
         def guarded(path: str, endpoint: Any, methods: list[str]) -> Route:
@@ -54,6 +64,7 @@ class Console:
 
         pages = [
             guarded("", self.callers, ["GET"]),
+            guarded("/events", self.events, ["GET"]),
             guarded("/callers/{caller}", self.caller, ["GET"]),
             guarded("/callers/{caller}/calls/{conversation_id}.mp3", self.audio, ["GET"]),
             guarded("/callers/{caller}/name", self.rename, ["POST"]),
@@ -66,6 +77,7 @@ class Console:
         ]
         return [
             Route(PREFIX + "/login", self.login, methods=["GET", "POST"]),
+            Route(PREFIX + "/logout", self.logout, methods=["POST"]),
             Mount(PREFIX + "/static", StaticFiles(directory=str(HERE / "static")), name="console-static"),
             *pages,
         ]
@@ -77,25 +89,51 @@ class Console:
             if self.access.key_matches(form.get("key", "")):
                 answer = RedirectResponse(PREFIX, status_code=303)
                 answer.set_cookie(
-                    COOKIE, self.access.session_token, httponly=True, samesite="strict", path=PREFIX
+                    COOKIE, self.access.open_session(), httponly=True, samesite="strict", path=PREFIX
                 )
                 return answer
             failed = True
-        return self._page(request, "login.html", {"failed": failed}, 401 if failed else 200)
+        context = {"failed": failed, "ended": request.query_params.get("ended", "")}
+        return self._page(request, "login.html", context, 401 if failed else 200)
+
+    async def logout(self, request: Request) -> Response:
+        """End the session here (the cookie's token no longer opens anything) and in the browser."""
+        self.access.close_session(request.cookies.get(COOKIE, ""))
+        answer = RedirectResponse(PREFIX + "/login?ended=signed-out", status_code=303)
+        answer.delete_cookie(COOKIE, path=PREFIX, httponly=True, samesite="strict")
+        return answer
 
     async def callers(self, request: Request) -> Response:
         query = request.query_params.get("q", "")
         page = _int(request.query_params.get("page"), 1)
-        listing = await run_in_threadpool(views.caller_rows, self.deps, query, page)
+        sort = request.query_params.get("sort", "last")
+        listing = await run_in_threadpool(views.caller_rows, self.deps, query, page, sort)
+        await run_in_threadpool(self.agent_names.look_up, self.deps, listing.rows)
         notice = request.query_params.get("notice", "")
-        return self._page(request, "callers.html", {"listing": listing, "q": query, "notice": notice})
+        context = {"listing": listing, "q": query, "notice": notice}
+        return self._page(request, "callers.html", context)
+
+    async def events(self, request: Request) -> Response:
+        query, kind = request.query_params.get("q", ""), request.query_params.get("kind", "")
+        page = _int(request.query_params.get("page"), 1)
+        listing = await run_in_threadpool(views.event_rows, self.deps, query, kind, page)
+        self.agent_names.learn(listing.events)
+        return self._page(request, "events.html", {"listing": listing, "q": query, "kind": kind})
 
     async def caller(self, request: Request) -> Response:
-        caller, agent = request.path_params["caller"], request.query_params.get("agent") or None
+        given, agent = request.path_params["caller"], request.query_params.get("agent") or None
+        caller = views.caller_id_of(self.deps, given)
+        if caller != given:
+            # A number typed in another format: the page of the caller it names, at its own address.
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(caller_url(caller) + query, status_code=303)
         query = request.query_params.get("q", "").strip()
         view = await run_in_threadpool(views.caller_view, self.deps, caller, agent)
         if view is None:
-            return self._page(request, "missing.html", {"caller_id": caller}, 404)
+            dead = events.dead_letters_of(self.deps)
+            context = {"caller_id": caller, "dead_letters_readable": dead.readable}
+            return self._page(request, "missing.html", context, 404)
+        self.agent_names.learn([*view.calls, *view.other_events])
         results: list[str] | None = None
         search_error = None
         if query:
@@ -202,7 +240,10 @@ def _guarded(access: ConsoleAccess, endpoint: Any) -> Any:
     async def guarded(request: Request) -> Response:
         if not access.admits(request):
             if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
-                return RedirectResponse(PREFIX + "/login", status_code=303)
+                ended = "?ended=expired" if request.cookies.get(COOKIE) else ""
+                answer = RedirectResponse(PREFIX + "/login" + ended, status_code=303)
+                answer.delete_cookie(COOKIE, path=PREFIX, httponly=True, samesite="strict")
+                return answer
             return Response("the console key is required", status_code=401, media_type="text/plain")
         try:
             response: Response = await endpoint(request)

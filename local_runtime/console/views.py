@@ -1,13 +1,16 @@
 """What the console shows and changes, over the ports: no HTTP here.
 
-Sources: caller rows and briefs from ``profiles/`` (``profile_store``); "what the agent will hear"
-is ``conversation_initiation.answer_from_brief`` on the brief, archiving nothing; memories from the
-memory store's ``list_all`` under every user_id of the caller (``operations.caller_user_ids``); calls from the
-archived post-call transcriptions, their audio from ``post-call/audio-only/``; search is
+Sources: caller rows and briefs from ``profiles/`` (``profile_store``), and callers with archived
+pre-calls or transcriptions but no brief; "what the agent will hear" is
+``conversation_initiation.answer_from_brief`` on the brief, archiving nothing; memories from the
+memory store's ``list_all`` under every user_id of the caller (``operations.caller_user_ids``); calls
+and every other kind of event from ``events``, their audio from ``post-call/audio-only/``; search is
 ``search_memory.search_memories``, as the ``search_memory`` tool answers it; forgetting is
 ``operations.forget``, as ``agentic-memory forget`` does it.
 """
 
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +20,8 @@ from agentic_memory.caller_profile import CallerProfile
 from agentic_memory.conversation_initiation import answer_from_brief
 from agentic_memory.elevenlabs import post_call as wire
 from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
-from agentic_memory.errors import ArchiveKeyMissing, MemoryUnavailable
+from agentic_memory.errors import ArchiveKeyMissing, MemoryUnavailable, UnsafeIdentifier
+from agentic_memory.identity import caller_key, normalise_phone_number
 from agentic_memory.memory_building import printable
 from agentic_memory.ports import MemoryRecord
 from agentic_memory.profile_store import read_profile
@@ -26,12 +30,18 @@ from agentic_memory.wiring import Dependencies
 
 from .. import caller_changes, caller_export, operations
 from ..caller_changes import CallFootprint
+from . import events
+from .events import DeadLetter, DeadLetters, Event
 
 PAGE_SIZE = 25
 # Calls shown on a caller's page, newest first: each is one archive read.
 MAX_CALLS_SHOWN = 20
 NAME_MAX_CHARS = 80
 CONSOLE_SEARCH_SECONDS = 5.0
+EVENTS_PAGE_SIZE = 50
+# Briefs read at once for the callers list (S3 answers each in tens of milliseconds).
+BRIEF_READERS = 16
+SORTS = ("last", "name", "calls")
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,8 @@ class CallerRow:
     calls: int
     last_call: datetime | None
     agents: tuple[str, ...]
+    has_brief: bool = True
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,9 @@ class CallerPage:
     page: int
     pages: int
     total: int
+    sort: str = "last"
+    # A whole number searched for that no row is: its page says what is kept about it.
+    lookup: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,8 @@ class CallView:
     summary: str
     transcript: list[Turn]
     has_audio: bool
+    agent_name: str | None = None
+    dead_letter: DeadLetter | None = None
 
 
 @dataclass
@@ -79,71 +96,185 @@ class CallerView:
     memories: list[MemoryRecord] = field(default_factory=list)
     memory_error: str | None = None
     calls: list[CallView] = field(default_factory=list)
+    # Events that are no processed call: pre-calls without a transcript, unattributed transcriptions
+    # found theirs, initiation failures that dialled them, dead letters.
+    other_events: list[Event] = field(default_factory=list)
+    dead_letters_readable: bool = True
+    # Conversation id → the call's start, for the memories' dates.
+    call_times: dict[str, datetime] = field(default_factory=dict)
+
+    def call_time_of(self, memory: MemoryRecord) -> datetime | str | None:
+        """When the call a memory came from started (its brief, its transcription, else the memory's
+        own ``timestamp``, which is the call's start too); never when the memory was stored."""
+        conversation = memory.metadata.get("conversation_id")
+        found = self.call_times.get(conversation) if isinstance(conversation, str) else None
+        stamp = memory.metadata.get("timestamp")
+        return found or (stamp if isinstance(stamp, str) else None)
 
 
-def caller_rows(deps: Dependencies, query: str = "", page: int = 1) -> CallerPage:
-    """Briefs ordered by caller id (then agent), ``PAGE_SIZE`` a page. A query matches the number or
-    the name case-insensitively; without one only the page's briefs are read."""
+def caller_id_of(deps: Dependencies, raw: str) -> str:
+    """The caller a console URL or search names, in any common format (``(555) 010-0155``,
+    ``+1 555-010-0155``, ``555.010.0155``): the key the product files them under (``caller_key`` with
+    the configured country code); ``raw`` as it is when it names nobody."""
+    return caller_key(raw, deps.settings.default_country_code) or raw.strip()
+
+
+def caller_rows(deps: Dependencies, query: str = "", page: int = 1, sort: str = "last") -> CallerPage:
+    """Every caller, ``PAGE_SIZE`` a page, ordered by ``sort``: ``last`` call (newest first, the
+    default), ``name`` (A to Z, unknown names last) or ``calls`` (most first). Callers with a brief, and
+    callers with pre-calls or transcriptions but no brief yet. A query matches a number in any common
+    format, a part of one, or a name. Reads every brief."""
     owners = sorted(
         owner
         for key in deps.archive.keys(archive_keys.PROFILE_PREFIX)
         if (owner := archive_keys.profile_owner(key)) is not None
     )
-    wanted = query.strip().lower()
-    matching: list[CallerRow] = []
+    with ThreadPoolExecutor(max_workers=BRIEF_READERS) as readers:
+        rows = list(readers.map(lambda owner: _row(deps, *owner), owners))
+    rows.extend(_callers_without_brief(deps, {caller for caller, _ in owners}))
+    wanted = query.strip()
+    lookup = None
     if wanted:
-        matching = [row for row in (_row(deps, *owner) for owner in owners) if _matches(row, wanted)]
-    total = len(matching) if wanted else len(owners)
+        number = normalise_phone_number(wanted, deps.settings.default_country_code)
+        rows = [row for row in rows if _matches(row, wanted, number)]
+        if number and not any(row.caller_id == number for row in rows):
+            lookup = number
+    sort = sort if sort in SORTS else "last"
+    rows.sort(key=_SORT_KEYS[sort])
+    total = len(rows)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     start = (page - 1) * PAGE_SIZE
-    if wanted:
-        rows = matching[start : start + PAGE_SIZE]
-    else:
-        rows = [_row(deps, *owner) for owner in owners[start : start + PAGE_SIZE]]
-    return CallerPage(rows=rows, page=page, pages=pages, total=total)
+    shown = rows[start : start + PAGE_SIZE]
+    return CallerPage(rows=shown, page=page, pages=pages, total=total, sort=sort, lookup=lookup)
 
 
-def caller_view(deps: Dependencies, caller_id: str, agent_id: str | None = None) -> CallerView | None:
-    """Everything about one caller; None when they have no brief and no archived call."""
+_NEVER = datetime.min.replace(tzinfo=UTC)
+_SORT_KEYS: dict[str, Any] = {
+    "last": lambda row: (-(row.last_call or _NEVER).timestamp(), row.caller_id),
+    "name": lambda row: (not row.name, row.name.casefold(), row.caller_id),
+    "calls": lambda row: (-row.calls, -(row.last_call or _NEVER).timestamp(), row.caller_id),
+}
+
+
+def _callers_without_brief(deps: Dependencies, with_brief: set[str]) -> list[CallerRow]:
+    """Callers whose pre-calls or transcriptions are archived but who have no brief (yet): their last
+    call is their newest pre-call's."""
+    latest: dict[str, datetime | None] = {}
+    for key in deps.archive.keys(archive_keys.CLIENT_DATA_PREFIX):
+        parts = key.split("/")
+        if len(parts) > 3 and parts[1] not in with_brief:
+            at = events.stamp_of(parts[2].partition("_")[0])
+            known = latest.get(parts[1])
+            latest[parts[1]] = max(filter(None, (known, at)), default=None)
+    for key in deps.archive.keys(archive_keys.POST_CALL_PREFIX):
+        parts = key.split("/")
+        event = len(parts) == 3 and archive_keys.is_post_call_event(key)
+        if event and parts[1] not in with_brief and _is_caller(parts[1]):
+            latest.setdefault(parts[1], None)
+    return [CallerRow(c, None, "", 0, at, (), has_brief=False) for c, at in sorted(latest.items())]
+
+
+def _is_caller(segment: str) -> bool:
+    try:
+        archive_keys.safe_caller(segment)
+    except UnsafeIdentifier:
+        return False  # our own folders (unattributed/, other/)
+    return True
+
+
+class AgentNames:
+    """Agent ids to the names their transcriptions give (``agent_name``), learnt as the console reads
+    transcriptions; the callers list looks up the agents it has not seen yet in one of their calls."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}
+        self._looked_up: set[str] = set()
+
+    def learn(self, found: "Iterable[Event | CallView]") -> None:
+        for event in found:
+            if event.agent_id and event.agent_name:
+                self._names[event.agent_id] = event.agent_name
+
+    def label(self, agent_id: str) -> str:
+        return self._names.get(agent_id, agent_id)
+
+    def look_up(self, deps: Dependencies, rows: list[CallerRow]) -> None:
+        for row in rows:
+            unknown = [a for a in row.agents if a not in self._names and a not in self._looked_up]
+            if not unknown:
+                continue
+            self._looked_up.update(unknown)
+            prefix = f"{archive_keys.POST_CALL_PREFIX}{row.caller_id}/"
+            for key in list(deps.archive.keys(prefix))[:3]:
+                event = events.event_at(deps, key)
+                if event is not None:
+                    self.learn([event])
+
+
+def caller_view(
+    deps: Dependencies, caller_id: str, agent_id: str | None = None, dead: DeadLetters | None = None
+) -> CallerView | None:
+    """Everything about one caller; None only when nothing at all is kept about them: no brief, memory,
+    pre-call, transcription (theirs or unattributed and found theirs), initiation failure, dead letter,
+    recall index or correction."""
     caller = archive_keys.safe_caller(caller_id)
+    dead = dead if dead is not None else events.dead_letters_of(deps)
     brief = read_profile(deps.archive, caller, agent_id)
-    calls = archived_calls(deps, caller)
-    if brief is None and not calls:
-        return None
+    found = events.caller_events(deps, caller, dead)
+    memories: list[MemoryRecord] = []
+    memory_error = None
+    try:
+        memories = [
+            record
+            for user_id in operations.caller_user_ids(deps.archive, caller)
+            for record in deps.memory.list_all(user_id)
+        ]
+    except MemoryUnavailable as error:
+        memory_error = str(error)
+    if brief is None and not found and not memories and memory_error is None:
+        kept = operations.footprint(caller, deps.archive, deps.memory)
+        if not kept.object_keys and not kept.memories:
+            return None
     answer = answer_from_brief(caller, brief, deps.settings, datetime.now(UTC))
+    calls = [_call_view(deps, e) for e in found if e.kind == events.CALL and e.transcription]
     view = CallerView(
         caller_id=caller,
         agent_id=agent_id,
         brief=brief,
         brief_json=brief.model_dump_json(indent=2) if brief else "",
         will_hear=answer.to_wire(),
-        calls=calls,
+        memories=memories,
+        memory_error=memory_error,
+        calls=calls[:MAX_CALLS_SHOWN],
+        other_events=[e for e in found if e.kind != events.CALL],
+        dead_letters_readable=dead.readable,
     )
-    try:
-        view.memories = [
-            record
-            for user_id in operations.caller_user_ids(deps.archive, caller)
-            for record in deps.memory.list_all(user_id)
-        ]
-    except MemoryUnavailable as error:
-        view.memory_error = str(error)
+    view.call_times = {call.conversation_id: call.at for call in calls if call.at}
+    if brief is not None:
+        for conversation, started in brief.conversations.items():
+            view.call_times.setdefault(conversation, datetime.fromtimestamp(started, UTC))
     return view
 
 
-def archived_calls(deps: Dependencies, caller_id: str) -> list[CallView]:
-    prefix = f"{archive_keys.POST_CALL_PREFIX}{archive_keys.safe_caller(caller_id)}/"
-    calls = []
-    for key in deps.archive.keys(prefix):
-        if not archive_keys.is_post_call_event(key):
-            continue
-        try:
-            event = wire.PostCallTranscription.model_validate_json(deps.archive.get(key))
-        except (ValueError, ArchiveKeyMissing):
-            continue
-        calls.append(_call_view(deps, event))
-    calls.sort(key=lambda call: call.at or datetime.min.replace(tzinfo=UTC), reverse=True)
-    return calls[:MAX_CALLS_SHOWN]
+@dataclass(frozen=True)
+class EventPage:
+    events: list[Event]
+    page: int
+    pages: int
+    total: int
+    dead_letters_readable: bool
+
+
+def event_rows(deps: Dependencies, query: str = "", kind: str = "", page: int = 1) -> EventPage:
+    """Every event of every kind (``events``), newest first, narrowed by ``kind`` and ``query``."""
+    dead = events.dead_letters_of(deps)
+    found = events.matching(events.every_event(deps, dead), query, deps.settings.default_country_code, kind)
+    total = len(found)
+    pages = max(1, -(-total // EVENTS_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * EVENTS_PAGE_SIZE
+    return EventPage(found[start : start + EVENTS_PAGE_SIZE], page, pages, total, dead.readable)
 
 
 def audio_of(deps: Dependencies, caller_id: str, conversation_id: str) -> bytes | None:
@@ -239,18 +370,27 @@ def forget(deps: Dependencies, caller_id: str) -> int:
 def _row(deps: Dependencies, caller_id: str, agent_id: str | None) -> CallerRow:
     brief = read_profile(deps.archive, caller_id, agent_id)
     if brief is None:
-        return CallerRow(caller_id, agent_id, "", 0, None, ())
+        return CallerRow(caller_id, agent_id, "", 0, None, (), has_brief=False)
     name = brief.name.name if brief.name else ""
-    return CallerRow(caller_id, agent_id, name, brief.call_count, brief.last_call_at, brief.agents)
+    return CallerRow(
+        caller_id, agent_id, name, brief.call_count, brief.last_call_at, brief.agents, timezone=brief.timezone
+    )
 
 
-def _matches(row: CallerRow, wanted: str) -> bool:
-    return wanted in row.caller_id.lower() or wanted in row.name.lower()
+def _matches(row: CallerRow, wanted: str, number: str | None) -> bool:
+    if number is not None and row.caller_id == number:
+        return True
+    digits = events.phone_digits(wanted)
+    if digits and digits in events.phone_digits(row.caller_id, minimum=1):
+        return True
+    lowered = wanted.lower()
+    return lowered in row.caller_id.lower() or lowered in row.name.lower()
 
 
-def _call_view(deps: Dependencies, event: wire.PostCallTranscription) -> CallView:
-    data = event.data
-    started = data.metadata.start_time_unix_secs or event.event_timestamp
+def _call_view(deps: Dependencies, event: Event) -> CallView:
+    transcription = event.transcription
+    assert transcription is not None
+    data = transcription.data
     analysis = data.analysis
     try:
         has_audio = deps.archive.exists(archive_keys.audio_key(data.agent_id, data.conversation_id))
@@ -259,9 +399,11 @@ def _call_view(deps: Dependencies, event: wire.PostCallTranscription) -> CallVie
     return CallView(
         conversation_id=data.conversation_id,
         agent_id=data.agent_id,
-        at=datetime.fromtimestamp(started, UTC) if started else None,
+        at=event.at,
         title=(analysis.call_summary_title or "") if analysis else "",
         summary=(analysis.transcript_summary or "") if analysis else "",
         transcript=[Turn(turn.role, turn.message or "") for turn in data.transcript if turn.message],
         has_audio=has_audio,
+        agent_name=event.agent_name,
+        dead_letter=event.dead_letter,
     )

@@ -4,6 +4,7 @@ so every console page has something real to show. The memory is the in-memory fa
 model to load); the archive is the filesystem one the runtime uses by default."""
 
 import json
+import os
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ class ConsoleRuntime:
         payload = (
             sender.rewrite(payload, caller, conversation_id, old) if caller or conversation_id else payload
         )
+        return self.send_payload(payload)
+
+    def send_payload(self, payload: Any) -> Any:
         keys: dict[str, str | None] = {"hmac": self.keys["hmac"], "workspace": self.keys["workspace"]}
         request = sender.build_request(payload, sender.route_of(payload), self.url, keys)
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -86,3 +90,26 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+SCREENSHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
+
+
+def shot(page: Any, name: str) -> None:
+    """With CONSOLE_SCREENSHOTS=<folder>, the page saved there as a PNG (docs/console/ holds them)."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+def row_of(page: Any, caller: str) -> Any:
+    """The callers list's row of ``caller`` (its number is shown formatted; the row names it as stored)."""
+    return page.locator(f"tr[data-caller='{caller}']")
+
+
+def listed(page: Any) -> list[str]:
+    """The callers in the list, in the order shown."""
+    return [
+        str(caller)
+        for caller in page.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.caller)")
+    ]

@@ -8,7 +8,6 @@ With CONSOLE_SCREENSHOTS=<folder> each page is also saved there as a PNG (docs/c
 
 import io
 import json
-import os
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -16,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_support import MARGARET, SECOND_CALLER, THIRD_CALLER, ConsoleRuntime, wait_for
+from console_support import (
+    MARGARET,
+    SECOND_CALLER,
+    THIRD_CALLER,
+    ConsoleRuntime,
+    listed,
+    row_of,
+    shot,
+    wait_for,
+)
 from mutagen.mp3 import MP3
 
 from agentic_memory import archive_keys
@@ -24,8 +32,6 @@ from local_runtime import operator_commands
 
 FOURTH_CALLER = "+15550100166"
 KEPT_CALL, REMOVED_CALL = "conv_fourth0001", "conv_fourth0002"
-
-SCREENSHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +41,6 @@ def page(browser: Any, console_runtime: ConsoleRuntime) -> Iterator[Any]:
     opened.set_default_timeout(15_000)
     yield opened
     context.close()
-
-
-def shot(page: Any, name: str) -> None:
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
 def test_sign_in_and_list_callers(page: Any, console_runtime: ConsoleRuntime) -> None:
@@ -55,22 +55,24 @@ def test_sign_in_and_list_callers(page: Any, console_runtime: ConsoleRuntime) ->
     # When the operator signs in with the console key
     page.fill("input[name=key]", console_runtime.console_key)
     page.click("button[type=submit]")
-    # Then the callers are listed with their name, calls and agents
+    # Then the callers are listed by name and number, with their calls and agents by name
     page.wait_for_url("**/console")
-    row = page.locator("tr", has_text=MARGARET)
-    assert "Margaret" in row.inner_text() and "\t2\t" in row.inner_text()
-    assert page.locator("tr", has_text=SECOND_CALLER).count() == 1
+    row = row_of(page, MARGARET)
+    assert row.locator(".caller-name").inner_text() == "Margaret"
+    assert row.locator(".number").inner_text() == "+1 555-010-0142"
+    assert "\t2\t" in row.inner_text() and "Riverside Vets assistant" in row.inner_text()
+    assert row_of(page, SECOND_CALLER).count() == 1
     shot(page, "callers")
-    # And a search narrows the list
-    page.fill("input[name=q]", "0199")
-    page.click("form[role=search] button")
-    assert page.locator("tbody tr").count() == 1
-    assert SECOND_CALLER in page.locator("tbody tr").inner_text()
+    # And a search narrows the list, by a part of a number or the number in any common format
+    for typed in ("0199", "(555) 010-0199", "+1 555-010-0199", "555.010.0199", "555 010 0199"):
+        page.fill("input[name=q]", typed)
+        page.click("form[role=search] button")
+        assert listed(page) == [SECOND_CALLER], typed
 
 
 def test_a_caller_page_search_and_audio(page: Any, console_runtime: ConsoleRuntime) -> None:
     page.goto(console_runtime.url + "/console")
-    page.click(f"text={MARGARET}")
+    row_of(page, MARGARET).locator("a.caller-name").click()
     assert page.locator("h1").inner_text().startswith("Margaret")
     assert "Welcome back, Margaret" in page.locator(".first-message").inner_text()
     # When the operator searches the caller's memories

@@ -6,6 +6,7 @@ from pathlib import Path
 import httpx
 from console_support import MARGARET, SECOND_CALLER, ConsoleRuntime
 from helpers import undated
+from starlette.requests import Request
 
 from agentic_memory.caller_profile import CallFacts, GivenName
 from agentic_memory.ports import ChatMessage
@@ -14,6 +15,7 @@ from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies, use_dependencies
 from devtools.fakes import InMemoryArchive, InMemoryMemoryStore
 from local_runtime.console import views
+from local_runtime.console.access import COOKIE, ConsoleAccess, SessionPolicy
 from local_runtime.console.command import console_banner, console_key_for
 from local_runtime.runtime import build_runtime
 
@@ -124,10 +126,13 @@ def test_callers_come_25_a_page_and_a_search_reads_every_brief() -> None:
             CallFacts(conversation_id=f"conv_{n}", agent_id="agent_a", at=at, name=given),
         )
     deps = Dependencies(settings=Settings.from_environment({}), memory=InMemoryMemoryStore(), archive=archive)
-    # Then the first page has 25, the second the last 5, in number order
+    # Then the first page has 25, the second the last 5, newest last call first
     first, second = views.caller_rows(deps, page=1), views.caller_rows(deps, page=2)
     assert (first.total, first.pages, len(first.rows), len(second.rows)) == (30, 2, 25, 5)
-    assert second.rows[-1].caller_id == "+15550200029"
+    assert (first.rows[0].caller_id, second.rows[-1].caller_id) == ("+15550200029", "+15550200000")
+    # And by name, A to Z over every page ("Caller 0" … "Caller 9", then "Zebedee")
+    by_name = views.caller_rows(deps, page=2, sort="name")
+    assert [row.name for row in by_name.rows][-2:] == ["Caller 9", "Zebedee"]
     # And a search by name finds the one
     found = views.caller_rows(deps, query="zeb")
     assert [row.caller_id for row in found.rows] == ["+15550200027"]
@@ -151,3 +156,52 @@ def test_briefs_kept_per_agent_are_listed_and_shown_per_agent() -> None:
     assert view is not None and view.will_hear["dynamic_variables"]["caller_name"] == "Ada"
     assert [record.text for record in view.memories] == ["Ada keeps bees"]
     assert undated(views.search(deps, "+15550400001", "bees", "agent_a")) == ["Ada keeps bees"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def session_request(token: str) -> Request:
+    cookie = f"{COOKIE}={token}".encode()
+    return Request({"type": "http", "method": "GET", "path": "/console", "headers": [(b"cookie", cookie)]})
+
+
+def test_a_session_ends_when_idle_at_its_lifetime_and_on_sign_out() -> None:
+    # Given sessions of 8 hours that end after 30 idle minutes
+    clock = Clock()
+    access = ConsoleAccess("k", SessionPolicy(lifetime_seconds=8 * 3600, idle_seconds=30 * 60), clock)
+    busy, idle, closed = access.open_session(), access.open_session(), access.open_session()
+    # When one is used every 20 minutes for 7h40, another left alone, the third signed out
+    access.close_session(closed)
+    for _ in range(23):
+        clock.now += 20 * 60
+        assert access.admits(session_request(busy))
+    # Then the idle one and the signed-out one open nothing; the busy one ends at 8 hours all the same
+    assert not access.admits(session_request(idle))
+    assert not access.admits(session_request(closed))
+    clock.now += 20 * 60
+    assert not access.admits(session_request(busy))
+    # And a made-up token, or none, never opened anything
+    assert not access.admits(session_request("x" * 43)) and not access.admits(session_request(""))
+
+
+def test_numbers_in_any_common_format_name_one_caller() -> None:
+    deps = Dependencies(
+        settings=Settings.from_environment({}), memory=InMemoryMemoryStore(), archive=InMemoryArchive()
+    )
+    typed = ["(555) 010-0155", "+1 555-010-0155", "555.010.0155", "555 010 0155", "+15550100155"]
+    assert {views.caller_id_of(deps, number) for number in typed} == {"+15550100155"}
+    # Under another country code the national form is that country's
+    british = Dependencies(
+        settings=Settings.from_environment({"DEFAULT_COUNTRY_CODE": "44"}),
+        memory=InMemoryMemoryStore(),
+        archive=InMemoryArchive(),
+    )
+    assert views.caller_id_of(british, "07700 900123") == "+447700900123"
+    # An id that is no number stays the caller's key
+    assert views.caller_id_of(deps, "user_7f3c") == "user_7f3c"
