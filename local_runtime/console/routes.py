@@ -215,11 +215,13 @@ class Console:
         caller = request.path_params["caller"]
         if request.method == "GET":
             found = await run_in_threadpool(views.footprint, self.deps, caller)
-            return self._page(request, "forget.html", {"caller_id": caller, "found": found})
+            left = await run_in_threadpool(views.left_by_forget, self.deps, caller)
+            return self._page(request, "forget.html", {"caller_id": caller, "found": found, "left": left})
         form = await _form(request)
         if form.get("confirm", "").strip() != caller:
             found = await run_in_threadpool(views.footprint, self.deps, caller)
-            context = {"caller_id": caller, "found": found, "mismatch": True}
+            left = await run_in_threadpool(views.left_by_forget, self.deps, caller)
+            context = {"caller_id": caller, "found": found, "left": left, "mismatch": True}
             return self._page(request, "forget.html", context, 400)
         erased = await run_in_threadpool(views.forget, self.deps, caller)
         notice = f"Forgotten: {caller} ({erased} archived objects and every memory erased)."

@@ -362,6 +362,15 @@ def footprint(deps: Dependencies, caller_id: str) -> operations.CallerFootprint:
     return operations.footprint(caller_id, deps.archive, deps.memory)
 
 
+def left_by_forget(deps: Dependencies, caller_id: str) -> list[Event]:
+    """What the console shows as theirs that ``forget`` does not erase, because it is not filed under
+    their number: unattributed transcriptions found theirs, initiation failures that dialled them, and
+    dead-letter records (whose names hold the number)."""
+    found = events.caller_events(deps, caller_id, events.dead_letters_of(deps))
+    outside = (events.UNATTRIBUTED, events.FAILURE)
+    return [event for event in found if event.kind in outside or event.dead_letter is not None]
+
+
 def forget(deps: Dependencies, caller_id: str) -> int:
     """Erase the caller as ``agentic-memory forget --yes`` does; the number of archived objects erased."""
     return operations.forget(footprint(deps, caller_id), deps.archive, deps.memory)

@@ -139,6 +139,10 @@ def test_a_callers_page_shows_what_is_kept_beyond_their_calls(page: Any, seeded:
     other = page.locator("#other-events")
     assert other.locator("tr[data-kind='unattributed']", has_text=HIDDEN_CALL).count() == 1
     assert other.locator("tr[data-kind='pre-call']").count() == 0
+    # And forgetting them says it would leave that transcription, which is not filed under their number
+    page.click("text=Forget…")
+    unattributed = archive_keys.unattributed_transcription_key(HIDDEN_CALL)
+    assert unattributed in page.locator("#left-by-forget").inner_text()
     # The caller known only from a pre-call: no brief, but not "nothing kept"
     page.goto(seeded.url + "/console/callers/555.010.0133")
     assert page.locator("#no-brief").count() == 1

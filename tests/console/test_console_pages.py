@@ -205,3 +205,14 @@ def test_numbers_in_any_common_format_name_one_caller() -> None:
     assert views.caller_id_of(british, "07700 900123") == "+447700900123"
     # An id that is no number stays the caller's key
     assert views.caller_id_of(deps, "user_7f3c") == "user_7f3c"
+
+
+def test_a_stacks_dead_letters_are_said_to_be_unread_not_said_to_be_none() -> None:
+    # Given the console over a stack's archive (S3), whose dead letters are in SQS
+    settings = Settings.from_environment({"S3_BUCKET_NAME": "agentic-memory-dev-archive"})
+    deps = Dependencies(settings=settings, memory=InMemoryMemoryStore(), archive=InMemoryArchive())
+    # Then no page claims to have checked them
+    assert not views.event_rows(deps).dead_letters_readable
+    assert views.caller_view(deps, "+15550100111") is None
+    page = views.events.dead_letters_of(deps)
+    assert page.folder is None and page.parked() == {}
