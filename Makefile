@@ -3,11 +3,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # The address `make run` listens on (HOST is `make load`'s target URL). `make run MEM0=emulator`
-# serves with Mem0 Platform through the local emulator instead of the embedded engine.
+# serves with Mem0 Platform through the local emulator instead of the embedded engine. Off loopback
+# `serve` wants ELEVENLABS_TOOL_KEY, or ALLOW_OPEN_RETRIEVE=1 to serve /retrieve to the network open.
 BIND ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install install-dev run test lint typecheck bench bench-recall bench-recall-latency load clean
+.PHONY: install install-dev run test lint typecheck bench bench-recall bench-recall-latency load clean clean-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +29,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 run: install
-	$(BIN)/agentic-memory serve --host $(BIND) --port $(PORT) $(if $(filter emulator,$(MEM0)),--mem0-emulator)
+	$(BIN)/agentic-memory serve --host $(BIND) --port $(PORT) $(if $(filter emulator,$(MEM0)),--mem0-emulator) $(if $(ALLOW_OPEN_RETRIEVE),--allow-open-retrieve)
 
 CODE := $(wildcard shared services local_runtime devtools tests infra loadtests)
 
@@ -68,8 +69,21 @@ bench-recall: install
 bench-recall-latency: install
 	$(BIN)/python -m loadtests.recall_latency $(RECALL_LATENCY_ARGS)
 
-clean:
-	rm -rf $(VENV) .agentic-memory .pytest_cache .mypy_cache .ruff_cache
+# `make clean` removes the venv and the caches, never the local data (callers' calls and memories):
+# that is `make clean-data` (or `make clean DATA=1`), which says what it deletes and refuses while a
+# runtime or an operator command holds the folder.
+DATA_HOME := $(abspath $(or $(AGENTIC_MEMORY_HOME),.agentic-memory))
+
+clean: $(if $(DATA),clean-data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	@[ -n "$(DATA)" ] || [ ! -d "$(DATA_HOME)" ] || echo "kept the local data in $(DATA_HOME) (make clean-data removes it)"
+
+clean-data:
+	@if [ ! -e "$(DATA_HOME)" ]; then echo "no local data in $(DATA_HOME)"; exit 0; fi; \
+	if [ -e "$(DATA_HOME)/runtime.lock" ] && ! python3 -c 'import fcntl,os,sys; fcntl.flock(os.open(sys.argv[1], os.O_RDONLY), fcntl.LOCK_SH | fcntl.LOCK_NB)' "$(DATA_HOME)/runtime.lock" 2>/dev/null; then \
+		echo "$(DATA_HOME) is in use (a runtime or an operator command holds it): stop it first" >&2; exit 1; fi; \
+	echo "removing the local data in $(DATA_HOME): archived calls, memories, briefs, dead letters, dev keys"; \
+	rm -rf "$(DATA_HOME)"
 
 # Infrastructure (Pulumi, see docs/deployment.md).
 .PHONY: package infra-test stack-check

@@ -63,13 +63,24 @@ def admin_key(environ: Mapping[str, str], home: Path) -> str:
 
 
 def running_runtime(home: Path) -> str | None:
-    """The URL of the runtime serving ``home``, if one answers its health check; else None."""
+    """The URL of the runtime serving ``home``, if one holds it (local_runtime/home.py) and answers its
+    health check; else None. A ``runtime.json`` whose runtime is gone (killed) is not trusted: another
+    runtime, on another home, may listen on its port by now."""
+    from .home import in_use
+
+    holder = in_use(home)
+    if holder is None or holder.command != "serve" or not holder.url:
+        return None
+    return holder.url if answers(holder.url) else None
+
+
+def answers(url: str) -> bool:
+    """Whether a runtime answers ``GET /health`` at ``url``."""
     try:
-        url = str(json.loads(runtime_file(home).read_text())["url"])
         with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310 (our own file)
-            return url if response.status == 200 else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # none announced, or it stopped without withdrawing (killed): run here
+            return bool(response.status == 200)
+    except (OSError, ValueError):
+        return False
 
 
 def run_remotely(url: str, argv: list[str], environ: Mapping[str, str], home: Path) -> int:

@@ -1,6 +1,6 @@
 """``agentic-memory``: run the local runtime and replay ElevenLabs traffic against any URL.
 
-agentic-memory serve [--host 127.0.0.1] [--port 8080]
+agentic-memory serve [--host 127.0.0.1] [--port 8080] [--allow-open-retrieve]
 agentic-memory send FIXTURE_OR_FILE [--url URL] [--caller +1555...] [--conversation-id ID]
 agentic-memory replay --caller C | --conversation ID | --dead-letter | --all [--since T] [--until T]
 agentic-memory memories CALLER [--json]
@@ -27,9 +27,10 @@ from agentic_memory.log_privacy import keep_third_party_logs_quiet
 from agentic_memory.settings import Settings
 from devtools.fixtures import fixture_names
 
-from . import operator_commands, sender, smoke
+from . import exposure, operator_commands, sender, smoke
 from .console import command as console_command
 from .dev_keys import ensure_dev_keys
+from .home import HomeInUse, HomeLock, adopt_home
 
 
 def adopt_aws_region(environ: MutableMapping[str, str]) -> None:
@@ -50,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        exposure.ALLOW_FLAG,
+        action="store_true",
+        help="on an address other than loopback, serve /retrieve without ELEVENLABS_TOOL_KEY: anyone "
+        "who can reach it can read any caller's memories",
+    )
     serve.add_argument(
         "--mem0-emulator",
         metavar="PROFILE",
@@ -83,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     adopt_aws_region(os.environ)
+    adopt_home(os.environ)  # absolute, whatever the working directory (local_runtime/home.py)
     try:
         return _run(args, argv)
     except ConfigurationError as error:
@@ -102,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     if args.command == "serve":
-        return _serve(args.host, args.port, args.mem0_emulator)
+        return _serve(args.host, args.port, args.mem0_emulator, args.allow_open_retrieve)
     if args.command == "send":
         return sender.send_from_cli(args)
     if args.command == "smoke":
@@ -112,12 +120,29 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     return operator_commands.run(args, argv=list(sys.argv[1:] if argv is None else argv))
 
 
-def _serve(host: str, port: int, mem0_emulator_profile: str | None = None) -> int:
+def _serve(
+    host: str, port: int, mem0_emulator_profile: str | None = None, allow_open_retrieve: bool = False
+) -> int:
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
     )
     keep_third_party_logs_quiet()
-    home = Path(os.environ.get("AGENTIC_MEMORY_HOME", ".agentic-memory"))
+    refusal = exposure.open_retrieve_refusal(
+        host, bool(os.environ.get("ELEVENLABS_TOOL_KEY", "").strip(" ,")), allow_open_retrieve
+    )
+    if refusal:
+        print(f"agentic-memory serve: {refusal}", file=sys.stderr)
+        return 2
+    home = Path(os.environ["AGENTIC_MEMORY_HOME"])
+    try:
+        # One runtime per data folder, held until it stops; before anything in it is opened.
+        home_lock = HomeLock.acquire(home, "serve")
+    except HomeInUse as in_use:
+        print(
+            f"agentic-memory serve: {in_use}; stop it first, or set AGENTIC_MEMORY_HOME to another folder",
+            file=sys.stderr,
+        )
+        return 2
     generated = ensure_dev_keys(os.environ, home)
     # The console: on a non-loopback address only with CONSOLE_KEY set in the environment.
     console_key = console_command.console_key_for(host, os.environ, generated)
@@ -130,9 +155,11 @@ def _serve(host: str, port: int, mem0_emulator_profile: str | None = None) -> in
     from .runtime import build_runtime
 
     try:
-        runtime = build_runtime(settings, host, port, console_key=console_key)
+        runtime = build_runtime(settings, host, port, console_key=console_key, home_lock=home_lock)
     except OSError as error:
         print(f"agentic-memory: cannot listen on {host}:{port}: {error}", file=sys.stderr)
+        if emulator is not None:
+            emulator.stop()
         return 2
     url = runtime.url
     # The server runs on its own thread; this one waits for Ctrl-C or SIGTERM, then stops it cleanly.

@@ -21,6 +21,7 @@ from agentic_memory.wiring import Dependencies
 
 from . import admin, correction_commands, dead_letter, operations
 from .backends import dependencies_from
+from .home import HomeInUse, HomeLock, has_local_data, home_from, in_use
 
 # Set, they point the commands at a deployed stack's archive and memory rather than the local runtime's.
 STACK_VARIABLES = ("S3_BUCKET_NAME", "MEM0_API_KEY", "MEM0_API_KEY_PARAMETER", "MEMORY_BACKEND")
@@ -79,6 +80,12 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
         "purge", help="delete expired briefs, their memories and their archived calls"
     )
     purge.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    purge.add_argument(
+        "--days",
+        type=_days,
+        help="the retention period (default: RETENTION_DAYS in this command's environment, which a "
+        "running runtime is given too, else the runtime's own)",
+    )
 
     correction_commands.add_parsers(commands)
 
@@ -92,12 +99,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def run(args: argparse.Namespace, deps: Dependencies | None = None, argv: list[str] | None = None) -> int:
     """Run the command with ``deps``, else through the local runtime when one runs (it holds the
-    embedded store), else with the backends the environment selects."""
-    if deps is None and argv is not None and args.command in admin.ROUTED_COMMANDS:
-        url = _running_runtime()
-        if url is not None:
-            argv = correction_commands.routed_argv(args, argv)
-            return admin.run_remotely(url, argv, os.environ, _home())
+    embedded store), else on the local data while holding it (never on a store it would create),
+    else with the backends the environment selects."""
+    if deps is None and argv is not None and args.command in admin.ROUTED_COMMANDS and _on_local_data():
+        return _run_on_local_data(args, argv)
+    return _run(args, deps)
+
+
+def _run(args: argparse.Namespace, deps: Dependencies | None) -> int:
     try:
         deps = deps or _dependencies()
         if args.command == "replay":
@@ -105,7 +114,7 @@ def run(args: argparse.Namespace, deps: Dependencies | None = None, argv: list[s
         if args.command == "profiles":
             return rebuild_profiles(args, deps)
         if args.command == "retention":
-            return purge_expired(args.dry_run, deps)
+            return purge_expired(args.dry_run, deps, args.days)
         caller = caller_key(args.caller, deps.settings.default_country_code)
         if caller is None:
             raise UnsafeIdentifier("the caller is empty")
@@ -129,15 +138,64 @@ def run(args: argparse.Namespace, deps: Dependencies | None = None, argv: list[s
 
 
 def _home() -> Path:
-    return Path(os.environ.get("AGENTIC_MEMORY_HOME", ".agentic-memory"))
+    return home_from(os.environ)
 
 
-def _running_runtime() -> str | None:
-    """The local runtime's URL when it holds this home's data; None when the command is pointed at a
-    stack's bucket or Mem0 project (those allow any number of processes)."""
-    if any(os.environ.get(name) for name in STACK_VARIABLES):
-        return None
-    return admin.running_runtime(_home())
+def _on_local_data() -> bool:
+    """False when the command is pointed at a stack's bucket or Mem0 project (those allow any number of
+    processes)."""
+    return not any(os.environ.get(name) for name in STACK_VARIABLES)
+
+
+def _run_on_local_data(args: argparse.Namespace, argv: list[str]) -> int:
+    """In the runtime that holds the home, else here holding it; refused when the home holds no data
+    (a wrong AGENTIC_MEMORY_HOME would otherwise get "0 memories" or "erased 0" from a new empty store)
+    or when its holder does not answer."""
+    home = _home()
+    if not has_local_data(home) and in_use(home) is None:
+        return _refuse(args, f"no local data in {home} (AGENTIC_MEMORY_HOME): {_where_data_is()}", 2)
+    try:
+        lock = HomeLock.acquire(home, f"agentic-memory {args.command}")
+    except HomeInUse as busy:
+        url = busy.holder.url
+        if busy.holder.command == "serve" and url and admin.answers(url):
+            try:
+                routed = _with_retention_days(args, correction_commands.routed_argv(args, argv))
+            except ValueError as error:
+                return _refuse(args, str(error), 2)
+            return admin.run_remotely(url, routed, os.environ, home)
+        wait = "it does not answer; wait until it is ready, or restart it" if url else "wait for it to finish"
+        return _refuse(args, f"{busy}: {wait}", 3)
+    try:
+        if not has_local_data(home):
+            return _refuse(args, f"no local data in {home} (AGENTIC_MEMORY_HOME): {_where_data_is()}", 2)
+        if args.command == "retention" and args.days is None and os.environ.get("RETENTION_DAYS", "").strip():
+            args.days = _days(os.environ["RETENTION_DAYS"].strip())
+        return _run(args, None)
+    except ValueError as error:
+        return _refuse(args, str(error), 2)
+    finally:
+        lock.release()
+
+
+def _where_data_is() -> str:
+    return (
+        "nothing to work on. Run this with the AGENTIC_MEMORY_HOME the runtime was started with "
+        "(its first line says 'data in …'), or start it here with `make run`"
+    )
+
+
+def _refuse(args: argparse.Namespace, reason: str, code: int) -> int:
+    print(f"agentic-memory {args.command}: {reason}", file=sys.stderr)
+    return code
+
+
+def _with_retention_days(args: argparse.Namespace, argv: list[str]) -> list[str]:
+    """A purge run by the runtime uses this command's RETENTION_DAYS, not the runtime's environment."""
+    given = os.environ.get("RETENTION_DAYS", "").strip()
+    if args.command != "retention" or args.days is not None or not given:
+        return argv
+    return [*argv, "--days", str(_days(given))]
 
 
 def _dependencies() -> Dependencies:
@@ -216,11 +274,20 @@ def rebuild_profiles(args: argparse.Namespace, deps: Dependencies) -> int:
     return 1 if report.failed else 0
 
 
-def purge_expired(dry_run: bool, deps: Dependencies) -> int:
-    days = deps.settings.retention_days
+def purge_expired(dry_run: bool, deps: Dependencies, days: int | None = None) -> int:
+    """With ``days`` (``--days``, or the command's own RETENTION_DAYS passed on by it), else the
+    RETENTION_DAYS of the process that runs the purge: a running runtime's, when it runs there."""
+    source = "given to this command"
     if days is None:
-        print("RETENTION_DAYS is not set: everything is kept, nothing to purge")
+        days = deps.settings.retention_days
+        source = f"the setting of the process running the purge (pid {os.getpid()})"
+    if days is None:
+        print(
+            "RETENTION_DAYS is not set: everything is kept, nothing to purge (it was not given to this "
+            "command, as RETENTION_DAYS=N or --days N, nor set where the purge runs)"
+        )
         return 0
+    print(f"RETENTION_DAYS={days}, {source}", flush=True)
     print(f"looking for briefs whose last call is more than {days} days old", flush=True)
     report = retention.purge_expired(
         deps.archive, deps.memory, days, datetime.now(UTC), dry_run, _print_brief_progress
@@ -300,6 +367,17 @@ def _print_brief(caller: str, deps: Dependencies) -> None:
 
 def _print_progress(index: int, total: int, key: str, outcome: str) -> None:
     print(f"  [{index}/{total}] {key}: {outcome}", flush=True)
+
+
+def _days(text: str) -> int:
+    """A retention period in days (1 to 36500, as the setting); ValueError saying so."""
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 36500:
+        raise ValueError(f"RETENTION_DAYS={text!r} is not a number of days from 1 to 36500")
+    return days
 
 
 def _moment(text: str) -> datetime:

@@ -20,6 +20,7 @@ from agentic_memory.wiring import Dependencies, audio_source_for, use_dependenci
 from . import admin, dead_letter, operator_commands
 from .admin import COMMANDS_PATH, CommandEndpoint, admin_key
 from .backends import archive_for, memory_store_for
+from .home import HomeLock
 from .oversized import oversized_audio_recorder
 from .processing_queue import REDRIVE_INTERVAL_SECONDS, NotifyingArchive, ProcessingQueue, RedriveSchedule
 from .server import LocalRuntimeServer, Route
@@ -33,6 +34,8 @@ class LocalRuntime:
     queue: ProcessingQueue
     dependencies: Dependencies
     redrive: RedriveSchedule
+    # The home's lock (local_runtime/home.py), held until close: one runtime per data folder.
+    home_lock: HomeLock | None = None
 
     @property
     def url(self) -> str:
@@ -62,6 +65,8 @@ class LocalRuntime:
         if close is not None:
             close()  # releases the embedded store's folder lock
         use_dependencies(None)
+        if self.home_lock is not None:
+            self.home_lock.release()
 
 
 def build_runtime(
@@ -74,6 +79,7 @@ def build_runtime(
     console_key: str | None = None,
     retry_first_delay_seconds: float | None = None,
     redrive_interval_seconds: float = REDRIVE_INTERVAL_SECONDS,
+    home_lock: HomeLock | None = None,
 ) -> LocalRuntime:
     """The runtime for ``settings``; ``memory``, ``archive`` and ``audio_source`` replace the adapters
     the settings select (tests inject fakes and faults this way). With ``console_key`` it also serves
@@ -81,7 +87,41 @@ def build_runtime(
 
     ``retry_first_delay_seconds`` replaces ``RETRY_FIRST_DELAY_SECONDS`` and ``redrive_interval_seconds``
     the re-drive schedule's five minutes, so that tests run the whole schedule in fractions of a second.
+
+    The runtime holds its home (``home_lock``, else taken here) until ``close``: ``HomeInUse`` naming the
+    holder when another process has it, before anything is opened.
     """
+    lock = home_lock or HomeLock.acquire(settings.home, "serve")
+    try:
+        runtime = _assemble(
+            settings,
+            host,
+            port,
+            memory,
+            archive,
+            audio_source,
+            console_key,
+            retry_first_delay_seconds,
+            redrive_interval_seconds,
+        )
+    except BaseException:
+        lock.release()
+        raise
+    runtime.home_lock = lock
+    return runtime
+
+
+def _assemble(
+    settings: Settings,
+    host: str,
+    port: int,
+    memory: MemoryStore | None,
+    archive: Archive | None,
+    audio_source: AudioSource | None,
+    console_key: str | None,
+    retry_first_delay_seconds: float | None,
+    redrive_interval_seconds: float,
+) -> LocalRuntime:
     # The handlers are imported here, not at module import, so `agentic-memory --help` stays instant.
     from services.conversation_initiation.handler import lambda_handler as conversation_initiation
     from services.post_call.handler import lambda_handler as post_call
@@ -123,7 +163,7 @@ def build_runtime(
         routes,
         oversized_audio_recorder(notifying),
         [*console, operator_commands_route(dependencies, notifying.inner)],
-        health=lambda: health_report(settings, queue),
+        health=lambda: health_report(settings, queue, dependencies.memory),
     )
     queue.start()
     redrive.start()
@@ -147,14 +187,26 @@ def operator_commands_route(dependencies: Dependencies, archive: Archive) -> Bas
     return StarletteRoute(COMMANDS_PATH, endpoint.handle, methods=["POST"])
 
 
-def health_report(settings: Settings, queue: ProcessingQueue) -> dict[str, object]:
-    """What ``/health`` says besides its status: backend kinds and counts, no personal data."""
-    return {
+def health_report(
+    settings: Settings, queue: ProcessingQueue, memory: MemoryStore | None = None
+) -> dict[str, object]:
+    """What ``/health`` says besides its status: backend kinds and counts, no personal data; status
+    ``degraded`` with ``memory_unavailable`` (why) while the memory store cannot open.
+
+    Still 200: the pre-call answers from the brief and post-call events are archived and retried, so
+    the runtime is serving. Only a store that says whether it can open (the embedded engine) is asked;
+    Mem0 Platform is not called on every health check (the re-drive schedule probes it)."""
+    report: dict[str, object] = {
         "memory": str(settings.memory_backend),
         "archive": str(settings.archive_backend),
         "processing_queue_depth": queue.depth,
         "dead_letter_count": len(dead_letter.parked_keys(settings.home / "dead-letter")),
     }
+    availability = getattr(memory, "availability", None)
+    unavailable = availability() if availability is not None else None
+    if unavailable:
+        return {"status": "degraded", **report, "memory_unavailable": unavailable}
+    return report
 
 
 def warm_up(dependencies: Dependencies) -> None:

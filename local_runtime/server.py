@@ -4,9 +4,12 @@ AWS, in a worker thread (off the event loop) with that function's timeout in its
 
 Mirrors the limits of the real front door: a body over Lambda's 6 MB request limit is answered 413
 (JSON) as soon as it is announced or crosses the limit, read in chunks and never buffered past it.
-The rest of a refused body is read and dropped by uvicorn, so a client still sending gets to finish
-and read the 413 instead of a broken pipe. Every error the runtime itself gives is JSON
-``{"error", "detail"}``: 404 for unknown paths, 405 for other methods, 400 for malformed framing.
+The 413 closes the connection, but not at once: closing a socket with unread data in it sends a reset,
+which makes a client still sending (urllib, and any client that asked for ``Connection: close``) lose
+the answer. So the runtime half-closes (its answer, then end of stream) and reads and drops the rest of
+the body, up to ``LINGER_MAX_BYTES`` or ``LINGER_SECONDS``, before it closes. Every error the runtime
+itself gives is JSON ``{"error", "detail"}``: 404 for unknown paths, 405 for other methods, 400 for
+malformed framing.
 """
 
 import asyncio
@@ -16,7 +19,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import h11
@@ -56,6 +59,9 @@ OversizedHook = Callable[[str, bytes, int], None]
 LISTEN_BACKLOG = 1024
 # On stop, requests still running get this long to finish.
 GRACEFUL_STOP_SECONDS = 5
+# What is drained of a body still arriving after its answer (a refused one) before the connection closes.
+LINGER_SECONDS = 15.0
+LINGER_MAX_BYTES = 64 * 1024 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -91,12 +97,80 @@ class JsonErrorsH11Protocol(H11Protocol):
             self.transport.write(self.conn.send(event) or b"")
         self.transport.close()
 
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._socket_transport = transport
+        self._lingering: asyncio.TimerHandle | None = None
+        self._drained = 0
+        super().connection_made(cast(asyncio.Transport, _LingeringTransport(transport, self)))
+
+    def close_connection(self) -> None:
+        """What uvicorn's ``transport.close()`` does here: close, unless the client is still sending a
+        body we answered without reading; then linger (see the module's docstring)."""
+        transport = self._socket_transport
+        if self._lingering is not None or transport.is_closing():
+            return
+        if self.conn.their_state is not h11.SEND_BODY:
+            transport.close()
+            return
+        if transport.can_write_eof():
+            transport.write_eof()  # after the answer already written: the client reads it, then EOF
+        transport.resume_reading()
+        self._lingering = self.loop.call_later(LINGER_SECONDS, self._stop_lingering)
+
+    @property
+    def lingering(self) -> bool:
+        return self._lingering is not None
+
+    def _stop_lingering(self) -> None:
+        if self._lingering is not None:
+            self._lingering.cancel()
+        self._socket_transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering is None:
+            super().data_received(data)
+            return
+        self._drained += len(data)  # the rest of a refused body: dropped
+        if self._drained > LINGER_MAX_BYTES:
+            self._stop_lingering()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._lingering is not None:
+            self._lingering.cancel()
+        super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        if self._lingering is not None:
+            self._stop_lingering()
+            return
+        super().shutdown()
+
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol's own signature
+        if self._lingering is not None:
+            self._stop_lingering()  # the client has sent everything and read the answer
+            return None
         if self.conn.their_state is h11.SEND_BODY and self.conn.our_state is h11.SEND_RESPONSE:
             self.conn.receive_data(b"")
             self.handle_events()  # the truncated body is a RemoteProtocolError: send_400_response
             return True
         return None
+
+
+class _LingeringTransport:
+    """The connection's transport as uvicorn's protocol sees it, but for ``close``."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: JsonErrorsH11Protocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+
+    def close(self) -> None:
+        self._protocol.close_connection()
+
+    def is_closing(self) -> bool:
+        return self._protocol.lingering or self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class LocalRuntimeServer:
@@ -188,7 +262,8 @@ class LocalRuntimeServer:
             await run_in_threadpool(self._record_oversized, path, refused)
             too_large = answer_for(PayloadTooLarge)
             detail = f"the body exceeds {MAX_BODY_BYTES} bytes"
-            return error_response(too_large.status, too_large.code, detail)
+            # Connection: close bounds what is drained of the rest (JsonErrorsH11Protocol.close_connection).
+            return error_response(too_large.status, too_large.code, detail, {"Connection": "close"})
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]

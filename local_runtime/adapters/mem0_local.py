@@ -27,6 +27,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -55,6 +56,8 @@ _KEYS_MEM0_LIFTS = ("role", "agent_id")
 
 # Verbatim memories stored per hold of the engine (see EmbeddedMemoryStore._add).
 _VERBATIM_CHUNK = 16
+# How long a failure to open is reported as it is before ``availability`` tries again.
+_REOPEN_INTERVAL_SECONDS = 1.0
 
 
 class LlmNotConfigured(RuntimeError):
@@ -92,6 +95,7 @@ class EmbeddedMemoryStore:
         self.llm = llm
         self._memory: Any = None  # mem0.Memory once open
         self._lock = threading.RLock()
+        self._last_open_failure: tuple[float, str] = (0.0, "")
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -111,6 +115,27 @@ class EmbeddedMemoryStore:
             with _mem0_errors("close"):
                 memory.close()  # Mem0 closes its history database only, not the vector store
                 memory.vector_store.client.close()
+
+    def availability(self) -> str | None:
+        """None when the store is open (or opens now), else why it cannot open: for ``/health``.
+
+        Never waits: a store busy with another operation is open. A failed attempt is remembered for a
+        second, so that health checks in a loop do not retry opening on every call."""
+        if self._memory is not None:
+            return None
+        failed_at, reason = self._last_open_failure
+        if reason and time.monotonic() - failed_at < _REOPEN_INTERVAL_SECONDS:
+            return reason
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            self._opened()
+            return None
+        except MemoryUnavailable as error:
+            self._last_open_failure = (time.monotonic(), str(error))
+            return str(error)
+        finally:
+            self._lock.release()
 
     def __enter__(self) -> EmbeddedMemoryStore:
         self.open()

@@ -10,9 +10,13 @@ The last test of this module checks that, so keep it last.
 
 import json
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -37,8 +41,9 @@ pytestmark = pytest.mark.integration
 MB = 1024 * 1024
 # queue/ is the processing queue's spool (the durable local stand-in for SQS), added after the brief's list.
 WRITABLE_IN_HOME = {"archive", "memory", "dead-letter", "queue"}
-# runtime.json: where operator commands find the running runtime (local_runtime/admin.py), written at start.
-ALLOWED_IN_HOME = WRITABLE_IN_HOME | {"dev-keys.json", "runtime.log", "runtime.json"}
+# runtime.json: where operator commands find the running runtime (local_runtime/admin.py), written at start;
+# runtime.lock: the runtime's hold on its home, one runtime per data folder (local_runtime/home.py).
+ALLOWED_IN_HOME = WRITABLE_IN_HOME | {"dev-keys.json", "runtime.log", "runtime.json", "runtime.lock"}
 POST_ROUTES = ("/client-data", "/retrieve", "/post-call")
 
 
@@ -126,6 +131,49 @@ def test_an_oversized_audio_body_naming_traversal_ids_records_nothing(hostile_ru
     assert_json_error(answer, 413)
     new = listing(hostile_runtime.sandbox) - before
     assert {path for path in new if not path.startswith("home/memory/")} == set()
+
+
+def _post_with_urllib(url: str, body: bytes) -> tuple[int, bytes]:
+    # urllib sends the whole body before it reads, and asks for Connection: close.
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _post_with_httpx(url: str, body: bytes) -> tuple[int, bytes]:
+    with httpx.Client(timeout=30) as client:
+        response = client.post(url, content=body, headers={"Content-Type": "application/json"})
+        return response.status_code, response.content
+
+
+def _post_with_curl(url: str, body: bytes) -> tuple[int, bytes]:
+    if shutil.which("curl") is None:
+        pytest.skip("no curl on this machine")
+    # Without Expect: 100-continue curl sends the body at once, as most webhook senders do.
+    command = ["curl", "-sS", "-X", "POST", "-H", "Expect:", "-H", "Content-Type: application/json"]
+    command += ["--data-binary", "@-", "-w", "\n%{http_code}", url]
+    done = subprocess.run(command, input=body, capture_output=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    answer, _, status = done.stdout.rpartition(b"\n")
+    return int(status), answer
+
+
+@pytest.mark.parametrize(
+    "client", [_post_with_urllib, _post_with_httpx, _post_with_curl], ids=lambda c: c.__name__
+)
+def test_an_8_mb_body_gets_a_413_the_client_can_read(hostile_runtime, client):
+    # Given an ordinary HTTP client sending an 8 MB body at once (over the 6 MB limit)
+    for path in ("/post-call", "/retrieve"):
+        # When the runtime refuses it
+        status, answer = client(f"{hostile_runtime.url}{path}", b"x" * (8 * MB))
+        # Then the client reads the JSON 413, not a connection reset
+        assert status == 413, answer[:300]
+        assert json.loads(answer)["error"] == "payload_too_large"
 
 
 # --- malformed framing ----------------------------------------------------------------------------

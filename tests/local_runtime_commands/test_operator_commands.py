@@ -87,6 +87,7 @@ def test_replay_of_a_conversation_is_idempotent(fresh_runtime):
 
 def test_commands_take_an_unsafe_caller_id_as_its_encoded_key(tmp_path):
     # The same key the webhooks file such an id under (issue 11): nothing outside the archive is named.
+    (tmp_path / "archive").mkdir()  # local data (a folder without any is refused: test_runtime_rules.py)
     result = cli(tmp_path, "forget", "../../etc")
     assert result.returncode == 0, result.stderr
     assert "enc__2E_2E_2F_2E_2E_2Fetc: 0 memories, 0 archived objects" in result.stdout

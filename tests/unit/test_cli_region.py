@@ -24,6 +24,7 @@ def test_a_setting_that_cannot_configure_a_command_is_named_without_a_traceback(
 ) -> None:
     from local_runtime import cli
 
+    (tmp_path / "archive").mkdir()  # a home with data: an empty one is refused before any setting is read
     monkeypatch.setenv("AGENTIC_MEMORY_HOME", str(tmp_path))
     monkeypatch.setenv("RETENTION_DAYS", "abc")
 
