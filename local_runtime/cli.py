@@ -19,6 +19,7 @@ import time
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -208,6 +209,8 @@ def _banner(
         else str((settings.home / "archive").resolve())
     )
     tool = "required (ELEVENLABS_TOOL_KEY is set)" if settings.tool_keys else "not required"
+    if not settings.tool_keys and not exposure.is_loopback(urlsplit(url).hostname or ""):
+        tool = "not required: OPEN to anyone who can reach this address"
     return "\n".join(
         [
             f"agentic-memory: ready in {elapsed:.1f}s at {url}",
