@@ -107,6 +107,7 @@ def run(args: argparse.Namespace, deps: Dependencies | None = None, argv: list[s
 
 
 def _run(args: argparse.Namespace, deps: Dependencies | None) -> int:
+    inside_runtime = deps is not None
     try:
         deps = deps or _dependencies()
         if args.command == "replay":
@@ -128,12 +129,14 @@ def _run(args: argparse.Namespace, deps: Dependencies | None) -> int:
         return 2
     except MemoryUnavailable as error:
         print(f"agentic-memory {args.command}: memory unavailable: {error}", file=sys.stderr)
-        print(
-            "  (another process holds the local memory store: a runtime serving this "
-            f"AGENTIC_MEMORY_HOME ({_home().resolve()}) that predates its admin API, or one that does "
-            "not answer on the URL in runtime.json; restart it with `make run`, then run this again)",
-            file=sys.stderr,
-        )
+        if inside_runtime:
+            print("  (the memory store of the runtime running the command: see its /health)", file=sys.stderr)
+        else:
+            print(
+                f"  (another process has the memory store in {_home()}/memory open without holding the "
+                "folder: a runtime of an earlier version, say; stop it, then run this again)",
+                file=sys.stderr,
+            )
         return 3
 
 

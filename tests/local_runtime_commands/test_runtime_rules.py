@@ -90,7 +90,6 @@ def test_the_default_home_is_the_same_from_any_directory(tmp_path: Path):
     # Given no AGENTIC_MEMORY_HOME, when two processes in different directories ask for the home
     script = "from local_runtime.home import adopt_home; print(adopt_home({}))"
     env = {k: v for k, v in os.environ.items() if k != "AGENTIC_MEMORY_HOME"}
-    env["PYTHONPATH"] = str(Path.cwd())
     homes = {
         subprocess.run(
             [sys.executable, "-c", script], env=env, cwd=cwd, capture_output=True, text=True, check=True
@@ -125,7 +124,6 @@ def test_health_reports_memory_unavailable_while_the_store_cannot_open(qdrant_lo
         assert health["status"] == "degraded" and health["memory"] == "embedded"
         assert "already accessed by another instance" in health["memory_unavailable"]
         # And once the store can open, it is ok again by itself
-        os.close(os.dup(qdrant_lock))
         fcntl.flock(qdrant_lock, fcntl.LOCK_UN)
         deadline = time.monotonic() + 20
         while (health := httpx.get(f"{running.url}/health").json())["status"] != "ok":
