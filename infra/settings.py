@@ -307,7 +307,8 @@ class StackSettingsError(pulumi.RunError):
     """
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
+        # Once each: a key can be both unknown to the namespace and refused by the model.
+        self.problems = list(dict.fromkeys(problems))
         listed = "\n".join(f"  {problem}" for problem in self.problems)
         super().__init__(f"{source} has settings this program cannot use:\n{listed}")
 

@@ -181,7 +181,13 @@ def deploy(plan: StackPlan, server: MotoServer) -> DeployedStack:
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         queue_urls[queue.name], queue_arns[queue.name], real[queue.mock_arn] = url, arn, arn
 
-    s3.create_bucket(Bucket=plan.bucket)
+    # Outside us-east-1, S3 wants the region named (as Pulumi's provider does for the stack's bucket).
+    location = (
+        {}
+        if plan.region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": plan.region}}
+    )
+    s3.create_bucket(Bucket=plan.bucket, **location)
     if plan.versioned:
         s3.put_bucket_versioning(Bucket=plan.bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_notification_configuration(

@@ -1,4 +1,5 @@
-"""The stack in a box: every stack as the Pulumi program synthesizes it, run from the Lambda artifact
+"""The stack in a box: every stack as the Pulumi program synthesizes it (from the tests' own stack files,
+tests/infra/fixtures), run from the Lambda artifact
 on Python 3.12 against moto's server (IAM enforced) and the Mem0 Platform emulator.
 
 Session-wide, built once: the artifact (unzipped as Lambda's task root), the runtime's SDK, moto's
@@ -49,7 +50,12 @@ from box_stack import (  # noqa: E402
     start_environment,
 )
 
-from infra.synth import STACKS, close_mocks, synthesize  # noqa: E402
+from infra.synth import close_mocks, stacks_in, synthesize  # noqa: E402
+
+# The tests' own stack files (tests/infra/fixtures), as the infra tests use: a team's edits to the
+# repository's stack files (another region, its numbers, its secrets) change nothing the box pins.
+FIXTURES = REPOSITORY / "tests" / "infra" / "fixtures"
+STACKS = stacks_in(FIXTURES)
 
 COLD_START_REPORT = BOX_BUILD_DIR / "cold-starts.json"
 
@@ -94,7 +100,7 @@ def plans() -> Iterator[Callable[[str], StackPlan]]:
 
     def plan(stack: str) -> StackPlan:
         if stack not in synthesized:
-            synthesized[stack] = plan_of(synthesize(stack))
+            synthesized[stack] = plan_of(synthesize(stack, directory=FIXTURES))
         return synthesized[stack]
 
     yield plan
