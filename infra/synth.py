@@ -77,6 +77,9 @@ def _cli_string(value: Any) -> str:
     return str(value)
 
 
+_SECRET_KEYS = frozenset(spec.config_key for spec in SECRETS)
+
+
 def settings_of(stack: str, directory: Path = REPOSITORY) -> StackSettings:
     """The typed settings a stack file yields, without running the program.
 
@@ -91,7 +94,8 @@ def settings_of(stack: str, directory: Path = REPOSITORY) -> StackSettings:
     mem0 = {
         k.split(":", 1)[1]: parse_config_value(_cli_string(v))
         for k, v in raw.items()
-        if k.startswith(MEM0_NAMESPACE + ":") and not isinstance(v, dict)
+        # A secret is no setting, even written in plain text (the stack checks say that one).
+        if k.startswith(MEM0_NAMESPACE + ":") and not isinstance(v, dict) and k not in _SECRET_KEYS
     }
     region = raw.get("aws:region")
     problems = unknown_config_keys(raw)
