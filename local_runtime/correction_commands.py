@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agentic_memory.corrections import read_corrections
+from agentic_memory.names import clean_name
 from agentic_memory.wiring import Dependencies
 
 from . import caller_changes, caller_export
@@ -94,9 +95,11 @@ def run(args: argparse.Namespace, caller: str, deps: Dependencies) -> int:
 
 
 def _rename(args: argparse.Namespace, caller: str, deps: Dependencies, by: str, now: datetime) -> int:
-    name = " ".join(args.name.split())
-    if not name:
-        print("agentic-memory rename: the name is empty")
+    # The same rule as a name said in a call (names.clean_name): one to four words of letters, at most
+    # 60 characters; anything else (markup, a paragraph) is refused, not spoken to callers.
+    name = clean_name(args.name)
+    if name is None:
+        print("agentic-memory rename: not a name (one to four words of letters, at most 60 characters)")
         return 2
     done = caller_changes.correct_name(
         deps.archive, deps.memory, caller, name, by, now, args.agent, policy_of(deps)

@@ -23,6 +23,7 @@ from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
 from agentic_memory.errors import ArchiveKeyMissing, MemoryUnavailable, UnsafeIdentifier
 from agentic_memory.identity import caller_key, normalise_phone_number
 from agentic_memory.memory_building import printable
+from agentic_memory.names import clean_name
 from agentic_memory.ports import MemoryRecord
 from agentic_memory.profile_store import read_profile
 from agentic_memory.search_memory import options_from, search_memories
@@ -305,7 +306,8 @@ BY_CONSOLE = "console"
 def rename(deps: Dependencies, caller_id: str, name: str, agent_id: str | None = None) -> bool:
     """Correct the caller's name everywhere the agent hears it (``caller_changes.correct_name``);
     False when the name is empty or the caller has no brief."""
-    cleaned = " ".join(printable(name).split())[:NAME_MAX_CHARS]
+    # The same rule as a name said in a call (names.clean_name): markup or a paragraph is no name.
+    cleaned = clean_name(" ".join(printable(name).split())[:NAME_MAX_CHARS])
     if not cleaned:
         return False
     done = caller_changes.correct_name(

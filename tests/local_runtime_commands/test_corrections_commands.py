@@ -219,3 +219,13 @@ def test_an_export_through_the_runtime_names_its_file_absolutely(tmp_path, monke
         "--output",
         str(tmp_path / "out.zip"),
     ]
+
+
+@pytest.mark.parametrize("name", ["A" * 20_000, "<script>alert(1)</script>", "   "])
+def test_rename_refuses_what_is_no_name_and_records_nothing(deps, capsys, name):
+    # Found by a newcomer: a 20,000-character name held the runtime at full CPU for minutes
+    code = operator_commands.run(operator_commands.parse(["rename", MARGARET, name]), deps)
+    out = capsys.readouterr().out
+    assert code == 2 and "not a name" in out
+    assert not deps.archive.exists(corrections_key(MARGARET))
+    assert read_profile(deps.archive, MARGARET).name.name == "Margaret"
