@@ -99,6 +99,16 @@ POST_CALL = FunctionSpec(
     archive=ArchiveAccess(write=(POST_CALL_PREFIX,), read=(LINKS_PREFIX,), list=(LINKS_PREFIX,)),
     settings_model=PostCallSettings,
 )
+# What the processor reads, each listed too (ListBucket, so that a missing object is a 404).
+_PROCESSOR_READS = (
+    POST_CALL_PREFIX,
+    MEMORY_ADDS_PREFIX,
+    AGENTS_PREFIX,
+    PROFILE_PREFIX,
+    RECALL_PREFIX,
+    LINKS_PREFIX,
+    CORRECTIONS_PREFIX,
+)
 PROCESSOR = FunctionSpec(
     key="post-call-processor",
     settings_field="processor",
@@ -110,25 +120,9 @@ PROCESSOR = FunctionSpec(
     # links/: WhatsApp business-scoped ids linked to numbers, learnt from conversations naming both.
     # corrections/: operators' corrections, honoured by every processing (a missing one is a 404).
     archive=ArchiveAccess(
-        read=(
-            POST_CALL_PREFIX,
-            MEMORY_ADDS_PREFIX,
-            AGENTS_PREFIX,
-            PROFILE_PREFIX,
-            RECALL_PREFIX,
-            LINKS_PREFIX,
-            CORRECTIONS_PREFIX,
-        ),
+        read=_PROCESSOR_READS,
         write=(AUDIO_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX, RECALL_PREFIX, LINKS_PREFIX),
-        list=(
-            POST_CALL_PREFIX,
-            MEMORY_ADDS_PREFIX,
-            AGENTS_PREFIX,
-            PROFILE_PREFIX,
-            RECALL_PREFIX,
-            LINKS_PREFIX,
-            CORRECTIONS_PREFIX,
-        ),
+        list=_PROCESSOR_READS,
     ),
     settings_model=ProcessorSettings,
 )
