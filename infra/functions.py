@@ -119,10 +119,12 @@ PROCESSOR = FunctionSpec(
     # agents/: the numbers each agent has made or taken calls on, learned from its transcriptions.
     # links/: WhatsApp business-scoped ids linked to numbers, learnt from conversations naming both.
     # corrections/: operators' corrections, honoured by every processing (a missing one is a 404).
+    # Deletes in post-call/: a late delivery of a call an operator removed, and that call's audio.
     archive=ArchiveAccess(
         read=_PROCESSOR_READS,
         write=(AUDIO_PREFIX, MEMORY_ADDS_PREFIX, AGENTS_PREFIX, PROFILE_PREFIX, RECALL_PREFIX, LINKS_PREFIX),
         list=_PROCESSOR_READS,
+        delete=(POST_CALL_PREFIX,),
     ),
     settings_model=ProcessorSettings,
 )

@@ -42,7 +42,7 @@ def archive_access(bucket_arn: pulumi.Input[str], access: ArchiveAccess) -> list
     if access.write:
         statements.append(_objects("WriteArchive", "s3:PutObject", bucket_arn, access.write))
     if access.delete:
-        statements.append(_objects("DeleteExpired", "s3:DeleteObject", bucket_arn, access.delete))
+        statements.append(_objects("DeleteArchived", "s3:DeleteObject", bucket_arn, access.delete))
     if access.list:
         statements.append(
             {

@@ -61,7 +61,7 @@ def correct_name(
     memories that say the former name are updated, and the brief and recall index are rebuilt (or,
     for a brief with no archived call behind it, corrected in place). None when the caller has no brief."""
     caller = archive_keys.safe_caller(caller_id)
-    brief = read_profile(archive, caller, agent_id)
+    brief = _brief_of(archive, caller, agent_id)
     if brief is None:
         return None
     former = brief.name.name if brief.name else ""
@@ -74,7 +74,21 @@ def correct_name(
         if text != record.text and memory.update(record.id, text):
             updated += 1
     _rebuild(archive, caller, policy or Policy())
-    return NameCorrection(former, name, updated, read_profile(archive, caller, agent_id))
+    return NameCorrection(former, name, updated, _brief_of(archive, caller, agent_id))
+
+
+def _brief_of(archive: Archive, caller: str, agent_id: str | None) -> CallerProfile | None:
+    """The brief with ``agent_id``; without one, the caller's brief, or under
+    ``MEMORY_SCOPE=caller_and_agent`` (no such brief) the first of theirs that names them."""
+    if agent_id is not None:
+        return read_profile(archive, caller, agent_id)
+    briefs = [
+        brief
+        for key in operations.caller_briefs(archive, caller)
+        if (owner := archive_keys.profile_owner(key))
+        and (brief := read_profile(archive, caller, owner[1])) is not None
+    ]
+    return next((brief for brief in briefs if brief.name), briefs[0] if briefs else None)
 
 
 def caller_memories(archive: Archive, memory: MemoryStore, caller_id: str) -> list[MemoryRecord]:
@@ -92,24 +106,39 @@ def find_memory(archive: Archive, memory: MemoryStore, caller_id: str, memory_id
 
 
 def delete_memory(
-    archive: Archive, memory: MemoryStore, caller_id: str, memory_id: str, by: str, now: datetime
+    archive: Archive,
+    memory: MemoryStore,
+    caller_id: str,
+    memory_id: str,
+    by: str,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> MemoryRecord | None:
-    """Delete one of the caller's memories for good (recorded, so no replay adds it back); the memory
-    deleted, or None when the id is not one of theirs."""
+    """Delete one of the caller's memories for good (recorded, so no replay adds it back), and its
+    lines from the recall index (rebuilt: ``search_memory`` no longer finds them); the memory deleted,
+    or None when the id is not one of theirs."""
     caller = archive_keys.safe_caller(caller_id)
     record = find_memory(archive, memory, caller, memory_id)
     if record is None:
         return None
     record_correction(archive, caller, _memory_entry("memory_deleted", record, by, now))
     memory.delete(memory_id)
+    _rebuild(archive, caller, policy or Policy())
     return record
 
 
 def edit_memory(
-    archive: Archive, memory: MemoryStore, caller_id: str, memory_id: str, text: str, by: str, now: datetime
+    archive: Archive,
+    memory: MemoryStore,
+    caller_id: str,
+    memory_id: str,
+    text: str,
+    by: str,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> MemoryRecord | None:
-    """Replace one memory's text (recorded, so a replay keeps the edit); the memory as it was, or
-    None when the id is not one of the caller's."""
+    """Replace one memory's text (recorded, so a replay keeps the edit), in the recall index too
+    (rebuilt); the memory as it was, or None when the id is not one of the caller's."""
     caller = archive_keys.safe_caller(caller_id)
     record = find_memory(archive, memory, caller, memory_id)
     if record is None:
@@ -117,6 +146,7 @@ def edit_memory(
     entry = _memory_entry("memory_edited", record, by, now).model_copy(update={"new_text": text})
     record_correction(archive, caller, entry)
     memory.update(memory_id, text)
+    _rebuild(archive, caller, policy or Policy())
     return record
 
 
@@ -208,14 +238,16 @@ def remove_call(
         memory.delete(record.id)
     for key in found.object_keys:
         archive.delete(key)
-    _rebuild(archive, found.caller_id, policy or Policy())
+    # The brief and index were built with the call: with no archived call left, they go (every agent's).
+    _rebuild(archive, found.caller_id, policy or Policy(), keep_unarchived=False)
     return len(found.object_keys)
 
 
-def _rebuild(archive: Archive, caller: str, policy: Policy) -> None:
+def _rebuild(archive: Archive, caller: str, policy: Policy, keep_unarchived: bool = True) -> None:
     """The caller's briefs and recall indexes again, from the archive and the corrections. A brief with
-    no archived call behind it (written before the archive kept calls) is corrected where it is."""
-    if next(iter(archived_transcriptions(archive, caller)), None) is None:
+    no archived call behind it (written before the archive kept calls) is corrected where it is, unless
+    ``keep_unarchived`` is false: then it is removed, as a rebuild from no calls does."""
+    if keep_unarchived and next(iter(archived_transcriptions(archive, caller)), None) is None:
         _correct_in_place(archive, caller)
         return
     report = operations.rebuild_profiles(

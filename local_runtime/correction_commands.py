@@ -125,10 +125,14 @@ def _memory(args: argparse.Namespace, caller: str, deps: Dependencies, by: str, 
         print(f"nothing changed: run again with --yes to have it {what}")
         return 0
     if args.memory_command == "delete":
-        caller_changes.delete_memory(deps.archive, deps.memory, caller, args.memory_id, by, now)
+        caller_changes.delete_memory(
+            deps.archive, deps.memory, caller, args.memory_id, by, now, policy_of(deps)
+        )
         print("deleted (recorded: no replay adds it back)")
     else:
-        caller_changes.edit_memory(deps.archive, deps.memory, caller, args.memory_id, args.text, by, now)
+        caller_changes.edit_memory(
+            deps.archive, deps.memory, caller, args.memory_id, args.text, by, now, policy_of(deps)
+        )
         print(f"now: {args.text} (recorded: a replay keeps the edit)")
     return 0
 

@@ -307,16 +307,18 @@ def rebuild_profiles(
 
 
 def _rebuild_briefs(archive: Archive, caller: str, scope: MemoryScope, retention_days: int | None) -> int:
-    """The calls counted in the caller's rebuilt brief(s)."""
+    """The calls counted in the caller's rebuilt brief(s), a call kept by several agents once."""
     if scope is MemoryScope.CALLER:
         profile = rebuild_profile(archive, caller, retention_days=retention_days)
         return profile.call_count if profile is not None else 0
-    agents = _agents_called(archive, caller)
-    rebuilt = (
+    rebuilt = [
         rebuild_profile(archive, caller, agent_id=agent, retention_days=retention_days)
-        for agent in sorted(agents)
-    )
-    return sum(profile.call_count for profile in rebuilt if profile is not None)
+        for agent in sorted(_agents_to_rebuild(archive, caller))
+    ]
+    profiles = [profile for profile in rebuilt if profile is not None]
+    shared = set().union(*(profile.conversations for profile in profiles))
+    # A brief keeps the ids of its newest calls only: a long history is counted by its longest brief.
+    return max([len(shared), *(profile.call_count for profile in profiles)])
 
 
 def _rebuild_indexes(
@@ -326,14 +328,25 @@ def _rebuild_indexes(
     retention_days: int | None,
     redact_kinds: frozenset[SensitiveKind],
 ) -> int:
-    """The calls in the caller's rebuilt recall index(es)."""
-    if scope is MemoryScope.CALLER:
-        return recall_store.rebuild(archive, caller, None, retention_days, redact_kinds, datetime.now(UTC))
-    agents = _agents_called(archive, caller)
-    return sum(
-        recall_store.rebuild(archive, caller, agent, retention_days, redact_kinds, datetime.now(UTC))
-        for agent in sorted(agents)
-    )
+    """The calls in the caller's rebuilt recall index(es), a call kept by several agents once."""
+    agents = [None] if scope is MemoryScope.CALLER else sorted(_agents_to_rebuild(archive, caller))
+    indexed: set[str] = set()
+    for agent in agents:
+        indexed |= recall_store.rebuild(
+            archive, caller, agent, retention_days, redact_kinds, datetime.now(UTC)
+        )
+    return len(indexed)
+
+
+def _agents_to_rebuild(archive: Archive, caller: str) -> set[str]:
+    """Every agent the caller's archived calls visited, and every agent they still have a brief or an
+    index with: a brief or index that no archived call is left for (its calls removed) is removed."""
+    indexes = [
+        owner[1]
+        for key in recall_store.index_keys(archive, caller)
+        if (owner := archive_keys.recall_owner(key)) and owner[1]
+    ]
+    return _agents_called(archive, caller) | set(_agents_of(caller_briefs(archive, caller))) | set(indexes)
 
 
 def _agents_called(archive: Archive, caller: str) -> set[str]:

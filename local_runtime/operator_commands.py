@@ -13,9 +13,11 @@ from pathlib import Path
 
 from agentic_memory import archive_keys, retention
 from agentic_memory.adapters.ssm_parameters import resolve_secret_parameters
+from agentic_memory.caller_profile import CallerProfile
 from agentic_memory.errors import MemoryUnavailable, UnsafeIdentifier
 from agentic_memory.identity import caller_key, mask
 from agentic_memory.profile_store import archived_callers, read_profile
+from agentic_memory.scope import AGENT_SEPARATOR
 from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies
 
@@ -328,33 +330,48 @@ def _forget(caller: str, confirmed: bool, deps: Dependencies) -> int:
 
 def _memories(caller: str, as_json: bool, deps: Dependencies) -> int:
     if not as_json:
-        _print_brief(caller, deps)
+        _print_briefs(caller, deps)
+    # Under MEMORY_SCOPE=caller_and_agent each agent keeps its own memories (user_id caller~agent).
     records = [
-        r
+        (_agent_of(user_id), r)
         for user_id in operations.caller_user_ids(deps.archive, caller)
         for r in deps.memory.list_all(user_id)
     ]
     if as_json:
-        print(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
+        listed = [{**r.model_dump(mode="json"), "agent_id": agent} for agent, r in records]
+        print(json.dumps(listed, indent=2, ensure_ascii=False))
         return 0
     print(f"caller {caller}: {len(records)} memories")
-    for record in records:
+    for agent, record in records:
         meta = record.metadata
+        kind = f"[{meta.get('type', '?')}/{meta.get('role', '?')}]" + (f" with {agent}" if agent else "")
         print(
-            f"- [{meta.get('type', '?')}/{meta.get('role', '?')}] {meta.get('conversation_id', '')} "
-            f"{str(meta.get('timestamp', ''))[:19]}: {record.text}"
+            f"- {kind} {meta.get('conversation_id', '')} {str(meta.get('timestamp', ''))[:19]}: {record.text}"
         )
     return 0
 
 
-def _print_brief(caller: str, deps: Dependencies) -> None:
-    profile = read_profile(deps.archive, caller)
-    if profile is None:
+def _agent_of(user_id: str) -> str | None:
+    _, separator, agent = user_id.partition(AGENT_SEPARATOR)
+    return agent if separator else None
+
+
+def _print_briefs(caller: str, deps: Dependencies) -> None:
+    keys = operations.caller_briefs(deps.archive, caller)
+    if not keys:
         print(f"caller {caller}: no brief (a new caller to the pre-call)")
-        return
+    for key in keys:
+        owner = archive_keys.profile_owner(key)
+        agent = owner[1] if owner else None
+        profile = read_profile(deps.archive, caller, agent)
+        if profile is not None:
+            _print_brief(caller, profile, agent)
+
+
+def _print_brief(caller: str, profile: CallerProfile, agent: str | None) -> None:
     name = f"{profile.name.name} ({profile.name.source}, {profile.name.at:%Y-%m-%d})" if profile.name else "-"
     span = f"{profile.first_call_at:%Y-%m-%d %H:%M} to {profile.last_call_at:%Y-%m-%d %H:%M} UTC"
-    print(f"caller {caller}: brief")
+    print(f"caller {caller}: brief" + (f" with agent {agent}" if agent else ""))
     print(f"  name: {name}")
     for earlier in profile.earlier_names:
         print(f"    earlier: {earlier.name} ({earlier.source}, {earlier.at:%Y-%m-%d})")

@@ -323,7 +323,7 @@ def memory_of(deps: Dependencies, caller_id: str, memory_id: str) -> MemoryRecor
 def delete_memory(deps: Dependencies, caller_id: str, memory_id: str) -> bool:
     """Delete one of this caller's memories for good (recorded); False when the id is not theirs."""
     done = caller_changes.delete_memory(
-        deps.archive, deps.memory, caller_id, memory_id, BY_CONSOLE, datetime.now(UTC)
+        deps.archive, deps.memory, caller_id, memory_id, BY_CONSOLE, datetime.now(UTC), _policy(deps)
     )
     return done is not None
 
@@ -334,7 +334,7 @@ def edit_memory(deps: Dependencies, caller_id: str, memory_id: str, text: str) -
     if not cleaned:
         return False
     done = caller_changes.edit_memory(
-        deps.archive, deps.memory, caller_id, memory_id, cleaned, BY_CONSOLE, datetime.now(UTC)
+        deps.archive, deps.memory, caller_id, memory_id, cleaned, BY_CONSOLE, datetime.now(UTC), _policy(deps)
     )
     return done is not None
 

@@ -11,7 +11,9 @@ acting at once both land. Each entry says who, when and what:
   it follows a word for someone else ("my daughter Margaret", "Dr. Margaret").
 * ``memory_deleted`` / ``memory_edited``: one memory (its id, the conversation and type it came
   from, its text, for an edit the new text). Processing a call again never adds a deleted memory back
-  and adds an edited one as edited (``corrected_messages``).
+  and adds an edited one as edited (``corrected_messages``); a verbatim memory's lines leave the recall
+  index (or are replaced there, ``corrected_indexed_call``); a call's factual memory stands for its
+  summary, which leaves the brief and the index with it (``corrected_facts``).
 * ``call_removed``: a conversation removed by the operator; processing it again (a late delivery) is
   skipped.
 
@@ -34,7 +36,7 @@ from .errors import ArchiveKeyMissing, ArchiveUnavailable
 from .name_phrases import OTHERS
 from .ports import Archive, ChatMessage
 from .recall.index import IndexedCall
-from .recall.passages import Segment
+from .recall.passages import AGENT, CALLER, Segment
 
 CORRECTIONS_PREFIX = "corrections/"
 CONTENT_TYPE = "application/json"
@@ -180,18 +182,30 @@ def _renamed_scalar(value: Scalar, renames: Sequence[tuple[str, str]]) -> Scalar
 
 
 def corrected_facts(facts: CallFacts, corrections: Corrections) -> CallFacts:
-    """One call's facts for the brief, with the corrected name in its texts and values."""
+    """One call's facts for the brief, as the operator left them: the corrected name in its texts and
+    values, and the summary and title gone with the call's factual memory when that was deleted (its
+    text when that was edited)."""
     pairs = corrections.renames()
-    if not pairs:
+    summary_memory = [
+        entry
+        for entry in corrections.entries
+        if entry.kind in ("memory_deleted", "memory_edited")
+        and entry.memory_type == "factual"
+        and entry.conversation_id == facts.conversation_id
+    ]
+    if not pairs and not summary_memory:
         return facts
     name = facts.name
     if name is not None:
         name = name.model_copy(update={"name": renamed(name.name, pairs)})
+    title, summary = renamed(facts.title, pairs), renamed(facts.summary, pairs)
+    if summary_memory:
+        title, summary = "", summary_memory[-1].new_text
     return facts.model_copy(
         update={
             "name": name,
-            "title": renamed(facts.title, pairs),
-            "summary": renamed(facts.summary, pairs),
+            "title": title,
+            "summary": summary,
             "collected": {field: _renamed_scalar(v, pairs) for field, v in facts.collected.items()},
         }
     )
@@ -232,15 +246,51 @@ def corrected_brief(profile: CallerProfile, corrections: Corrections) -> CallerP
 
 
 def corrected_indexed_call(call: IndexedCall, corrections: Corrections) -> IndexedCall:
-    """One call as the recall index keeps it, with the corrected name in what was said."""
-    pairs = corrections.renames()
-    if not pairs:
+    """One call as the recall index keeps it, as the operator left it: the corrected name in what was
+    said, and the memories deleted or edited from this call deleted or edited in it too (a verbatim
+    memory's lines are the index's own segments, ``memory_building.transcript_passages``; the call's
+    factual memory stands for its summary). Entries apply in the order they were made, as the memory
+    store saw them."""
+    segments, summary = list(call.segments), call.summary
+    for entry in corrections.entries:
+        if entry.kind == "name" and (pairs := name_pairs(entry)):
+            segments = [Segment(s.speaker, renamed(s.text, pairs)) for s in segments]
+            summary = renamed(summary, pairs)
+        elif entry.kind in ("memory_deleted", "memory_edited") and (
+            entry.conversation_id == call.conversation_id
+        ):
+            replacement = entry.new_text if entry.kind == "memory_edited" else ""
+            if entry.memory_type == "factual":
+                summary = replacement
+            else:
+                segments = _with_lines_replaced(segments, entry.text, replacement)
+    if segments == list(call.segments) and summary == call.summary:
         return call
-    return replace(
-        call,
-        segments=tuple(Segment(s.speaker, renamed(s.text, pairs)) for s in call.segments),
-        summary=renamed(call.summary, pairs),
-    )
+    return replace(call, segments=tuple(segments), summary=summary)
+
+
+def _with_lines_replaced(segments: list[Segment], old_text: str, new_text: str) -> list[Segment]:
+    """``segments`` with the run of consecutive segments whose lines are ``old_text``'s replaced by
+    the lines of ``new_text`` (none: removed). A line of the new text that names no speaker keeps the
+    speaker of the first line it replaces. Unchanged when ``old_text`` is not such a run (a fact Mem0
+    extracted is no passage of the index)."""
+    wanted = [line for line in old_text.split("\n") if line]
+    if not wanted:
+        return segments
+    lines = [segment.line for segment in segments]
+    for start in range(len(lines) - len(wanted) + 1):
+        if lines[start : start + len(wanted)] == wanted:
+            speaker = segments[start].speaker
+            added = [_segment_of(line, speaker) for line in new_text.split("\n") if line.strip()]
+            return [*segments[:start], *added, *segments[start + len(wanted) :]]
+    return segments
+
+
+def _segment_of(line: str, default_speaker: str) -> Segment:
+    speaker, separator, text = line.partition(": ")
+    if separator and speaker in (AGENT, CALLER) and text.strip():
+        return Segment(speaker, " ".join(text.split()))
+    return Segment(default_speaker, " ".join(line.split()))
 
 
 def corrected_messages(

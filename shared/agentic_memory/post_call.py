@@ -44,7 +44,7 @@ from .recall.calls import indexed_call
 from .scope import scoped_user_id
 from .settings import IdentitySettings, PostCallSettings, ProcessorSettings
 from .signature import SignatureError, verify
-from .transfers import agents_in_scope
+from .transfers import agents_in_scope, conversation_agents
 from .validation import parse
 
 log = logging.getLogger(__name__)
@@ -311,6 +311,9 @@ def _store_memories(
         return result.model_copy(update={"skipped": "unattributed", "reason": "no caller is named"})
     corrections = read_corrections(archive, caller_id)
     if data.conversation_id in corrections.removed_calls():
+        # A late or repeated delivery of a call the operator removed: what it archived goes too.
+        for removed in (key, *_audio_keys(data)):
+            archive.delete(removed)
         return result.model_copy(
             update={"skipped": "removed_by_operator", "reason": "an operator removed it"}
         )
@@ -328,6 +331,21 @@ def _store_memories(
     if not added and not pending:
         return result.model_copy(update={"skipped": "already_processed"})
     return result.model_copy(update={"memories_added": added, "pending_adds": pending})
+
+
+def _audio_keys(data: wire.TranscriptionData) -> list[str]:
+    """Where the call's audio may be archived: under each agent it visited (audio, its event, the
+    record of an oversized one)."""
+    return [
+        key
+        for agent in {data.agent_id, *conversation_agents(data)}
+        if agent
+        for key in (
+            archive_keys.audio_key(agent, data.conversation_id),
+            archive_keys.audio_event_key(agent, data.conversation_id),
+            archive_keys.oversized_audio_key(agent, data.conversation_id),
+        )
+    ]
 
 
 def _store_for(

@@ -170,8 +170,8 @@ def test_rebuild_and_forget_reach_every_agent_a_conversation_visited(keys, tmp_p
     deps.archive.delete(billing_brief)
     deps.archive.delete(f"recall/{BILLING}/{MARGARET}.sqlite.gz")
     report = operations.rebuild_profiles([MARGARET], deps.archive, scope=MemoryScope.CALLER_AND_AGENT)
-    # Then both come back: the conversation counts for both agents
-    assert report.rebuilt == {MARGARET: 2} and report.indexed == {MARGARET: 2}
+    # Then both come back, and the report counts the one conversation once
+    assert report.rebuilt == {MARGARET: 1} and report.indexed == {MARGARET: 1}
     assert deps.archive.exists(billing_brief) and refund_found(BILLING)
     # When Margaret is forgotten, nothing of her is left with either agent
     found = operations.footprint(MARGARET, deps.archive, deps.memory)

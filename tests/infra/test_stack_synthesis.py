@@ -69,6 +69,8 @@ ARCHIVE_ACCESS = {
             "profiles/*",
             "recall/*",
         ],
+        # post-call/: a late delivery of a call an operator removed, and its audio, are deleted.
+        "s3:DeleteObject": ["post-call/*"],
     },
     "retention": {"s3:GetObject": PURGED, "s3:DeleteObject": PURGED},
 }

@@ -229,3 +229,146 @@ def test_rename_refuses_what_is_no_name_and_records_nothing(deps, capsys, name):
     assert code == 2 and "not a name" in out
     assert not deps.archive.exists(corrections_key(MARGARET))
     assert read_profile(deps.archive, MARGARET).name.name == "Margaret"
+
+
+def searched(deps: Dependencies, query: str) -> str:
+    request = SearchMemoryRequest(query=query, user_id=MARGARET)
+    _, found = search_memories(
+        request, deps.memory, deps.archive, options_from(deps.settings, datetime.now(UTC))
+    )
+    return "\n".join(found)
+
+
+def passage_saying(deps: Dependencies, words: str) -> str:
+    """The id of Margaret's verbatim memory (a passage of a call) that holds ``words``."""
+    return next(
+        r.id
+        for r in deps.memory.list_all(MARGARET)
+        if r.metadata.get("type") == "semantic" and words in r.text
+    )
+
+
+def test_a_deleted_memory_is_no_longer_found_by_search_memory(deps, capsys):
+    # Given the passage where Margaret asks for the certificate, found by the search tool
+    said = "Could you send me the vaccination certificate?"
+    assert said in searched(deps, "vaccination certificate for the trip")
+    doomed = passage_saying(deps, said)
+    # When the operator deletes that memory
+    command(deps, capsys, "memory", "delete", MARGARET, doomed, "--yes")
+    # Then neither the memory store nor the recall index answers what it said
+    assert said not in searched(deps, "vaccination certificate for the trip")
+    # And a replay and a rebuild do not bring it back into either
+    replay_and_rebuild_change_nothing(deps, capsys)
+    assert said not in searched(deps, "vaccination certificate for the trip")
+    # And the other call is still found
+    assert "yearly vaccinations" in searched(deps, "yearly vaccinations for Biscuit")
+
+
+def test_a_deleted_call_summary_is_no_longer_found(deps, capsys):
+    summary = next(
+        r
+        for r in deps.memory.list_all(MARGARET)
+        if r.metadata.get("type") == "factual" and r.metadata.get("conversation_id") == SECOND
+    )
+    assert "needs for her trip" in summary.text and "needs for her trip" in searched(deps, "certificate trip")
+    assert "needs for her trip" in what_the_agent_hears(deps)
+    command(deps, capsys, "memory", "delete", MARGARET, summary.id, "--yes")
+    # Then neither the search tool nor the pre-call's summary of the call says it any more
+    assert "needs for her trip" not in searched(deps, "certificate trip")
+    assert "needs for her trip" not in what_the_agent_hears(deps)
+    replay_and_rebuild_change_nothing(deps, capsys)
+    assert "needs for her trip" not in searched(deps, "certificate trip")
+    assert "needs for her trip" not in what_the_agent_hears(deps)
+
+
+def test_an_edited_memory_is_what_search_memory_answers(deps, capsys):
+    edited = passage_saying(deps, "vaccination certificate")
+    new_text = "Caller: Please post the vaccination papers to my daughter's address instead."
+    command(deps, capsys, "memory", "edit", MARGARET, edited, new_text, "--yes")
+    answer = searched(deps, "vaccination certificate papers")
+    assert "post the vaccination papers to my daughter's address" in answer
+    assert "Could you send me the vaccination certificate" not in answer
+    replay_and_rebuild_change_nothing(deps, capsys)
+    answer = searched(deps, "vaccination certificate papers")
+    assert "Could you send me the vaccination certificate" not in answer and "daughter's address" in answer
+
+
+def test_removing_every_call_leaves_no_brief_and_no_index(deps, capsys):
+    # When the operator removes both of Margaret's calls, one after the other
+    command(deps, capsys, "remove-call", MARGARET, FIRST, "--yes")
+    command(deps, capsys, "remove-call", MARGARET, SECOND, "--yes")
+    # Then nothing built from them is left: no brief (a new caller to the pre-call), no index, no memory
+    assert read_profile(deps.archive, MARGARET) is None
+    assert not deps.archive.exists(archive_keys.recall_key(MARGARET))
+    assert deps.memory.list_all(MARGARET) == []
+    assert searched(deps, "vaccination certificate Biscuit wedding") == ""
+    heard = what_the_agent_hears(deps)
+    assert "Welcome back" not in heard and "Biscuit" not in heard
+    # And a rebuild makes none again
+    command(deps, capsys, "profiles", "rebuild", "--caller", MARGARET)
+    assert read_profile(deps.archive, MARGARET) is None
+    assert not deps.archive.exists(archive_keys.recall_key(MARGARET))
+
+
+def test_a_late_delivery_of_a_removed_call_is_not_kept(deps, capsys):
+    command(deps, capsys, "remove-call", MARGARET, FIRST, "--yes")
+    # When ElevenLabs delivers the removed call again (a retry, a replayed webhook) with its audio
+    for name in ("transcription_twilio_inbound", "audio"):
+        body = fixture_bytes(name)
+        key = archive_key_for(parse_event(body), deps.settings)
+        deps.archive.put(key, body, "application/json")
+    transcription = archive_keys.transcription_key(MARGARET, FIRST)
+    result = process_archived_event(transcription, deps.settings, deps.archive, deps.memory)
+    # Then processing skips it and deletes what the delivery archived: the removal holds
+    assert result.skipped == "removed_by_operator"
+    assert not deps.archive.exists(transcription)
+    assert not deps.archive.exists(archive_keys.audio_event_key(AGENT, FIRST))
+    out = command(deps, capsys, "export", MARGARET, "--output", str(Path(deps.settings.home) / "m.zip"))
+    assert "1 call(s), 0 audio file(s)" in out
+    assert {r.metadata.get("conversation_id") for r in deps.memory.list_all(MARGARET)} == {SECOND}
+
+
+@pytest.fixture
+def per_agent(tmp_path: Path) -> Dependencies:
+    """Margaret's two calls under MEMORY_SCOPE=caller_and_agent: her brief, index and memories are
+    kept with the agent (profiles/{agent}/…, recall/{agent}/…, user_id caller~agent)."""
+    settings = Settings.from_environment(
+        {"AGENTIC_MEMORY_HOME": str(tmp_path), "MEMORY_SCOPE": "caller_and_agent"}
+    )
+    deps = Dependencies(
+        settings=settings, memory=InMemoryMemoryStore(), archive=FilesystemArchive(tmp_path / "archive")
+    )
+    for name in ("transcription_twilio_inbound", "transcription_returning_caller"):
+        body = fixture_bytes(name)
+        key = archive_key_for(parse_event(body), settings)
+        deps.archive.put_new(key, body, "application/json")
+        process_archived_event(key, settings, deps.archive, deps.memory)
+    return deps
+
+
+def test_every_command_works_with_briefs_kept_per_agent(per_agent, capsys, tmp_path):
+    deps = per_agent
+    brief_key = archive_keys.profile_key(MARGARET, AGENT)
+    assert deps.archive.exists(brief_key) and not deps.archive.exists(archive_keys.profile_key(MARGARET))
+    # memories: the brief with the agent, and each memory says whose it is
+    out = command(deps, capsys, "memories", MARGARET)
+    assert f"brief with agent {AGENT}" in out and "no brief" not in out
+    assert f"with {AGENT} {FIRST}" in out
+    # rename: finds her brief with the agent
+    out = command(deps, capsys, "rename", MARGARET, "Eleanor")
+    assert "now Eleanor (was Margaret)" in out
+    assert read_profile(deps.archive, MARGARET, AGENT).name.name == "Eleanor"  # type: ignore[union-attr]
+    # rebuild: two calls, counted once each
+    out = command(deps, capsys, "profiles", "rebuild", "--caller", MARGARET)
+    assert "2 calls in the brief, 2 in the recall index" in out
+    # export: the brief with the agent is in it
+    target = tmp_path / "export.zip"
+    command(deps, capsys, "export", MARGARET, "--output", str(target))
+    with zipfile.ZipFile(target) as bundle:
+        assert json.loads(bundle.read(f"briefs/{AGENT}.json"))["name"]["name"] == "Eleanor"
+    # remove-call of both: no brief and no index is left with the agent
+    command(deps, capsys, "remove-call", MARGARET, FIRST, "--yes")
+    command(deps, capsys, "remove-call", MARGARET, SECOND, "--yes")
+    assert not deps.archive.exists(brief_key)
+    assert not deps.archive.exists(archive_keys.recall_key(MARGARET, AGENT))
+    assert "no brief" in command(deps, capsys, "memories", MARGARET)

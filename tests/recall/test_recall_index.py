@@ -243,10 +243,10 @@ def test_an_index_is_rebuilt_from_an_archive_made_by_this_version() -> None:
     # When the index is lost and rebuilt with progress
     archive.delete(archive_keys.recall_key(CALLER))
     seen: list[tuple[int, int]] = []
-    count = store.rebuild(archive, CALLER, progress=lambda done, total, key: seen.append((done, total)))
+    indexed = store.rebuild(archive, CALLER, progress=lambda done, total, key: seen.append((done, total)))
     # Then it holds the same calls, passages and words
     after = RecallIndex.load(archive.get(archive_keys.recall_key(CALLER)))
-    assert count == 2 and seen[-1] == (2, 2)
+    assert len(indexed) == 2 and seen[-1] == (2, 2)
     assert after.figures() == before.figures()
     assert after.lexical_search("Biscuit", 5) != []
 

@@ -79,9 +79,11 @@ def rebuild(
     redact_kinds: frozenset[SensitiveKind] = ALL_KINDS,
     now: datetime | None = None,
     progress: Progress | None = None,
-) -> int:
+) -> frozenset[str]:
     """Build the caller's index again from their archived transcriptions (with ``agent_segment``:
-    that agent's calls only) and store it; the number of calls indexed. No call: the index is removed."""
+    that agent's calls only) and store it; the conversation ids of the calls indexed (several agents'
+    indexes of one caller share transferred calls: their union counts each call once). No call: the
+    index is removed."""
     key = archive_keys.recall_key(caller_id, agent_segment)
     for attempt in range(MAX_WRITE_ATTEMPTS):
         try:
@@ -95,13 +97,13 @@ def rebuild(
                 index.add_call(call)
             newest = max((call.started_at for call in calls), default=now)
             _keep_within_bounds(index, retention_days, newest)
-            count = index.figures().calls
-            if count == 0:
+            indexed = frozenset(call.conversation_id for call in index.calls())
+            if not indexed:
                 archive.delete(key)
-                return 0
+                return indexed
             # Conditional: a call the processor indexed meanwhile is in the archive, and read again.
             if archive.put_if_version(key, index.dump(), CONTENT_TYPE, version):
-                return count
+                return indexed
         finally:
             index.close()
         _pause(attempt)
