@@ -52,12 +52,14 @@ def export_caller(
     now = now or datetime.now(UTC)
     buffer = io.BytesIO()
     index: list[str] = []
+    briefs: list[str] = []
     audio_files = 0
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
         for key in operations.caller_briefs(archive, caller):
             owner = archive_keys.profile_owner(key)
             name = f"briefs/{owner[1]}.json" if owner and owner[1] else "brief.json"
             bundle.writestr(name, _pretty(archive.get(key)))
+            briefs.append(name)
         records = caller_memories(archive, memory, caller)
         bundle.writestr(
             "memories.json",
@@ -86,7 +88,7 @@ def export_caller(
             index.append(f"  {folder}/  {when}  {title or ''}{'  (audio)' if audio else ''}")
         for key in archive.keys(f"{archive_keys.CLIENT_DATA_PREFIX}{caller}/"):
             bundle.writestr(f"pre-calls/{key.split('/', 2)[2]}", _pretty(archive.get(key)))
-        bundle.writestr("README.txt", _readme(caller, now, index, len(records)))
+        bundle.writestr("README.txt", _readme(caller, now, index, len(records), briefs))
     return Export(buffer.getvalue(), len(index), audio_files, len(records))
 
 
@@ -133,13 +135,15 @@ def _memory_line(meta: Mapping[str, Any], text: str) -> str:
     return f"- [{when}] ({meta.get('type', '?')}, {meta.get('conversation_id', '')}) {text}\n"
 
 
-def _readme(caller: str, now: datetime, index: list[str], memories: int) -> str:
+def _readme(caller: str, now: datetime, index: list[str], memories: int, briefs: list[str]) -> str:
+    # Under MEMORY_SCOPE=caller_and_agent each agent keeps its own brief: briefs/{agent}.json.
+    brief_lines = [f"{name:<19}what the voice agent is told at the start of each call" for name in briefs]
     return "\n".join(
         [
             f"Everything Agentic Memory keeps about {caller}",
             f"Exported {now:%Y-%m-%d %H:%M} UTC.",
             "",
-            "brief.json         what the voice agent is told at the start of each call",
+            *(brief_lines or ["(no brief)         the voice agent is told nothing at the start of a call"]),
             f"memories.txt       the {memories} memories kept (memories.json: the same, with their details)",
             "corrections.json   changes an operator made (who, when, what)",
             "calls/             one folder per call: transcript.txt (readable), transcript.json",

@@ -366,6 +366,7 @@ def test_every_command_works_with_briefs_kept_per_agent(per_agent, capsys, tmp_p
     command(deps, capsys, "export", MARGARET, "--output", str(target))
     with zipfile.ZipFile(target) as bundle:
         assert json.loads(bundle.read(f"briefs/{AGENT}.json"))["name"]["name"] == "Eleanor"
+        assert f"briefs/{AGENT}.json" in bundle.read("README.txt").decode()
     # remove-call of both: no brief and no index is left with the agent
     command(deps, capsys, "remove-call", MARGARET, FIRST, "--yes")
     command(deps, capsys, "remove-call", MARGARET, SECOND, "--yes")
