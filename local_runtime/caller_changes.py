@@ -7,13 +7,14 @@ and by ``agentic-memory rename | memory edit | memory delete | remove-call``.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from agentic_memory import archive_keys, memory_adds
 from agentic_memory.caller_profile import CallerProfile, encode
 from agentic_memory.corrections import (
     Correction,
     corrected_brief,
+    mark_removed_call,
     name_pairs,
     read_corrections,
     record_correction,
@@ -172,6 +173,7 @@ class CallFootprint:
     conversation_id: str
     object_keys: list[str] = field(default_factory=list)
     memories: list[MemoryRecord] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
 
 
 def call_footprint(
@@ -188,7 +190,8 @@ def call_footprint(
         event = None
     found = CallFootprint(caller, conversation_id, [key])
     agents = {event.data.agent_id, *conversation_agents(event.data)} if event else set()
-    for agent in sorted(a for a in agents if a):
+    found.agents = sorted(a for a in agents if a)
+    for agent in found.agents:
         for joined in (
             archive_keys.audio_event_key(agent, conversation_id),
             archive_keys.audio_key(agent, conversation_id),
@@ -199,6 +202,9 @@ def call_footprint(
                 found.object_keys.append(joined)
     found.object_keys.extend(archive.keys(f"{memory_adds.MEMORY_ADDS_PREFIX}{caller}/{conversation_id}/"))
     found.object_keys.extend(_pre_call_exchange(archive, caller, event))
+    found.object_keys.extend(
+        k for k in _later_pre_calls(archive, caller, event) if k not in found.object_keys
+    )
     found.memories = [
         record
         for record in caller_memories(archive, memory, caller)
@@ -221,6 +227,20 @@ def _pre_call_exchange(archive: Archive, caller: str, event: wire.PostCallTransc
     ]
 
 
+def _later_pre_calls(archive: Archive, caller: str, event: wire.PostCallTranscription | None) -> list[str]:
+    """The pre-call exchanges received after the call started: their answers were made from a brief
+    that held the call (its summary, its values), so they go with it."""
+    started = event.data.metadata.start_time_unix_secs if event else None
+    if not started:
+        return []
+    after = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%S")
+    return [
+        key
+        for key in archive.keys(f"{archive_keys.CLIENT_DATA_PREFIX}{caller}/")
+        if len(parts := key.split("/")) > 3 and parts[2][:15] > after
+    ]
+
+
 def remove_call(
     archive: Archive,
     memory: MemoryStore,
@@ -234,6 +254,7 @@ def remove_call(
     the call. The number of archived objects deleted."""
     entry = Correction(kind="call_removed", at=now, by=by, conversation_id=found.conversation_id)
     record_correction(archive, found.caller_id, entry)
+    mark_removed_call(archive, found.agents, found.conversation_id, now)
     for record in found.memories:
         memory.delete(record.id)
     for key in found.object_keys:

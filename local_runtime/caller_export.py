@@ -42,7 +42,10 @@ class Export:
 
 
 def export_filename(caller_id: str) -> str:
-    return f"agentic-memory-{archive_keys.safe_caller(caller_id).lstrip('+')}.zip"
+    """``agentic-memory-15550100142.zip``: the caller's letters and digits, whatever form the id was
+    typed in (``+1 (555) 010-0142``); never a path."""
+    plain = "".join(char for char in caller_id if char.isascii() and char.isalnum())[:64]
+    return f"agentic-memory-{plain or 'caller'}.zip"
 
 
 def export_caller(

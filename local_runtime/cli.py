@@ -94,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     adopt_home(os.environ)  # absolute, whatever the working directory (local_runtime/home.py)
     try:
         return _run(args, argv)
+    except BrokenPipeError:
+        # The reader went away (`agentic-memory send … | head -1`): as other Unix tools, stop quietly.
+        # stdout is pointed at /dev/null so that Python's flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except ConfigurationError as error:
         # A setting that cannot configure the command: say which, not a traceback.
         print(f"agentic-memory {args.command}: {error}", file=sys.stderr)

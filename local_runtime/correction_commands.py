@@ -10,11 +10,14 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agentic_memory import archive_keys
 from agentic_memory.corrections import read_corrections
+from agentic_memory.memory_building import MEMORY_MAX_CHARS, printable
 from agentic_memory.names import clean_name
+from agentic_memory.scope import MemoryScope
 from agentic_memory.wiring import Dependencies
 
-from . import caller_changes, caller_export
+from . import caller_changes, caller_export, operations
 
 COMMANDS = frozenset({"rename", "memory", "remove-call", "export", "corrections"})
 
@@ -69,6 +72,9 @@ def routed_argv(args: argparse.Namespace, argv: list[str]) -> list[str]:
 def run(args: argparse.Namespace, caller: str, deps: Dependencies) -> int:
     now, by = datetime.now(UTC), _operator()
     archive, memory = deps.archive, deps.memory
+    if args.command in ("rename", "memory", "remove-call") and (mismatch := scope_mismatch(deps, caller)):
+        print(f"agentic-memory {args.command}: {mismatch}")
+        return 2
     if args.command == "rename":
         return _rename(args, caller, deps, by, now)
     if args.command == "memory":
@@ -76,6 +82,10 @@ def run(args: argparse.Namespace, caller: str, deps: Dependencies) -> int:
     if args.command == "remove-call":
         return _remove_call(args, caller, deps, by, now)
     if args.command == "export":
+        kept = operations.footprint(caller, archive, memory)
+        if not kept.object_keys and not kept.memories:
+            print(f"agentic-memory export: nothing is kept about {caller}; no file written")
+            return 1
         export = caller_export.export_caller(archive, memory, caller, now)
         output = Path(args.output or caller_export.export_filename(caller))
         output.write_bytes(export.body)
@@ -114,7 +124,37 @@ def _rename(args: argparse.Namespace, caller: str, deps: Dependencies, by: str, 
     return 0
 
 
+def scope_mismatch(deps: Dependencies, caller: str) -> str | None:
+    """Why a change must not run with this process's ``MEMORY_SCOPE``: the caller's briefs were made
+    under the other scope (the runtime's setting, say, while this shell has none), so the change would
+    write briefs the runtime does not read. None when they agree, or the caller has no brief."""
+    owners = [
+        owner
+        for key in operations.caller_briefs(deps.archive, caller)
+        if (owner := archive_keys.profile_owner(key)) is not None
+    ]
+    per_agent, own = any(agent for _, agent in owners), any(agent is None for _, agent in owners)
+    scope = deps.settings.memory_scope
+    if scope is MemoryScope.CALLER and per_agent and not own:
+        kept, other = "with each agent", MemoryScope.CALLER_AND_AGENT
+    elif scope is MemoryScope.CALLER_AND_AGENT and own and not per_agent:
+        kept, other = "as one brief for all agents", MemoryScope.CALLER
+    else:
+        return None
+    return (
+        f"{caller}'s brief is kept {kept} (MEMORY_SCOPE={other.value}) but this command runs with "
+        f"MEMORY_SCOPE={scope.value}: nothing changed. Run it with the setting the runtime uses "
+        f"(MEMORY_SCOPE={other.value}), or change the scope first with `profiles rebuild --all`."
+    )
+
+
 def _memory(args: argparse.Namespace, caller: str, deps: Dependencies, by: str, now: datetime) -> int:
+    if args.memory_command == "edit":
+        # The console's rule: a memory's text is printable, not empty, at most MEMORY_MAX_CHARS.
+        args.text = printable(args.text).strip()
+        if not args.text or len(args.text) > MEMORY_MAX_CHARS:
+            print(f"agentic-memory memory edit: the new text must be 1 to {MEMORY_MAX_CHARS:,} characters")
+            return 2
     found = caller_changes.find_memory(deps.archive, deps.memory, caller, args.memory_id)
     if found is None:
         print(f"caller {caller}: no memory {args.memory_id}")

@@ -346,7 +346,8 @@ def _memories(caller: str, as_json: bool, deps: Dependencies) -> int:
         meta = record.metadata
         kind = f"[{meta.get('type', '?')}/{meta.get('role', '?')}]" + (f" with {agent}" if agent else "")
         print(
-            f"- {kind} {meta.get('conversation_id', '')} {str(meta.get('timestamp', ''))[:19]}: {record.text}"
+            f"- {record.id} {kind} {meta.get('conversation_id', '')} "
+            f"{str(meta.get('timestamp', ''))[:19]}: {record.text}"
         )
     return 0
 

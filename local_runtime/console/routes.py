@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -34,8 +35,9 @@ from .access import COOKIE, ConsoleAccess, SessionPolicy
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 PREFIX = "/console"
-# A login form's body is one short field.
-MAX_FORM_BYTES = 4096
+# The largest form body read: a memory's text (at most 4,000 characters, up to 12 bytes each once
+# URL-encoded) with room to spare. A larger body is refused with a 413, never cut.
+MAX_FORM_BYTES = 64 * 1024
 
 
 def console_routes(deps: Dependencies, key: str, sessions: SessionPolicy | None = None) -> list[BaseRoute]:
@@ -138,7 +140,7 @@ class Console:
         search_error = None
         if query:
             try:
-                results = await run_in_threadpool(views.search, self.deps, caller, query, agent)
+                results = await run_in_threadpool(views.search, self.deps, caller, query, view.agent_id)
             except MemoryUnavailable as error:
                 search_error = str(error)
         context = {
@@ -185,7 +187,8 @@ class Console:
         caller, memory_id = request.path_params["caller"], request.path_params["memory_id"]
         form = await _form(request)
         done = await run_in_threadpool(views.edit_memory, self.deps, caller, memory_id, form.get("text", ""))
-        return _back_to(caller, None, "Memory changed." if done else "The memory was not changed.")
+        refused = "The memory was not changed (empty, longer than 4,000 characters, or not theirs)."
+        return _back_to(caller, None, "Memory changed." if done else refused)
 
     async def remove_call(self, request: Request) -> Response:
         caller, conversation = request.path_params["caller"], request.path_params["conversation_id"]
@@ -263,8 +266,13 @@ def _back_to(caller: str, agent: str | None, notice: str) -> Response:
 
 async def _form(request: Request) -> dict[str, str]:
     """A URL-encoded form body (the console's forms), without a multipart parser."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise HTTPException(413, f"the form is larger than {MAX_FORM_BYTES:,} bytes: nothing was changed")
     body = await request.body()
-    return dict(parse_qsl(body[:MAX_FORM_BYTES].decode("utf-8", errors="replace"), keep_blank_values=True))
+    if len(body) > MAX_FORM_BYTES:
+        raise HTTPException(413, f"the form is larger than {MAX_FORM_BYTES:,} bytes: nothing was changed")
+    return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
 
 
 def _int(value: str | None, default: int) -> int:

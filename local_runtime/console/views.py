@@ -22,7 +22,7 @@ from agentic_memory.elevenlabs import post_call as wire
 from agentic_memory.elevenlabs.search_memory import SearchMemoryRequest
 from agentic_memory.errors import ArchiveKeyMissing, MemoryUnavailable, UnsafeIdentifier
 from agentic_memory.identity import caller_key, normalise_phone_number
-from agentic_memory.memory_building import printable
+from agentic_memory.memory_building import MEMORY_MAX_CHARS, printable
 from agentic_memory.names import clean_name
 from agentic_memory.ports import MemoryRecord
 from agentic_memory.profile_store import read_profile
@@ -126,9 +126,13 @@ def caller_rows(deps: Dependencies, query: str = "", page: int = 1, sort: str = 
     callers with pre-calls or transcriptions but no brief yet. A query matches a number in any common
     format, a part of one, or a name. Reads every brief."""
     owners = sorted(
-        owner
-        for key in deps.archive.keys(archive_keys.PROFILE_PREFIX)
-        if (owner := archive_keys.profile_owner(key)) is not None
+        (
+            owner
+            for key in deps.archive.keys(archive_keys.PROFILE_PREFIX)
+            if (owner := archive_keys.profile_owner(key)) is not None
+        ),
+        # A caller's brief and their briefs with agents (after a change of MEMORY_SCOPE) side by side.
+        key=lambda owner: (owner[0], owner[1] or ""),
     )
     with ThreadPoolExecutor(max_workers=BRIEF_READERS) as readers:
         rows = list(readers.map(lambda owner: _row(deps, *owner), owners))
@@ -221,6 +225,7 @@ def caller_view(
     recall index or correction."""
     caller = archive_keys.safe_caller(caller_id)
     dead = dead if dead is not None else events.dead_letters_of(deps)
+    agent_id = agent_id or default_agent(deps, caller)
     brief = read_profile(deps.archive, caller, agent_id)
     found = events.caller_events(deps, caller, dead)
     memories: list[MemoryRecord] = []
@@ -256,6 +261,17 @@ def caller_view(
         for conversation, started in brief.conversations.items():
             view.call_times.setdefault(conversation, datetime.fromtimestamp(started, UTC))
     return view
+
+
+def default_agent(deps: Dependencies, caller_id: str) -> str | None:
+    """The agent whose brief a caller's page shows when none is asked for: None when the caller has a
+    brief of their own (``MEMORY_SCOPE=caller``) or none at all, else the first agent they have a brief
+    with (``MEMORY_SCOPE=caller_and_agent``, where the pre-call and search need an agent)."""
+    keys = operations.caller_briefs(deps.archive, caller_id)
+    owners = [owner for key in keys if (owner := archive_keys.profile_owner(key)) is not None]
+    if not owners or any(agent is None for _, agent in owners):
+        return None
+    return owners[0][1]
 
 
 @dataclass(frozen=True)
@@ -329,9 +345,10 @@ def delete_memory(deps: Dependencies, caller_id: str, memory_id: str) -> bool:
 
 
 def edit_memory(deps: Dependencies, caller_id: str, memory_id: str, text: str) -> bool:
-    """Replace one memory's text (recorded); False when the text is empty or the id is not theirs."""
+    """Replace one memory's text (recorded); False when the text is empty, longer than a memory may be
+    (``MEMORY_MAX_CHARS``, 4,000 characters), or the id is not theirs."""
     cleaned = printable(text).strip()
-    if not cleaned:
+    if not cleaned or len(cleaned) > MEMORY_MAX_CHARS:
         return False
     done = caller_changes.edit_memory(
         deps.archive, deps.memory, caller_id, memory_id, cleaned, BY_CONSOLE, datetime.now(UTC), _policy(deps)

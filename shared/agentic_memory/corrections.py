@@ -31,7 +31,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import archive_keys
-from .caller_profile import CallerProfile, CallFacts, CallNote, CallTitle, CollectedValue, GivenName, Scalar
+from .caller_profile import (
+    EARLIER_NAMES,
+    CallerProfile,
+    CallFacts,
+    CallNote,
+    CallTitle,
+    CollectedValue,
+    GivenName,
+    Scalar,
+)
 from .errors import ArchiveKeyMissing, ArchiveUnavailable
 from .name_phrases import OTHERS
 from .ports import Archive, ChatMessage
@@ -39,6 +48,10 @@ from .recall.index import IndexedCall
 from .recall.passages import AGENT, CALLER, Segment
 
 CORRECTIONS_PREFIX = "corrections/"
+# One marker per removed call and agent, ``{agent}/{conversation}.json``: an audio delivery names only
+# the agent and the conversation, not the caller, so processing finds a removal there. No caller's
+# number or words are in it, so a marker may outlive the caller (``forget``) without keeping anything.
+REMOVED_CALLS_PREFIX = f"{CORRECTIONS_PREFIX}removed-calls/"
 CONTENT_TYPE = "application/json"
 MAX_WRITE_ATTEMPTS = 6
 # Words before a name that make it someone else's: "Dr. Margaret", "Mrs Margaret" (the caller's full
@@ -113,6 +126,22 @@ def name_pairs(entry: Correction) -> list[tuple[str, str]]:
 
 def corrections_key(caller_id: str) -> str:
     return f"{CORRECTIONS_PREFIX}{archive_keys.safe_caller(caller_id)}.json"
+
+
+def removed_call_key(agent_id: str, conversation_id: str) -> str:
+    agent = archive_keys.safe_id(agent_id, "agent_id")
+    return f"{REMOVED_CALLS_PREFIX}{agent}/{archive_keys.safe_id(conversation_id, 'conversation_id')}.json"
+
+
+def mark_removed_call(archive: Archive, agent_ids: Iterable[str], conversation_id: str, at: datetime) -> None:
+    """Mark the call removed for each agent it visited, so a later delivery of its audio is dropped."""
+    for agent in sorted(set(agent_ids)):
+        body = {"conversation_id": conversation_id, "agent_id": agent, "removed_at": at.isoformat()}
+        archive.put(removed_call_key(agent, conversation_id), json.dumps(body).encode(), CONTENT_TYPE)
+
+
+def call_was_removed(archive: Archive, agent_id: str, conversation_id: str) -> bool:
+    return archive.exists(removed_call_key(agent_id, conversation_id))
 
 
 def read_corrections(archive: Archive, caller_id: str) -> Corrections:
@@ -195,9 +224,9 @@ def corrected_facts(facts: CallFacts, corrections: Corrections) -> CallFacts:
     ]
     if not pairs and not summary_memory:
         return facts
+    # The name said in the call stays as said: the brief keeps it in its history, under the
+    # operator's name (``corrected_brief``), and the agent hears only the operator's.
     name = facts.name
-    if name is not None:
-        name = name.model_copy(update={"name": renamed(name.name, pairs)})
     title, summary = renamed(facts.title, pairs), renamed(facts.summary, pairs)
     if summary_memory:
         title, summary = "", summary_memory[-1].new_text
@@ -241,8 +270,17 @@ def corrected_brief(profile: CallerProfile, corrections: Corrections) -> CallerP
     if given is None or profile.name == given:
         return profile
     earlier = (profile.name, *profile.earlier_names) if profile.name else profile.earlier_names
-    kept = tuple(old for old in earlier if old.name != given.name)[: len(earlier)]
-    return profile.model_copy(update={"name": given, "earlier_names": kept})
+    # Names an operator gave before the last correction are history too (Harold → Howard → Hank).
+    superseded = [
+        GivenName(name=entry.name, source="operator", at=entry.at, conversation_id="")
+        for entry in corrections.entries
+        if entry.kind == "name" and entry.name != given.name
+    ]
+    kept: list[GivenName] = []
+    for old in sorted((*earlier, *superseded), key=lambda name: name.at, reverse=True):
+        if old.name != given.name and all(old.name != seen.name for seen in kept):
+            kept.append(old)
+    return profile.model_copy(update={"name": given, "earlier_names": tuple(kept[:EARLIER_NAMES])})
 
 
 def corrected_indexed_call(call: IndexedCall, corrections: Corrections) -> IndexedCall:

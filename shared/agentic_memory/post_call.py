@@ -21,6 +21,7 @@ from .agent_numbers import learn_agent_number
 from .caller_profile import call_facts
 from .corrections import (
     Corrections,
+    call_was_removed,
     corrected_facts,
     corrected_indexed_call,
     corrected_messages,
@@ -470,6 +471,17 @@ def _update_recall_index(
 
 
 def _store_audio(key: str, event: wire.PostCallAudio, archive: Archive) -> ProcessingResult:
+    if call_was_removed(archive, event.data.agent_id, event.data.conversation_id):
+        # The audio of a call an operator removed, delivered (again) after the removal: not kept.
+        for removed in (key, archive_keys.audio_key(event.data.agent_id, event.data.conversation_id)):
+            archive.delete(removed)
+        return ProcessingResult(
+            key=key,
+            event_type=event.type,
+            conversation_id=event.data.conversation_id,
+            skipped="removed_by_operator",
+            reason="an operator removed the call",
+        )
     try:
         audio = base64.b64decode(event.data.full_audio, validate=True)
     except (binascii.Error, ValueError):
@@ -520,6 +532,11 @@ def _fetch_oversized_audio(key: str, archive: Archive, audio_source: AudioSource
     except (ValueError, KeyError, TypeError, UnsafeIdentifier):
         raise PoisonEvent("unreadable oversized-audio record") from None
     result = ProcessingResult(key=key, event_type=OVERSIZED_AUDIO, conversation_id=conversation_id)
+    if call_was_removed(archive, agent_id, conversation_id):
+        archive.delete(key)
+        return result.model_copy(
+            update={"skipped": "removed_by_operator", "reason": "an operator removed it"}
+        )
     audio_key = archive_keys.audio_key(agent_id, conversation_id)
     if archive.exists(audio_key):
         return result.model_copy(update={"skipped": "already_processed", "audio_key": audio_key})

@@ -126,12 +126,15 @@ def test_correct_a_name_and_delete_a_memory(page: Any, console_runtime: ConsoleR
     assert page.locator(".notice").inner_text() == "Memory deleted."
     after = console_runtime.memory.list_all(MARGARET)
     assert [m.id for m in after] == [m.id for m in before[1:]]
+    # (a call's factual memory stands for its summary: deleted, the brief no longer tells it)
+    deleted = console_runtime.send("precall_twilio_inbound", caller=MARGARET)
+    assert deleted["dynamic_variables"]["caller_name"] == "Maggie"
     # Then a replay and a rebuild of the caller change nothing: the name and the deletion hold
     operator(console_runtime, "replay", "--caller", MARGARET)
     operator(console_runtime, "profiles", "rebuild", "--caller", MARGARET)
     assert [m.text for m in console_runtime.memory.list_all(MARGARET)] == [m.text for m in after]
     again = console_runtime.send("precall_twilio_inbound", caller=MARGARET)
-    assert again["dynamic_variables"] == answer["dynamic_variables"]
+    assert again["dynamic_variables"] == deleted["dynamic_variables"]
 
 
 def test_edit_a_memory(page: Any, console_runtime: ConsoleRuntime) -> None:

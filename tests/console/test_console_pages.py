@@ -216,3 +216,52 @@ def test_a_stacks_dead_letters_are_said_to_be_unread_not_said_to_be_none() -> No
     assert views.caller_view(deps, "+15550100111") is None
     page = views.events.dead_letters_of(deps)
     assert page.folder is None and page.parked() == {}
+
+
+def test_a_callers_page_without_an_agent_shows_their_brief_with_one_and_mixed_briefs_list() -> None:
+    # Given MEMORY_SCOPE=caller_and_agent: Ada's brief with agent_a only (found by a newcomer: her page
+    # said "Name not known", a new caller's greeting, no rename form, and its search crashed)
+    archive, memory = InMemoryArchive(), InMemoryMemoryStore()
+    at = datetime(2025, 6, 1, tzinfo=UTC)
+    given = GivenName(name="Ada", source="data_collection", at=at, conversation_id="conv_1")
+    record_call(
+        archive,
+        "+15550400001",
+        CallFacts(conversation_id="conv_1", agent_id="agent_a", at=at, name=given),
+        agent_id="agent_a",
+    )
+    memory.add("+15550400001~agent_a", [ChatMessage(role="user", content="Ada keeps bees")], {})
+    deps = Dependencies(
+        settings=Settings.from_environment({"MEMORY_SCOPE": "caller_and_agent"}),
+        memory=memory,
+        archive=archive,
+    )
+    # When her page is opened without ?agent=
+    view = views.caller_view(deps, "+15550400001")
+    # Then it is her brief with agent_a, and what the agent will hear greets her back
+    assert view is not None and view.agent_id == "agent_a" and view.brief is not None
+    assert view.will_hear["dynamic_variables"]["caller_name"] == "Ada"
+    assert undated(views.search(deps, "+15550400001", "bees", view.agent_id)) == ["Ada keeps bees"]
+    # And when a brief of her own sits beside it (a change of MEMORY_SCOPE), the list still answers
+    record_call(archive, "+15550400001", CallFacts(conversation_id="conv_2", agent_id="agent_a", at=at))
+    rows = views.caller_rows(deps).rows
+    assert sorted((row.caller_id, row.agent_id or "") for row in rows) == [
+        ("+15550400001", ""),
+        ("+15550400001", "agent_a"),
+    ]
+
+
+def test_a_memory_edit_is_never_cut_short(console_runtime: ConsoleRuntime) -> None:
+    # Found by a newcomer: a 7,010-character edit was stored as its first 4,091 characters, "Memory changed."
+    with client(console_runtime, console_runtime.console_key) as console:
+        page = console.get(f"/console/callers/{MARGARET}")
+        memory_id = page.text.split("/memories/", 1)[1].split('"', 1)[0]
+        target = f"/console/callers/{MARGARET}/memories/{memory_id}/edit"
+        before = console.get(f"/console/callers/{MARGARET}/memories/{memory_id}").text
+        # Longer than a memory may be: refused whole, with a reason
+        too_long = console.post(target, data={"text": "é" * 4_001})
+        assert "not changed" in too_long.headers["location"].replace("%20", " ")
+        # Larger than any console form: 413, not cut
+        huge = console.post(target, data={"text": "x" * 70_000})
+        assert huge.status_code == 413 and "nothing was changed" in huge.text
+        assert console.get(f"/console/callers/{MARGARET}/memories/{memory_id}").text == before

@@ -8,7 +8,7 @@ After each correction a ``replay --caller`` and a ``profiles rebuild`` change no
 import io
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -373,3 +373,95 @@ def test_every_command_works_with_briefs_kept_per_agent(per_agent, capsys, tmp_p
     assert not deps.archive.exists(brief_key)
     assert not deps.archive.exists(archive_keys.recall_key(MARGARET, AGENT))
     assert "no brief" in command(deps, capsys, "memories", MARGARET)
+
+
+def test_a_late_audio_delivery_of_a_removed_call_is_not_kept(deps, capsys):
+    # Found by a newcomer: the transcription delivered again was dropped, but its audio after it stayed,
+    # out of reach of remove-call, forget and export
+    command(deps, capsys, "remove-call", MARGARET, FIRST, "--yes")
+    audio_event = archive_key_for(parse_event(fixture_bytes("audio")), deps.settings)
+    deps.archive.put(audio_event, fixture_bytes("audio"), "application/json")
+    result = process_archived_event(audio_event, deps.settings, deps.archive, deps.memory)
+    assert result.skipped == "removed_by_operator"
+    assert not deps.archive.exists(audio_event)
+    assert not deps.archive.exists(archive_keys.audio_key(AGENT, FIRST))
+    # And a replay of the conversation keeps nothing either
+    deps.archive.put(audio_event, fixture_bytes("audio"), "application/json")
+    command(deps, capsys, "replay", "--conversation", FIRST)
+    assert not deps.archive.exists(archive_keys.audio_key(AGENT, FIRST))
+
+
+def test_removing_a_call_removes_the_pre_call_answers_made_from_it(deps, capsys):
+    # Given a pre-call answered before the call, and one after it (its brief held the call's summary)
+    started = datetime.fromtimestamp(
+        load_fixture("transcription_twilio_inbound")["data"]["metadata"]["start_time_unix_secs"], UTC
+    )
+    before = (
+        archive_keys.client_data_folder(MARGARET, started - timedelta(days=30), "CAearlier") + "response.json"
+    )
+    after = (
+        archive_keys.client_data_folder(MARGARET, started + timedelta(days=2), "CAlater") + "response.json"
+    )
+    for key in (before, after):
+        deps.archive.put(
+            key, b'{"dynamic_variables": {"memory_summary": "yearly vaccinations"}}', "application/json"
+        )
+    # When the call is removed, the listing names the later answer, and it goes
+    assert after in command(deps, capsys, "remove-call", MARGARET, FIRST)
+    command(deps, capsys, "remove-call", MARGARET, FIRST, "--yes")
+    assert not deps.archive.exists(after) and deps.archive.exists(before)
+
+
+def test_the_former_name_stays_in_the_briefs_history(deps, capsys):
+    command(deps, capsys, "rename", MARGARET, "Eleanor")
+    command(deps, capsys, "rename", MARGARET, "Nell")
+    brief = read_profile(deps.archive, MARGARET)
+    assert brief is not None and brief.name is not None and brief.name.name == "Nell"
+    assert [old.name for old in brief.earlier_names] == ["Eleanor", "Margaret"]
+    assert "Margaret" not in what_the_agent_hears(deps) and "Eleanor" not in what_the_agent_hears(deps)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 4_001])
+def test_memory_edit_refuses_an_empty_or_oversized_text(deps, capsys, text):
+    record = deps.memory.list_all(MARGARET)[0]
+    code = operator_commands.run(
+        operator_commands.parse(["memory", "edit", MARGARET, record.id, text, "--yes"]), deps
+    )
+    assert code == 2 and "1 to 4,000 characters" in capsys.readouterr().out
+    assert any(r.text == record.text for r in deps.memory.list_all(MARGARET))
+    assert not deps.archive.exists(corrections_key(MARGARET))
+
+
+def test_memories_lists_each_memorys_id(deps, capsys):
+    out = command(deps, capsys, "memories", MARGARET)
+    assert all(f"- {record.id} " in out for record in deps.memory.list_all(MARGARET))
+
+
+def test_export_names_its_file_from_a_number_in_any_format_and_refuses_a_stranger(
+    deps, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    argv = ["export", "+1 (555) 010-0142"]
+    assert routed_argv(operator_commands.parse(argv), argv)[-1] == str(
+        tmp_path / "agentic-memory-15550100142.zip"
+    )
+    command(deps, capsys, *argv)
+    assert (tmp_path / "agentic-memory-15550100142.zip").stat().st_size > 0
+    code = operator_commands.run(operator_commands.parse(["export", "+15550100999"]), deps)
+    assert code == 1 and "nothing is kept about +15550100999" in capsys.readouterr().out
+    assert not (tmp_path / "agentic-memory-15550100999.zip").exists()
+
+
+def test_a_change_under_the_other_memory_scope_is_refused(per_agent, capsys):
+    # Found by a newcomer: without the runtime's MEMORY_SCOPE in the shell, rename wrote a brief for all
+    # agents beside the per-agent one the runtime reads, and said "brief rebuilt"
+    caller_scope = Dependencies(
+        settings=Settings.from_environment({"AGENTIC_MEMORY_HOME": str(per_agent.settings.home)}),
+        memory=per_agent.memory,
+        archive=per_agent.archive,
+    )
+    code = operator_commands.run(operator_commands.parse(["rename", MARGARET, "Eleanor"]), caller_scope)
+    out = capsys.readouterr().out
+    assert code == 2 and "MEMORY_SCOPE=caller_and_agent" in out and "nothing changed" in out
+    assert not per_agent.archive.exists(archive_keys.profile_key(MARGARET))
+    assert not per_agent.archive.exists(corrections_key(MARGARET))
