@@ -24,6 +24,7 @@ from agentic_memory.elevenlabs import post_call as wire
 from agentic_memory.errors import ArchiveKeyMissing, ArchiveUnavailable
 from agentic_memory.ports import Archive, MemoryRecord, MemoryStore
 from agentic_memory.profile_store import archived_transcriptions, read_profile
+from agentic_memory.recall.store import index_keys as recall_index_keys
 from agentic_memory.redaction import ALL_KINDS, SensitiveKind
 from agentic_memory.scope import MemoryScope
 from agentic_memory.transfers import conversation_agents
@@ -261,6 +262,13 @@ def remove_call(
         archive.delete(key)
     # The brief and index were built with the call: with no archived call left, they go (every agent's).
     _rebuild(archive, found.caller_id, policy or Policy(), keep_unarchived=False)
+    if next(iter(archived_transcriptions(archive, found.caller_id)), None) is None:
+        # Briefs and indexes of the other MEMORY_SCOPE too (made before a change of scope).
+        for key in [
+            *operations.caller_briefs(archive, found.caller_id),
+            *recall_index_keys(archive, found.caller_id),
+        ]:
+            archive.delete(key)
     return len(found.object_keys)
 
 

@@ -7,14 +7,17 @@ Operators' changes to one caller (``caller_changes``) and the export of everythi
 import argparse
 import getpass
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from agentic_memory import archive_keys
 from agentic_memory.corrections import read_corrections
+from agentic_memory.identity import caller_key
 from agentic_memory.memory_building import MEMORY_MAX_CHARS, printable
 from agentic_memory.names import clean_name
 from agentic_memory.scope import MemoryScope
+from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies
 
 from . import caller_changes, caller_export, operations
@@ -65,8 +68,24 @@ def routed_argv(args: argparse.Namespace, argv: list[str]) -> list[str]:
     directory is not the operator's)."""
     if args.command != "export":
         return argv
-    output = Path(args.output or caller_export.export_filename(args.caller)).resolve()
-    return ["export", args.caller, "--output", str(output)]
+    return ["export", args.caller, "--output", str(export_path(args))]
+
+
+def export_path(args: argparse.Namespace) -> Path:
+    """Where ``export`` writes: ``--output``, else ``agentic-memory-<number>.zip`` here, named from the
+    caller as the product files them (the same file whatever form the number was typed in). ValueError
+    naming the problem when that is a folder or in a folder that does not exist."""
+    if args.output:
+        output = Path(args.output)
+    else:
+        country = Settings.from_environment(dict(os.environ)).default_country_code
+        output = Path(caller_export.export_filename(caller_key(args.caller, country) or args.caller))
+    output = output.resolve()
+    if output.is_dir():
+        raise ValueError(f"{output} is a folder: give a file name, such as {output / 'export.zip'}")
+    if not output.parent.is_dir():
+        raise ValueError(f"the folder {output.parent} does not exist")
+    return output
 
 
 def run(args: argparse.Namespace, caller: str, deps: Dependencies) -> int:
@@ -86,8 +105,12 @@ def run(args: argparse.Namespace, caller: str, deps: Dependencies) -> int:
         if not kept.object_keys and not kept.memories:
             print(f"agentic-memory export: nothing is kept about {caller}; no file written")
             return 1
+        try:
+            output = export_path(args)
+        except ValueError as error:
+            print(f"agentic-memory export: {error}")
+            return 2
         export = caller_export.export_caller(archive, memory, caller, now)
-        output = Path(args.output or caller_export.export_filename(caller))
         output.write_bytes(export.body)
         print(
             f"wrote {output}: {export.calls} call(s), {export.audio_files} audio file(s), "

@@ -15,7 +15,7 @@ from typing import Literal
 
 from agentic_memory import archive_keys, caller_links, memory_adds
 from agentic_memory.archive_keys import id_segment
-from agentic_memory.corrections import corrections_key
+from agentic_memory.corrections import corrections_key, read_corrections
 from agentic_memory.elevenlabs import post_call as wire
 from agentic_memory.errors import ArchiveKeyMissing, BadRequest, MissingCaller
 from agentic_memory.ports import Archive, AudioSource, MemoryRecord, MemoryStore
@@ -162,10 +162,20 @@ def replay(
     report = ReplayReport()
     for index, key in enumerate(keys, start=1):
         try:
-            key = attribute(key, settings, archive, owner)
-            result = process_archived_event(
-                key, settings, archive, memory, audio_source, fetch_missing_audio=True
-            )
+            attributed = attribute(key, settings, archive, owner)
+            if attributed is None:
+                conversation = key.rsplit("/", 1)[-1].removesuffix(".json")
+                result = ProcessingResult(
+                    key=key,
+                    event_type="post_call_transcription",
+                    conversation_id=conversation,
+                    skipped="removed_by_operator",
+                )
+            else:
+                key = attributed
+                result = process_archived_event(
+                    key, settings, archive, memory, audio_source, fetch_missing_audio=True
+                )
         except Exception as error:  # one bad event must not stop a replay of thousands
             report.failed[key] = f"{type(error).__name__}: {error}"
             outcome = f"failed ({type(error).__name__})"
@@ -179,8 +189,11 @@ def replay(
     return report
 
 
-def attribute(key: str, settings: ProcessorSettings, archive: Archive, owner: str | None = None) -> str:
-    """The key of an unattributed transcription once it names a caller, after moving it there.
+def attribute(
+    key: str, settings: ProcessorSettings, archive: Archive, owner: str | None = None
+) -> str | None:
+    """The key of an unattributed transcription once it names a caller, after moving it there; None
+    when that caller's operator removed the conversation (the unattributed copy is deleted).
 
     Any other key, or a transcription that still names nobody (or a withheld number), is returned
     as it is. The event is copied byte for byte before the unattributed copy is deleted, so a crash
@@ -199,6 +212,10 @@ def attribute(key: str, settings: ProcessorSettings, archive: Archive, owner: st
             return key
         caller_id = owner
     attributed = archive_keys.transcription_key(caller_id, event.data.conversation_id)
+    if event.data.conversation_id in read_corrections(archive, caller_id).removed_calls():
+        # A copy of a call the operator removed: it goes, it does not come back to the caller.
+        archive.delete(key)
+        return None
     archive.put_new(attributed, body, "application/json")
     archive.delete(key)
     return attributed

@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from agentic_memory.errors import MemoryUnavailable, UnsafeIdentifier
+from agentic_memory.scope import AgentNotNamed
 from agentic_memory.wiring import Dependencies
 from services.error_answers import answer_for
 
@@ -143,6 +144,11 @@ class Console:
                 results = await run_in_threadpool(views.search, self.deps, caller, query, view.agent_id)
             except MemoryUnavailable as error:
                 search_error = str(error)
+            except AgentNotNamed:
+                search_error = (
+                    "Under MEMORY_SCOPE=caller_and_agent a search is with one agent, and this caller has "
+                    "no brief with any: open the page with ?agent=<agent_id>."
+                )
         context = {
             "view": view,
             "q": query,
@@ -163,7 +169,12 @@ class Console:
         caller, agent = request.path_params["caller"], request.query_params.get("agent") or None
         form = await _form(request)
         done = await run_in_threadpool(views.rename, self.deps, caller, form.get("name", ""), agent)
-        notice = "Name corrected." if done else "The name was not changed (empty, or no brief)."
+        notice = (
+            "Name corrected."
+            if done
+            else "The name was not changed: a name is one to four words of letters, at most 60 "
+            "characters, and the caller needs a brief."
+        )
         return _back_to(caller, agent, notice)
 
     async def memory(self, request: Request) -> Response:
@@ -207,7 +218,10 @@ class Console:
 
     async def export(self, request: Request) -> Response:
         caller = request.path_params["caller"]
-        filename, body = await run_in_threadpool(views.export, self.deps, caller)
+        exported = await run_in_threadpool(views.export, self.deps, caller)
+        if exported is None:
+            return Response("nothing is kept about this caller", status_code=404, media_type="text/plain")
+        filename, body = exported
         headers = {
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "private, no-store",

@@ -26,6 +26,7 @@ from agentic_memory.memory_building import MEMORY_MAX_CHARS, printable
 from agentic_memory.names import clean_name
 from agentic_memory.ports import MemoryRecord
 from agentic_memory.profile_store import read_profile
+from agentic_memory.scope import MemoryScope
 from agentic_memory.search_memory import options_from, search_memories
 from agentic_memory.wiring import Dependencies
 
@@ -264,14 +265,16 @@ def caller_view(
 
 
 def default_agent(deps: Dependencies, caller_id: str) -> str | None:
-    """The agent whose brief a caller's page shows when none is asked for: None when the caller has a
-    brief of their own (``MEMORY_SCOPE=caller``) or none at all, else the first agent they have a brief
-    with (``MEMORY_SCOPE=caller_and_agent``, where the pre-call and search need an agent)."""
+    """The agent whose brief a caller's page shows when none is asked for: the first agent they have a
+    brief with (``MEMORY_SCOPE=caller_and_agent``, where the pre-call and search need an agent); None
+    when they have none, or a brief of their own and ``MEMORY_SCOPE`` is ``caller``."""
     keys = operations.caller_briefs(deps.archive, caller_id)
-    owners = [owner for key in keys if (owner := archive_keys.profile_owner(key)) is not None]
-    if not owners or any(agent is None for _, agent in owners):
+    agents = [owner[1] for key in keys if (owner := archive_keys.profile_owner(key)) and owner[1]]
+    own = any((owner := archive_keys.profile_owner(key)) and owner[1] is None for key in keys)
+    # Both kinds (a change of MEMORY_SCOPE since): the kind the runtime reads now.
+    if not agents or (own and deps.settings.memory_scope is MemoryScope.CALLER):
         return None
-    return owners[0][1]
+    return agents[0]
 
 
 @dataclass(frozen=True)
@@ -347,7 +350,8 @@ def delete_memory(deps: Dependencies, caller_id: str, memory_id: str) -> bool:
 def edit_memory(deps: Dependencies, caller_id: str, memory_id: str, text: str) -> bool:
     """Replace one memory's text (recorded); False when the text is empty, longer than a memory may be
     (``MEMORY_MAX_CHARS``, 4,000 characters), or the id is not theirs."""
-    cleaned = printable(text).strip()
+    # A browser sends a line break as CRLF and counts it as one character (maxlength): so do we.
+    cleaned = printable(text.replace("\r\n", "\n")).strip()
     if not cleaned or len(cleaned) > MEMORY_MAX_CHARS:
         return False
     done = caller_changes.edit_memory(
@@ -366,8 +370,11 @@ def remove_call(deps: Dependencies, found: CallFootprint) -> int:
     )
 
 
-def export(deps: Dependencies, caller_id: str) -> tuple[str, bytes]:
-    """The caller's export (``caller_export``): its file name and bytes."""
+def export(deps: Dependencies, caller_id: str) -> tuple[str, bytes] | None:
+    """The caller's export (``caller_export``): its file name and bytes; None when nothing is kept."""
+    kept = footprint(deps, caller_id)
+    if not kept.object_keys and not kept.memories:
+        return None
     bundle = caller_export.export_caller(deps.archive, deps.memory, caller_id)
     return caller_export.export_filename(caller_id), bundle.body
 

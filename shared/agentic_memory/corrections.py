@@ -42,7 +42,8 @@ from .caller_profile import (
     Scalar,
 )
 from .errors import ArchiveKeyMissing, ArchiveUnavailable
-from .name_phrases import OTHERS
+from .name_phrases import FIRST_NAME_FIELDS, FULL_NAME_FIELDS, OTHERS
+from .names import field_key
 from .ports import Archive, ChatMessage
 from .recall.index import IndexedCall
 from .recall.passages import AGENT, CALLER, Segment
@@ -58,6 +59,62 @@ MAX_WRITE_ATTEMPTS = 6
 # name, when the brief had one, is replaced as a whole first).
 _TITLES = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss", "prof", "professor", "nurse", "sir", "madam"})
 _WORD_BEFORE = re.compile(r"([\w'’.-]+)[\s,]*$")
+# A former name that is also a month or a day ("June", "April", "May"): where it follows one of these
+# words or stands next to a number it is the date, not the caller ("the wedding in June", "June 5th").
+_CALENDAR_WORDS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
+_DATE_CONTEXT = frozenset(
+    [
+        "in",
+        "of",
+        "on",
+        "since",
+        "until",
+        "till",
+        "by",
+        "before",
+        "after",
+        "during",
+        "next",
+        "last",
+        "this",
+        "that",
+        "early",
+        "late",
+        "mid",
+        "every",
+        "each",
+        "from",
+        "to",
+        "through",
+        "around",
+        "about",
+        "until",
+    ]
+)
+_NUMBER_AFTER = re.compile(r"\s*(?:the\s+)?\d")
+_NUMBER_BEFORE = re.compile(r"\d(?:st|nd|rd|th)?(?:\s+of)?\s*$")
 _RELATION_AFTER = re.compile(r",?\s+(?:my|his|her|their|our|the caller's|the)\s+([\w-]+)")
 
 CorrectionKind = Literal["name", "memory_deleted", "memory_edited", "call_removed"]
@@ -194,9 +251,13 @@ def renamed(text: str, renames: Sequence[tuple[str, str]]) -> str:
 def _replace_name(text: str, old: str, new: str) -> str:
     pattern = re.compile(rf"(?<![\w-]){re.escape(old)}(?![\w-])")
 
+    calendar = old.casefold() in _CALENDAR_WORDS
+
     def swap(match: re.Match[str]) -> str:
         before = _WORD_BEFORE.search(text[: match.start()])
         if before and before.group(1).casefold().rstrip(".") in OTHERS | _TITLES:
+            return match.group(0)
+        if calendar and _is_date(text, match, before):
             return match.group(0)
         after = _RELATION_AFTER.match(text, match.end())
         if after and after.group(1).casefold() in OTHERS:
@@ -206,15 +267,27 @@ def _replace_name(text: str, old: str, new: str) -> str:
     return pattern.sub(swap, text)
 
 
+def _is_date(text: str, match: re.Match[str], before: re.Match[str] | None) -> bool:
+    if before and before.group(1).casefold() in _DATE_CONTEXT:
+        return True
+    return bool(_NUMBER_AFTER.match(text, match.end()) or _NUMBER_BEFORE.search(text[: match.start()]))
+
+
 def _renamed_scalar(value: Scalar, renames: Sequence[tuple[str, str]]) -> Scalar:
     return renamed(value, renames) if isinstance(value, str) else value
 
 
 def corrected_facts(facts: CallFacts, corrections: Corrections) -> CallFacts:
     """One call's facts for the brief, as the operator left them: the corrected name in its texts and
-    values, and the summary and title gone with the call's factual memory when that was deleted (its
-    text when that was edited)."""
+    values (the former names, and whatever name this call gave the caller), name fields holding the
+    operator's name, and the summary and title gone with the call's factual memory when that was
+    deleted (its text when that was edited)."""
     pairs = corrections.renames()
+    given = corrections.operator_name()
+    said = facts.name.name if facts.name is not None else ""
+    if given is not None and said and said != given.name:
+        # A later call may give another name ("Hi, this is Maggie"): the agent hears the operator's.
+        pairs = [*pairs, (said, given.name)]
     summary_memory = [
         entry
         for entry in corrections.entries
@@ -222,22 +295,36 @@ def corrected_facts(facts: CallFacts, corrections: Corrections) -> CallFacts:
         and entry.memory_type == "factual"
         and entry.conversation_id == facts.conversation_id
     ]
-    if not pairs and not summary_memory:
+    if not pairs and not summary_memory and given is None:
         return facts
     # The name said in the call stays as said: the brief keeps it in its history, under the
     # operator's name (``corrected_brief``), and the agent hears only the operator's.
-    name = facts.name
     title, summary = renamed(facts.title, pairs), renamed(facts.summary, pairs)
     if summary_memory:
         title, summary = "", summary_memory[-1].new_text
-    return facts.model_copy(
-        update={
-            "name": name,
-            "title": title,
-            "summary": summary,
-            "collected": {field: _renamed_scalar(v, pairs) for field, v in facts.collected.items()},
-        }
-    )
+    collected = {
+        field: _operator_name_value(field, value, given.name)
+        if given is not None and _is_name_field(field)
+        else _renamed_scalar(value, pairs)
+        for field, value in facts.collected.items()
+    }
+    return facts.model_copy(update={"title": title, "summary": summary, "collected": collected})
+
+
+def _is_name_field(field: str) -> bool:
+    key = field_key(field)
+    return key in FIRST_NAME_FIELDS or key in FULL_NAME_FIELDS
+
+
+def _operator_name_value(field: str, value: Scalar, name: str) -> Scalar:
+    """A collected name as the operator named the caller: a first name is the operator's first word; a
+    full name is the operator's when it has several words, else it keeps its last words."""
+    if not isinstance(value, str) or not value.split():
+        return value
+    words = name.split()
+    if field_key(field) in FIRST_NAME_FIELDS or len(words) > 1:
+        return words[0] if field_key(field) in FIRST_NAME_FIELDS else name
+    return " ".join([name, *value.split()[1:]])
 
 
 def corrected_brief(profile: CallerProfile, corrections: Corrections) -> CallerProfile:

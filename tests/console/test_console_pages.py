@@ -249,6 +249,11 @@ def test_a_callers_page_without_an_agent_shows_their_brief_with_one_and_mixed_br
         ("+15550400001", ""),
         ("+15550400001", "agent_a"),
     ]
+    # And her page is still her brief with agent_a, the one the runtime reads under this scope
+    view = views.caller_view(deps, "+15550400001")
+    assert view is not None and view.agent_id == "agent_a"
+    # And the console exports nobody it keeps nothing about
+    assert views.export(deps, "+15550409999") is None
 
 
 def test_a_memory_edit_is_never_cut_short(console_runtime: ConsoleRuntime) -> None:

@@ -24,7 +24,7 @@ from agentic_memory.settings import Settings
 from agentic_memory.wiring import Dependencies
 from devtools.fakes import InMemoryMemoryStore
 from devtools.fixtures import fixture_bytes, load_fixture
-from local_runtime import operator_commands
+from local_runtime import operations, operator_commands
 from local_runtime.adapters.filesystem_archive import FilesystemArchive
 from local_runtime.correction_commands import routed_argv
 
@@ -465,3 +465,56 @@ def test_a_change_under_the_other_memory_scope_is_refused(per_agent, capsys):
     assert code == 2 and "MEMORY_SCOPE=caller_and_agent" in out and "nothing changed" in out
     assert not per_agent.archive.exists(archive_keys.profile_key(MARGARET))
     assert not per_agent.archive.exists(corrections_key(MARGARET))
+
+
+def test_a_former_name_that_is_a_month_is_replaced_only_where_it_names_the_caller():
+    from agentic_memory.corrections import renamed
+
+    said = (
+        "June booked a grooming before the wedding in June; she pays on the 3rd of June or June 5. Hi June!"
+    )
+    assert renamed(said, [("June", "Ann")]) == (
+        "Ann booked a grooming before the wedding in June; she pays on the 3rd of June or June 5. Hi Ann!"
+    )
+
+
+def test_a_name_a_later_call_gives_is_heard_as_the_operators(deps, capsys):
+    # Found by a newcomer: after the correction a call collected first_name "Maggie" and its summary
+    # said "Maggie …": memory_context and memory_summary carried Maggie
+    command(deps, capsys, "rename", MARGARET, "Eleanor")
+    payload = load_fixture("transcription_returning_caller")
+    data = payload["data"]
+    data["conversation_id"] = "conv_maggie000001"
+    data["metadata"]["start_time_unix_secs"] += 86400
+    data["analysis"]["transcript_summary"] = "Maggie asked to move Biscuit's appointment."
+    data["analysis"]["data_collection_results"] = {
+        "first_name": {"data_collection_id": "first_name", "value": "Maggie", "rationale": "She said so."}
+    }
+    body = json.dumps(payload).encode()
+    key = archive_key_for(parse_event(body), deps.settings)
+    deps.archive.put_new(key, body, "application/json")
+    process_archived_event(key, deps.settings, deps.archive, deps.memory)
+    brief = read_profile(deps.archive, MARGARET)
+    answer = answer_from_brief(MARGARET, brief, deps.settings, datetime.now(UTC)).to_wire()
+    variables = answer["dynamic_variables"]
+    assert variables["caller_name"] == "Eleanor"
+    assert "Maggie" not in variables["memory_summary"] and "Maggie" not in variables["memory_context"]
+    assert "Eleanor asked to move Biscuit's appointment" in variables["memory_summary"]
+
+
+def test_an_unattributed_copy_of_a_removed_call_does_not_come_back(deps, capsys):
+    # Found by a newcomer: a copy of the removed call that named nobody was moved back to the caller
+    # by `replay --caller` (found theirs by the pre-call's call sid) and exported
+    command(deps, capsys, "remove-call", MARGARET, FIRST, "--yes")
+    copy = archive_keys.unattributed_transcription_key(FIRST)
+    deps.archive.put(copy, fixture_bytes("transcription_twilio_inbound"), "application/json")
+    report = operations.replay([copy], deps.settings, deps.archive, deps.memory, owner=MARGARET)
+    assert [r.skipped for r in report.processed] == ["removed_by_operator"]
+    assert not deps.archive.exists(copy)
+    assert not deps.archive.exists(archive_keys.transcription_key(MARGARET, FIRST))
+
+
+def test_export_refuses_a_folder_or_a_missing_folder(deps, capsys, tmp_path):
+    for target, said in ((tmp_path, "is a folder"), (tmp_path / "missing" / "x.zip", "does not exist")):
+        code = operator_commands.run(operator_commands.parse(["export", MARGARET, "-o", str(target)]), deps)
+        assert code == 2 and said in capsys.readouterr().out
