@@ -251,8 +251,9 @@ def remove_call(
     policy: Policy | None = None,
 ) -> int:
     """Remove what ``call_footprint`` found: recorded first (a late delivery of the call is then not
-    processed), the memories, the archived objects, then the brief and recall index rebuilt without
-    the call. The number of archived objects deleted."""
+    processed; a marker per agent does the same for a late delivery of its audio, which names no
+    caller), the memories, the archived objects, then the brief and recall index rebuilt without the
+    call. The number of archived objects deleted."""
     entry = Correction(kind="call_removed", at=now, by=by, conversation_id=found.conversation_id)
     record_correction(archive, found.caller_id, entry)
     mark_removed_call(archive, found.agents, found.conversation_id, now)
