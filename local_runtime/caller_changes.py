@@ -63,7 +63,8 @@ def correct_name(
     memories that say the former name are updated, and the brief and recall index are rebuilt (or,
     for a brief with no archived call behind it, corrected in place). None when the caller has no brief."""
     caller = archive_keys.safe_caller(caller_id)
-    brief = _brief_of(archive, caller, agent_id)
+    policy = policy or Policy()
+    brief = _brief_of(archive, caller, agent_id, policy.scope)
     if brief is None:
         return None
     former = brief.name.name if brief.name else ""
@@ -75,21 +76,26 @@ def correct_name(
         text = renamed(record.text, pairs)
         if text != record.text and memory.update(record.id, text):
             updated += 1
-    _rebuild(archive, caller, policy or Policy())
-    return NameCorrection(former, name, updated, _brief_of(archive, caller, agent_id))
+    _rebuild(archive, caller, policy)
+    return NameCorrection(former, name, updated, _brief_of(archive, caller, agent_id, policy.scope))
 
 
-def _brief_of(archive: Archive, caller: str, agent_id: str | None) -> CallerProfile | None:
-    """The brief with ``agent_id``; without one, the caller's brief, or under
-    ``MEMORY_SCOPE=caller_and_agent`` (no such brief) the first of theirs that names them."""
+def _brief_of(
+    archive: Archive, caller: str, agent_id: str | None, scope: MemoryScope
+) -> CallerProfile | None:
+    """The brief with ``agent_id``; without one, the first of the caller's briefs of ``scope`` that
+    names them (their own under ``caller``, one with an agent under ``caller_and_agent``), else of
+    the other scope (briefs made before a change of scope)."""
     if agent_id is not None:
         return read_profile(archive, caller, agent_id)
-    briefs = [
-        brief
+    owners = [
+        owner
         for key in operations.caller_briefs(archive, caller)
         if (owner := archive_keys.profile_owner(key))
-        and (brief := read_profile(archive, caller, owner[1])) is not None
     ]
+    per_agent = scope is MemoryScope.CALLER_AND_AGENT
+    owners.sort(key=lambda owner: (owner[1] is None) == per_agent)
+    briefs = [brief for owner in owners if (brief := read_profile(archive, caller, owner[1])) is not None]
     return next((brief for brief in briefs if brief.name), briefs[0] if briefs else None)
 
 

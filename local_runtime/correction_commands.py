@@ -75,6 +75,9 @@ def export_path(args: argparse.Namespace) -> Path:
     """Where ``export`` writes: ``--output``, else ``agentic-memory-<number>.zip`` here, named from the
     caller as the product files them (the same file whatever form the number was typed in). ValueError
     naming the problem when that is a folder or in a folder that does not exist."""
+    if args.output and args.output.endswith(("/", os.sep)):
+        # "missing/" names a folder, whether it exists or not: never a file called "missing".
+        raise ValueError(f"{args.output} names a folder: give a file name, such as {args.output}export.zip")
     if args.output:
         output = Path(args.output)
     else:
@@ -174,7 +177,7 @@ def scope_mismatch(deps: Dependencies, caller: str) -> str | None:
 def _memory(args: argparse.Namespace, caller: str, deps: Dependencies, by: str, now: datetime) -> int:
     if args.memory_command == "edit":
         # The console's rule: a memory's text is printable, not empty, at most MEMORY_MAX_CHARS.
-        args.text = printable(args.text).strip()
+        args.text = printable(args.text.replace("\r\n", "\n")).strip()
         if not args.text or len(args.text) > MEMORY_MAX_CHARS:
             print(f"agentic-memory memory edit: the new text must be 1 to {MEMORY_MAX_CHARS:,} characters")
             return 2

@@ -329,6 +329,8 @@ def rename(deps: Dependencies, caller_id: str, name: str, agent_id: str | None =
     cleaned = clean_name(" ".join(printable(name).split())[:NAME_MAX_CHARS])
     if not cleaned:
         return False
+    # Without ?agent= the brief the page shows (default_agent): its name is the one replaced.
+    agent_id = agent_id or default_agent(deps, archive_keys.safe_caller(caller_id))
     done = caller_changes.correct_name(
         deps.archive, deps.memory, caller_id, cleaned, BY_CONSOLE, datetime.now(UTC), agent_id, _policy(deps)
     )

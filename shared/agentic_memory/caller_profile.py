@@ -524,6 +524,21 @@ def _without_oldest_conversations(profile: CallerProfile, keep: int) -> CallerPr
     )
 
 
+def names_given(data: TranscriptionData) -> tuple[str, ...]:
+    """Every name the call gives the caller (collected, set by a tool, said, or in the dynamic
+    variables), distinct, in that order: what an operator's name correction replaces in this call."""
+    initiation = data.conversation_initiation_client_data
+    variables = initiation.dynamic_variables if initiation else {}
+    turns = [(turn.role, turn.message or "") for turn in data.transcript]
+    found = (
+        name_from_data_collection(data.analysis.data_collection_results) if data.analysis else None,
+        name_from_variables(_updated_variables(data)),
+        name_from_turns(turns),
+        name_from_variables(dict(variables or {})),
+    )
+    return tuple(dict.fromkeys(name for name in found if name))
+
+
 def _name_of(data: TranscriptionData, variables: dict[str, Any], at: datetime) -> GivenName | None:
     # Only the caller's words name the caller; the agent's turns say what the caller is answering.
     turns = [(turn.role, turn.message or "") for turn in data.transcript]

@@ -277,17 +277,33 @@ def _renamed_scalar(value: Scalar, renames: Sequence[tuple[str, str]]) -> Scalar
     return renamed(value, renames) if isinstance(value, str) else value
 
 
+def pairs_for_call(names: Iterable[str], corrections: Corrections) -> list[tuple[str, str]]:
+    """What the operator's name replaces in one call's texts beyond the former names: every other name
+    the call gave the caller ("Hi, this is Maggie"), whole, then its first word ("Maggie's")."""
+    given = corrections.operator_name()
+    if given is None:
+        return []
+    first = given.name.split()[0]
+    pairs: list[tuple[str, str]] = []
+    for name in names:
+        words = name.split()
+        if not words or name == given.name:
+            continue
+        pairs.append((name, given.name))
+        if len(words) > 1 and words[0] != first:
+            pairs.append((words[0], first))
+    return pairs
+
+
 def corrected_facts(facts: CallFacts, corrections: Corrections) -> CallFacts:
     """One call's facts for the brief, as the operator left them: the corrected name in its texts and
     values (the former names, and whatever name this call gave the caller), name fields holding the
     operator's name, and the summary and title gone with the call's factual memory when that was
     deleted (its text when that was edited)."""
-    pairs = corrections.renames()
     given = corrections.operator_name()
-    said = facts.name.name if facts.name is not None else ""
-    if given is not None and said and said != given.name:
-        # A later call may give another name ("Hi, this is Maggie"): the agent hears the operator's.
-        pairs = [*pairs, (said, given.name)]
+    # A later call may give another name ("Hi, this is Maggie"): the agent hears the operator's.
+    said = [facts.name.name] if facts.name is not None else []
+    pairs = [*corrections.renames(), *pairs_for_call(said, corrections)]
     summary_memory = [
         entry
         for entry in corrections.entries
@@ -377,6 +393,7 @@ def corrected_indexed_call(call: IndexedCall, corrections: Corrections) -> Index
     factual memory stands for its summary). Entries apply in the order they were made, as the memory
     store saw them."""
     segments, summary = list(call.segments), call.summary
+    others = pairs_for_call(call.names_given, corrections)
     for entry in corrections.entries:
         if entry.kind == "name" and (pairs := name_pairs(entry)):
             segments = [Segment(s.speaker, renamed(s.text, pairs)) for s in segments]
@@ -389,6 +406,9 @@ def corrected_indexed_call(call: IndexedCall, corrections: Corrections) -> Index
                 summary = replacement
             else:
                 segments = _with_lines_replaced(segments, entry.text, replacement)
+    if others:
+        segments = [Segment(s.speaker, renamed(s.text, others)) for s in segments]
+        summary = renamed(summary, others)
     if segments == list(call.segments) and summary == call.summary:
         return call
     return replace(call, segments=tuple(segments), summary=summary)
@@ -419,10 +439,16 @@ def _segment_of(line: str, default_speaker: str) -> Segment:
 
 
 def corrected_messages(
-    messages: Iterable[ChatMessage], conversation_id: str, memory_type: str, corrections: Corrections
+    messages: Iterable[ChatMessage],
+    conversation_id: str,
+    memory_type: str,
+    corrections: Corrections,
+    names: Iterable[str] = (),
 ) -> tuple[ChatMessage, ...]:
     """The verbatim memories of one call as the operator left them: renamed, edited, and without the
-    deleted ones (matched by the conversation, the type and the text, as processing matches them)."""
+    deleted ones (matched by the conversation, the type and the text, as processing matches them);
+    the other ``names`` the call gave the caller replaced by the operator's (``pairs_for_call``)."""
+    others = pairs_for_call(names, corrections)
     kept = []
     for message in messages:
         text: str | None = message.content
@@ -438,5 +464,5 @@ def corrected_messages(
             ):
                 text = entry.new_text if entry.kind == "memory_edited" else None
         if text is not None:
-            kept.append(message.model_copy(update={"content": text}))
+            kept.append(message.model_copy(update={"content": renamed(text, others)}))
     return tuple(kept)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from . import archive_keys, caller_links, memory_adds
 from .agent_numbers import learn_agent_number
-from .caller_profile import call_facts
+from .caller_profile import call_facts, names_given
 from .corrections import (
     Corrections,
     call_was_removed,
@@ -383,7 +383,9 @@ def _store_for(
             continue
         stored_texts = {record.text for record in of_type}
         # As the operator left them: renamed, edited, deleted ones not back (``corrections``).
-        wanted = corrected_messages(draft.messages, data.conversation_id, draft.type, corrections)
+        wanted = corrected_messages(
+            draft.messages, data.conversation_id, draft.type, corrections, names_given(data)
+        )
         missing = tuple(message for message in wanted if message.content not in stored_texts)
         if missing:
             added += len(memory.add(user_id, missing, draft.metadata))

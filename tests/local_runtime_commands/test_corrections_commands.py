@@ -486,7 +486,10 @@ def test_a_name_a_later_call_gives_is_heard_as_the_operators(deps, capsys):
     data = payload["data"]
     data["conversation_id"] = "conv_maggie000001"
     data["metadata"]["start_time_unix_secs"] += 86400
-    data["analysis"]["transcript_summary"] = "Maggie asked to move Biscuit's appointment."
+    data["analysis"]["transcript_summary"] = "Maggie Thompson asked to move Maggie's appointment for Biscuit."
+    data["transcript"][1]["message"] = (
+        "Hello Ada, it's Maggie Thompson again. Biscuit's check-up went very well."
+    )
     data["analysis"]["data_collection_results"] = {
         "first_name": {"data_collection_id": "first_name", "value": "Maggie", "rationale": "She said so."}
     }
@@ -499,7 +502,10 @@ def test_a_name_a_later_call_gives_is_heard_as_the_operators(deps, capsys):
     variables = answer["dynamic_variables"]
     assert variables["caller_name"] == "Eleanor"
     assert "Maggie" not in variables["memory_summary"] and "Maggie" not in variables["memory_context"]
-    assert "Eleanor asked to move Biscuit's appointment" in variables["memory_summary"]
+    assert "Eleanor Thompson asked to move Eleanor's appointment for Biscuit" in variables["memory_summary"]
+    # And neither the search tool (the recall index) nor the memories of that call say Maggie
+    assert "Maggie" not in searched(deps, "check-up went very well appointment Maggie")
+    assert not [r.text for r in deps.memory.list_all(MARGARET) if "Maggie" in r.text]
 
 
 def test_an_unattributed_copy_of_a_removed_call_does_not_come_back(deps, capsys):
@@ -515,6 +521,19 @@ def test_an_unattributed_copy_of_a_removed_call_does_not_come_back(deps, capsys)
 
 
 def test_export_refuses_a_folder_or_a_missing_folder(deps, capsys, tmp_path):
-    for target, said in ((tmp_path, "is a folder"), (tmp_path / "missing" / "x.zip", "does not exist")):
-        code = operator_commands.run(operator_commands.parse(["export", MARGARET, "-o", str(target)]), deps)
+    targets = (
+        (str(tmp_path), "is a folder"),
+        (str(tmp_path / "missing" / "x.zip"), "does not exist"),
+        (f"{tmp_path / 'missing'}/", "names a folder"),
+    )
+    for target, said in targets:
+        code = operator_commands.run(operator_commands.parse(["export", MARGARET, "-o", target]), deps)
         assert code == 2 and said in capsys.readouterr().out
+    assert not (tmp_path / "missing").exists()
+
+
+def test_memory_edit_counts_a_crlf_as_one_character_as_the_console_does(deps, capsys):
+    record = deps.memory.list_all(MARGARET)[0]
+    text = ("x" * 99 + "\r\n") * 39 + "x" * 100  # 4,000 characters, its 39 line breaks counted once
+    command(deps, capsys, "memory", "edit", MARGARET, record.id, text, "--yes")
+    assert text.replace("\r\n", "\n") in [r.text for r in deps.memory.list_all(MARGARET)]

@@ -9,6 +9,7 @@ ElevenLabs' ``analysis.transcript_summary``.
 from collections.abc import Iterable
 
 from ..call_time import call_started, zone_name, zone_of_call
+from ..caller_profile import names_given
 from ..elevenlabs.post_call import TranscriptionData
 from ..memory_building import clip_words, max_passages, printable, turns_of
 from ..redaction import ALL_KINDS, SensitiveKind, redact
@@ -31,4 +32,5 @@ def indexed_call(data: TranscriptionData, redact_kinds: Iterable[SensitiveKind] 
         summary=redact(clip_words(printable(summary), SUMMARY_MAX_CHARS), kinds) if summary else "",
         duration_seconds=int(duration) if duration is not None else 0,
         unit_bound=max_passages(duration),
+        names_given=names_given(data),
     )

@@ -71,6 +71,9 @@ class IndexedCall:
     duration_seconds: int = 0
     # How many units a semantic store may keep of this call (``passages.semantic_windows``).
     unit_bound: int = 0
+    # The names the call gives the caller (``caller_profile.names_given``): an operator's name
+    # correction replaces them in what was said (``corrections.corrected_indexed_call``).
+    names_given: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
