@@ -383,9 +383,8 @@ def _store_for(
             continue
         stored_texts = {record.text for record in of_type}
         # As the operator left them: renamed, edited, deleted ones not back (``corrections``).
-        wanted = corrected_messages(
-            draft.messages, data.conversation_id, draft.type, corrections, names_given(data)
-        )
+        names = names_given(data) if corrections.operator_name() is not None else ()
+        wanted = corrected_messages(draft.messages, data.conversation_id, draft.type, corrections, names)
         missing = tuple(message for message in wanted if message.content not in stored_texts)
         if missing:
             added += len(memory.add(user_id, missing, draft.metadata))
@@ -462,8 +461,9 @@ def _update_recall_index(
     if result.skipped in ("withheld_caller", "unattributed", "call_did_not_happen", "removed_by_operator"):
         return result
     caller_id = caller_of(event.data, settings, archive)
+    corrections = read_corrections(archive, caller_id)
     call = corrected_indexed_call(
-        indexed_call(event.data, settings.redact_kinds), read_corrections(archive, caller_id)
+        indexed_call(event.data, settings.redact_kinds, corrections.operator_name() is not None), corrections
     )
     indexed = [
         recall_store.add_call(archive, caller_id, call, agent, settings.retention_days)

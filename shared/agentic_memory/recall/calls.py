@@ -19,7 +19,11 @@ from .passages import segments_of
 SUMMARY_MAX_CHARS = 1_000
 
 
-def indexed_call(data: TranscriptionData, redact_kinds: Iterable[SensitiveKind] = ALL_KINDS) -> IndexedCall:
+def indexed_call(
+    data: TranscriptionData, redact_kinds: Iterable[SensitiveKind] = ALL_KINDS, with_names: bool = False
+) -> IndexedCall:
+    """What the index keeps of the call; ``with_names``: also the names it gives the caller (read from
+    the whole transcript, ~20 ms for an hour: only when an operator's name correction needs them)."""
     kinds = frozenset(redact_kinds)
     summary = data.analysis.transcript_summary if data.analysis is not None else None
     duration = data.metadata.call_duration_secs
@@ -32,5 +36,5 @@ def indexed_call(data: TranscriptionData, redact_kinds: Iterable[SensitiveKind] 
         summary=redact(clip_words(printable(summary), SUMMARY_MAX_CHARS), kinds) if summary else "",
         duration_seconds=int(duration) if duration is not None else 0,
         unit_bound=max_passages(duration),
-        names_given=names_given(data),
+        names_given=names_given(data) if with_names else (),
     )

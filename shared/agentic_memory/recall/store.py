@@ -120,8 +120,9 @@ def archived_calls(
     """Every call of the caller in their archived transcriptions that happened, oldest first."""
     # The operator's corrections: the corrected name in what was said, removed calls left out.
     corrections = read_corrections(archive, caller_id)
+    renamed = corrections.operator_name() is not None
     calls = [
-        corrected_indexed_call(indexed_call(event.data, redact_kinds), corrections)
+        corrected_indexed_call(indexed_call(event.data, redact_kinds, renamed), corrections)
         for event in archived_transcriptions(archive, caller_id, progress)
         if visits(event.data, agent_segment) and event.data.conversation_id not in corrections.removed_calls()
     ]
