@@ -88,14 +88,9 @@ def _brief_of(
     the other scope (briefs made before a change of scope)."""
     if agent_id is not None:
         return read_profile(archive, caller, agent_id)
-    owners = [
-        owner
-        for key in operations.caller_briefs(archive, caller)
-        if (owner := archive_keys.profile_owner(key))
-    ]
     per_agent = scope is MemoryScope.CALLER_AND_AGENT
-    owners.sort(key=lambda owner: (owner[1] is None) == per_agent)
-    briefs = [brief for owner in owners if (brief := read_profile(archive, caller, owner[1])) is not None]
+    owners = sorted(operations.brief_agents(archive, caller), key=lambda agent: (agent is None) == per_agent)
+    briefs = [brief for agent in owners if (brief := read_profile(archive, caller, agent)) is not None]
     return next((brief for brief in briefs if brief.name), briefs[0] if briefs else None)
 
 
@@ -200,18 +195,13 @@ def call_footprint(
     found.agents = sorted(a for a in agents if a)
     for agent in found.agents:
         for joined in (
-            archive_keys.audio_event_key(agent, conversation_id),
-            archive_keys.audio_key(agent, conversation_id),
-            archive_keys.oversized_audio_key(agent, conversation_id),
+            *archive_keys.call_audio_keys(agent, conversation_id),
             archive_keys.initiation_failure_key(agent, conversation_id),
         ):
             if archive.exists(joined):
                 found.object_keys.append(joined)
     found.object_keys.extend(archive.keys(f"{memory_adds.MEMORY_ADDS_PREFIX}{caller}/{conversation_id}/"))
-    found.object_keys.extend(_pre_call_exchange(archive, caller, event))
-    found.object_keys.extend(
-        k for k in _later_pre_calls(archive, caller, event) if k not in found.object_keys
-    )
+    found.object_keys.extend(_pre_calls_of(archive, caller, event))
     found.memories = [
         record
         for record in caller_memories(archive, memory, caller)
@@ -220,31 +210,22 @@ def call_footprint(
     return found
 
 
-def _pre_call_exchange(archive: Archive, caller: str, event: wire.PostCallTranscription | None) -> list[str]:
-    """The pre-call request and answer of the call, found by its call sid (``client-data/…_{sid}/``)."""
+def _pre_calls_of(archive: Archive, caller: str, event: wire.PostCallTranscription | None) -> list[str]:
+    """The pre-call exchanges that go with the call (``client-data/{caller}/{stamp}_{sid}/…``): its own,
+    found by its call sid, and those received after it started, whose answers were made from a brief
+    that held it (its summary, its values)."""
     phone = event.data.metadata.phone_call if event else None
-    sid = phone.call_sid if phone else None
-    if not sid:
-        return []
-    wanted = archive_keys.id_segment(sid)
-    return [
-        key
-        for key in archive.keys(f"{archive_keys.CLIENT_DATA_PREFIX}{caller}/")
-        if len(parts := key.split("/")) > 3 and parts[2].partition("_")[2] == wanted
-    ]
-
-
-def _later_pre_calls(archive: Archive, caller: str, event: wire.PostCallTranscription | None) -> list[str]:
-    """The pre-call exchanges received after the call started: their answers were made from a brief
-    that held the call (its summary, its values), so they go with it."""
+    sid = archive_keys.id_segment(phone.call_sid) if phone and phone.call_sid else None
     started = event.data.metadata.start_time_unix_secs if event else None
-    if not started:
-        return []
-    after = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%S")
+    after = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%S") if started else None
     return [
         key
         for key in archive.keys(f"{archive_keys.CLIENT_DATA_PREFIX}{caller}/")
-        if len(parts := key.split("/")) > 3 and parts[2][:15] > after
+        if len(parts := key.split("/")) > 3
+        and (
+            (sid is not None and parts[2].partition("_")[2] == sid)
+            or (after is not None and parts[2][:15] > after)
+        )
     ]
 
 

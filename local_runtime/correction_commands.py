@@ -11,7 +11,6 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agentic_memory import archive_keys
 from agentic_memory.corrections import read_corrections
 from agentic_memory.identity import caller_key
 from agentic_memory.memory_building import MEMORY_MAX_CHARS, printable
@@ -154,12 +153,8 @@ def scope_mismatch(deps: Dependencies, caller: str) -> str | None:
     """Why a change must not run with this process's ``MEMORY_SCOPE``: the caller's briefs were made
     under the other scope (the runtime's setting, say, while this shell has none), so the change would
     write briefs the runtime does not read. None when they agree, or the caller has no brief."""
-    owners = [
-        owner
-        for key in operations.caller_briefs(deps.archive, caller)
-        if (owner := archive_keys.profile_owner(key)) is not None
-    ]
-    per_agent, own = any(agent for _, agent in owners), any(agent is None for _, agent in owners)
+    owners = operations.brief_agents(deps.archive, caller)
+    per_agent, own = any(owners), None in owners
     scope = deps.settings.memory_scope
     if scope is MemoryScope.CALLER and per_agent and not own:
         kept, other = "with each agent", MemoryScope.CALLER_AND_AGENT

@@ -277,6 +277,14 @@ def caller_briefs(archive: Archive, caller_id: str) -> list[str]:
     return ([own] if archive.exists(own) else []) + sorted(per_agent)
 
 
+def brief_agents(archive: Archive, caller_id: str) -> list[str | None]:
+    """Whose each of the caller's briefs is (``caller_briefs``' order): None for their own brief, an
+    agent segment for a brief with that agent."""
+    return [
+        owner[1] for key in caller_briefs(archive, caller_id) if (owner := archive_keys.profile_owner(key))
+    ]
+
+
 def caller_user_ids(archive: Archive, caller_id: str) -> list[str]:
     """The Mem0 user_ids of the caller's memories: theirs, and one per agent they have a brief with."""
     return every_user_id(caller_id, _agents_of(caller_briefs(archive, caller_id)))

@@ -358,12 +358,10 @@ def _agent_of(user_id: str) -> str | None:
 
 
 def _print_briefs(caller: str, deps: Dependencies) -> None:
-    keys = operations.caller_briefs(deps.archive, caller)
-    if not keys:
+    agents = operations.brief_agents(deps.archive, caller)
+    if not agents:
         print(f"caller {caller}: no brief (a new caller to the pre-call)")
-    for key in keys:
-        owner = archive_keys.profile_owner(key)
-        agent = owner[1] if owner else None
+    for agent in agents:
         profile = read_profile(deps.archive, caller, agent)
         if profile is not None:
             _print_brief(caller, profile, agent)

@@ -268,9 +268,9 @@ def default_agent(deps: Dependencies, caller_id: str) -> str | None:
     """The agent whose brief a caller's page shows when none is asked for: the first agent they have a
     brief with (``MEMORY_SCOPE=caller_and_agent``, where the pre-call and search need an agent); None
     when they have none, or a brief of their own and ``MEMORY_SCOPE`` is ``caller``."""
-    keys = operations.caller_briefs(deps.archive, caller_id)
-    agents = [owner[1] for key in keys if (owner := archive_keys.profile_owner(key)) and owner[1]]
-    own = any((owner := archive_keys.profile_owner(key)) and owner[1] is None for key in keys)
+    owners = operations.brief_agents(deps.archive, caller_id)
+    agents = [agent for agent in owners if agent]
+    own = None in owners
     # Both kinds (a change of MEMORY_SCOPE since): the kind the runtime reads now.
     if not agents or (own and deps.settings.memory_scope is MemoryScope.CALLER):
         return None

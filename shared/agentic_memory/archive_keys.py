@@ -197,6 +197,16 @@ def audio_key(agent_id: str, conversation_id: str) -> str:
     return f"{AUDIO_PREFIX}{_agent_and_conversation(agent_id, conversation_id)}.mp3"
 
 
+def call_audio_keys(agent_id: str, conversation_id: str) -> tuple[str, str, str]:
+    """Where a call's audio may be archived under one agent: its event, the MP3, the record of an
+    oversized one."""
+    return (
+        audio_event_key(agent_id, conversation_id),
+        audio_key(agent_id, conversation_id),
+        oversized_audio_key(agent_id, conversation_id),
+    )
+
+
 def initiation_failure_key(agent_id: str, conversation_id: str) -> str:
     return f"{FAILURE_PREFIX}{_agent_and_conversation(agent_id, conversation_id)}.json"
 

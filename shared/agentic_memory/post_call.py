@@ -335,17 +335,10 @@ def _store_memories(
 
 
 def _audio_keys(data: wire.TranscriptionData) -> list[str]:
-    """Where the call's audio may be archived: under each agent it visited (audio, its event, the
-    record of an oversized one)."""
+    """Where the call's audio may be archived, under each agent it visited."""
+    agents = {data.agent_id, *conversation_agents(data)}
     return [
-        key
-        for agent in {data.agent_id, *conversation_agents(data)}
-        if agent
-        for key in (
-            archive_keys.audio_key(agent, data.conversation_id),
-            archive_keys.audio_event_key(agent, data.conversation_id),
-            archive_keys.oversized_audio_key(agent, data.conversation_id),
-        )
+        key for agent in agents if agent for key in archive_keys.call_audio_keys(agent, data.conversation_id)
     ]
 
 
@@ -371,6 +364,8 @@ def _store_for(
         if record.metadata.get("conversation_id") == data.conversation_id
     ]
     added = pending = 0
+    # The names the call gives the caller, read only when an operator's name correction replaces them.
+    names = names_given(data) if corrections.operator_name() is not None else ()
     for draft in drafts:
         of_type = [record for record in stored if record.metadata.get("type") == draft.type]
         if draft.infer:
@@ -383,7 +378,6 @@ def _store_for(
             continue
         stored_texts = {record.text for record in of_type}
         # As the operator left them: renamed, edited, deleted ones not back (``corrections``).
-        names = names_given(data) if corrections.operator_name() is not None else ()
         wanted = corrected_messages(draft.messages, data.conversation_id, draft.type, corrections, names)
         missing = tuple(message for message in wanted if message.content not in stored_texts)
         if missing:
